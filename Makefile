@@ -1,0 +1,32 @@
+# Plenary. Every Go build, vet and test needs the sqlite_fts5 tag.
+GO      ?= go
+TAGS    := -tags sqlite_fts5
+BIN     := bin/plenary
+
+.PHONY: run build test vet deps clean
+
+## run: build and serve Plenary on plenary.db (embedded SQLite); the log prints the setup link on first start
+run: build
+	./$(BIN) serve
+
+## build: compile the single binary to bin/plenary
+build:
+	$(GO) build $(TAGS) -o $(BIN) .
+
+## test: install what the tests need, then gofmt check, vet and every test with the race detector
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet $(TAGS) ./...
+	$(GO) test $(TAGS) -race -count=1 ./...
+
+## deps: Debian's Chromium and the sqlite3 shell for the tests, axe-core from npm; each only when missing
+deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then \
+	  echo "Installing chromium and sqlite3 from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium sqlite3 >/dev/null; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then echo "Installing axe-core from npm"; npm ci --no-audit --no-fund --silent; fi
+
+clean:
+	rm -rf bin e2e/screenshots

@@ -1,0 +1,143 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Membership decisions an admin takes. Each checks that the actor is an
+// active admin and that the member is in a state the decision applies to,
+// changes the member and writes the ledger in one transaction.
+
+// Approve admits an applicant.
+func (s *Service) Approve(ctx context.Context, actor Member, id int64) error {
+	return s.decide(ctx, actor, id, EventAdmitted, []string{StatusApplicant}, "This person is not waiting for approval.",
+		`UPDATE members SET status = 'active', status_reason = '', joined_at = ? WHERE id = ?`, s.now(), id)
+}
+
+// Reject turns down an application; the reason is shown to the applicant
+// when they next log in, and is not put on the public ledger.
+func (s *Service) Reject(ctx context.Context, actor Member, id int64, reason string) error {
+	reason, err := checkReason(reason, true)
+	if err != nil {
+		return err
+	}
+	return s.decide(ctx, actor, id, EventRejected, []string{StatusApplicant}, "This person is not waiting for approval.",
+		`UPDATE members SET status = 'rejected', status_reason = ?, session_version = session_version + 1 WHERE id = ?`, reason, id)
+}
+
+// Suspend stops a member taking part and logs them out everywhere at once.
+func (s *Service) Suspend(ctx context.Context, actor Member, id int64, reason string) error {
+	reason, err := checkReason(reason, false)
+	if err != nil {
+		return err
+	}
+	return s.decide(ctx, actor, id, EventSuspended, []string{StatusActive}, "Only an active member can be suspended.",
+		`UPDATE members SET status = 'suspended', status_reason = ?, session_version = session_version + 1 WHERE id = ?`, reason, id)
+}
+
+// Reinstate lifts a suspension.
+func (s *Service) Reinstate(ctx context.Context, actor Member, id int64) error {
+	return s.decide(ctx, actor, id, EventReinstated, []string{StatusSuspended}, "Only a suspended member can be reinstated.",
+		`UPDATE members SET status = 'active', status_reason = '' WHERE id = ?`, id)
+}
+
+// SetRole makes an active member an admin, or an admin a member again.
+func (s *Service) SetRole(ctx context.Context, actor Member, id int64, role string) error {
+	if role != RoleAdmin && role != RoleMember {
+		return ValidationError{"role": "Choose member or admin."}
+	}
+	return s.decide(ctx, actor, id, EventRoleChanged, []string{StatusActive}, "Only an active member's role can change.",
+		`UPDATE members SET role = ? WHERE id = ? AND role <> ?`, role, id, role)
+}
+
+// MarkLeft records that a member has left the co-op.
+func (s *Service) MarkLeft(ctx context.Context, actor Member, id int64) error {
+	return s.decide(ctx, actor, id, EventLeft, []string{StatusActive, StatusSuspended}, "Only a current member can leave.",
+		`UPDATE members SET status = 'left', session_version = session_version + 1 WHERE id = ?`, id)
+}
+
+// Erase wipes a person's personal data on their request. The member number,
+// status and dates stay, so the ledger and past decisions still add up.
+// A current member or applicant is marked as left or rejected as well.
+func (s *Service) Erase(ctx context.Context, actor Member, id int64, confirmed bool) error {
+	if !confirmed {
+		return ValidationError{"confirm": "Tick the box to confirm: erasure cannot be undone."}
+	}
+	return s.decide(ctx, actor, id, EventErased, Statuses, "",
+		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '',
+			status = CASE status WHEN 'applicant' THEN 'rejected' WHEN 'active' THEN 'left' WHEN 'suspended' THEN 'left' ELSE status END,
+			erased_at = ?, session_version = session_version + 1
+		 WHERE id = ? AND erased_at IS NULL`, s.now(), id)
+}
+
+func checkReason(reason string, required bool) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case required && reason == "":
+		return "", ValidationError{"reason": "Give a reason: the applicant will see it."}
+	case !utf8.ValidString(reason):
+		return "", ValidationError{"reason": "The reason contains invalid characters."}
+	case utf8.RuneCountInString(reason) > MaxReasonLen:
+		return "", ValidationError{"reason": fmt.Sprintf("Keep the reason under %d characters.", MaxReasonLen)}
+	}
+	return reason, nil
+}
+
+// decide runs one membership decision: the actor must be an active admin
+// (checked against the database, not the caller's copy), the member must be
+// in one of the from statuses, and the update must change a row.
+func (s *Service) decide(ctx context.Context, actor Member, id int64, event string, from []string, wrongState, query string, args ...any) error {
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		m, err := getMember(ctx, tx, `WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if m.ErasedAt != nil {
+			return ValidationError{"": "This member's data has been erased; nothing more can change."}
+		}
+		if !contains(from, m.Status) {
+			return ValidationError{"": wrongState}
+		}
+		res, err := tx.ExecContext(ctx, query, args...)
+		if isLastAdmin(err) {
+			return ErrLastAdmin
+		}
+		if err != nil {
+			return fmt.Errorf("governance: %s: %w", event, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ValidationError{"": "Nothing to change."}
+		}
+		body := map[string]any{"member": id, "by": actor.ID}
+		if event == EventRoleChanged {
+			body["role"] = args[0]
+		}
+		return appendEntry(ctx, tx, s.now(), event, body)
+	})
+	return err
+}
+
+func requireAdmin(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	m, err := getMember(ctx, tx, `WHERE id = ?`, id)
+	if err != nil || !m.IsAdmin() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,92 @@
+// Package governance is the co-op's democratic core: members and how they
+// come and go, invitations, and the hash-chained ledger every governance
+// event is written to. It knows nothing of HTTP.
+package governance
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"plenary/internal/db"
+)
+
+// Errors the server maps to statuses.
+var (
+	ErrNotFound       = errors.New("governance: not found")
+	ErrForbidden      = errors.New("governance: forbidden")
+	ErrBadCredentials = errors.New("governance: email or password not recognised")
+	ErrThrottled      = errors.New("governance: too many failed attempts")
+	ErrLastAdmin      = errors.New("governance: the co-op must keep at least one active admin")
+)
+
+// ValidationError says, field by field, what is wrong with some input. The
+// messages are safe to show to the person who typed it. The field "" holds
+// a message about the input as a whole.
+type ValidationError map[string]string
+
+func (v ValidationError) Error() string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + v[k]
+	}
+	return "governance: invalid input: " + strings.Join(parts, "; ")
+}
+
+// orNil returns v as an error, or nil if it holds no message.
+func (v ValidationError) orNil() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// Service holds the rules of membership and the ledger.
+type Service struct {
+	db   *db.DB
+	now  func() time.Time
+	hash Hasher
+	// Throttle: at most MaxFailures failed logins per account and per address
+	// within FailureWindow.
+	MaxFailures   int
+	FailureWindow time.Duration
+	// InvitationTTL is how long an invitation link works unless said otherwise.
+	InvitationTTL time.Duration
+}
+
+// New returns a Service on d. now is the clock (time.Now in production, a
+// test's own clock in tests); times are stored in UTC.
+func New(d *db.DB, now func() time.Time) *Service {
+	return &Service{
+		db:            d,
+		now:           func() time.Time { return now().UTC() },
+		hash:          Argon2id{},
+		MaxFailures:   5,
+		FailureWindow: 15 * time.Minute,
+		InvitationTTL: 14 * 24 * time.Hour,
+	}
+}
+
+// newToken returns a random URL-safe token with 256 bits of entropy.
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// tokenHash is what is stored of a token: a leaked database does not give
+// away working links.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

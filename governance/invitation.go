@@ -1,0 +1,157 @@
+package governance
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// MaxNoteLen caps an invitation's note, mirrored in schema.sql.
+const MaxNoteLen = 200
+
+// Invitation is a single-use link that makes an active member.
+type Invitation struct {
+	ID        int64      `db:"id"`
+	Note      string     `db:"note"`
+	CreatedBy int64      `db:"created_by"`
+	CreatedAt time.Time  `db:"created_at"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
+	UsedBy    *int64     `db:"used_by"`
+	RevokedAt *time.Time `db:"revoked_at"`
+}
+
+// State is "used", "revoked", "expired" or "open" as of now.
+func (i Invitation) State(now time.Time) string {
+	switch {
+	case i.UsedAt != nil:
+		return "used"
+	case i.RevokedAt != nil:
+		return "revoked"
+	case !now.Before(i.ExpiresAt):
+		return "expired"
+	}
+	return "open"
+}
+
+// Invite makes an invitation that works for ttl (the default when zero) and
+// returns it with its token. The token is returned only here: the database
+// keeps its hash.
+func (s *Service) Invite(ctx context.Context, actor Member, note string, days int) (Invitation, string, error) {
+	note = strings.TrimSpace(note)
+	v := ValidationError{}
+	if !utf8.ValidString(note) || strings.ContainsFunc(note, func(r rune) bool { return r < ' ' }) {
+		v["note"] = "The note contains invalid characters."
+	} else if utf8.RuneCountInString(note) > MaxNoteLen {
+		v["note"] = fmt.Sprintf("Keep the note under %d characters.", MaxNoteLen)
+	}
+	ttl := s.InvitationTTL
+	if days != 0 {
+		if days < 1 || days > 90 {
+			v["days"] = "Choose between 1 and 90 days."
+		}
+		ttl = time.Duration(days) * 24 * time.Hour
+	}
+	if err := v.orNil(); err != nil {
+		return Invitation{}, "", err
+	}
+	token := newToken()
+	now := s.now()
+	inv := Invitation{Note: note, CreatedBy: actor.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			tokenHash(token), inv.Note, inv.CreatedBy, inv.CreatedAt, inv.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("governance: insert invitation: %w", err)
+		}
+		inv.ID, _ = res.LastInsertId()
+		return appendEntry(ctx, tx, now, EventInvitationCreated, map[string]any{
+			"invitation": inv.ID, "by": actor.ID, "expires_at": inv.ExpiresAt.Format(time.RFC3339)})
+	})
+	if err != nil {
+		return Invitation{}, "", err
+	}
+	return inv, token, nil
+}
+
+// Invitations lists every invitation, newest first.
+func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
+	var invs []Invitation
+	err := s.db.R.SelectContext(ctx, &invs, `SELECT id, note, created_by, created_at, expires_at, used_at, used_by, revoked_at
+		FROM invitations ORDER BY id DESC LIMIT 500`)
+	if err != nil {
+		return nil, fmt.Errorf("governance: list invitations: %w", err)
+	}
+	return invs, nil
+}
+
+// RevokeInvitation stops an open invitation from working.
+func (s *Service) RevokeInvitation(ctx context.Context, actor Member, id int64) error {
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, s.now(), id)
+		if err != nil {
+			return fmt.Errorf("governance: revoke invitation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var exists int
+			if err := tx.GetContext(ctx, &exists, `SELECT count(*) FROM invitations WHERE id = ?`, id); err != nil || exists == 0 {
+				return ErrNotFound
+			}
+			return ValidationError{"": "This invitation has already been used or revoked."}
+		}
+		return appendEntry(ctx, tx, s.now(), EventInvitationRevoked, map[string]any{"invitation": id, "by": actor.ID})
+	})
+}
+
+// OpenInvitation returns the invitation for token if it can still be used.
+func (s *Service) OpenInvitation(ctx context.Context, token string) (Invitation, error) {
+	var inv Invitation
+	err := s.db.R.GetContext(ctx, &inv, `SELECT id, note, created_by, created_at, expires_at, used_at, used_by, revoked_at
+		FROM invitations WHERE token_hash = ?`, tokenHash(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invitation{}, ErrNotFound
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("governance: get invitation: %w", err)
+	}
+	if inv.State(s.now()) != "open" {
+		return Invitation{}, ErrNotFound
+	}
+	return inv, nil
+}
+
+// AcceptInvitation creates an active member with the invitation, which is
+// used up in the same transaction: of two people racing with one link, one
+// gets in.
+func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details) (Member, error) {
+	var inv Invitation
+	return s.createMember(ctx, d, false, func(tx *sqlx.Tx, m *Member) error {
+		err := tx.GetContext(ctx, &inv, `SELECT id, created_by, expires_at FROM invitations
+			WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, tokenHash(token), s.now())
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("governance: get invitation: %w", err)
+		}
+		m.Status = StatusActive
+		return nil
+	}, func(tx *sqlx.Tx, m Member) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?`, s.now(), m.ID, inv.ID); err != nil {
+			return fmt.Errorf("governance: use invitation: %w", err)
+		}
+		return appendEntry(ctx, tx, s.now(), EventAdmitted, map[string]any{"member": m.ID, "by": inv.CreatedBy, "invitation": inv.ID})
+	})
+}

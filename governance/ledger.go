@@ -1,0 +1,188 @@
+package governance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Ledger event kinds.
+const (
+	EventFounded           = "member.founded"
+	EventAdmitted          = "member.admitted"
+	EventRejected          = "member.rejected"
+	EventSuspended         = "member.suspended"
+	EventReinstated        = "member.reinstated"
+	EventRoleChanged       = "member.role_changed"
+	EventLeft              = "member.left"
+	EventErased            = "member.erased"
+	EventInvitationCreated = "invitation.created"
+	EventInvitationRevoked = "invitation.revoked"
+)
+
+// genesis is the previous hash of the first entry.
+var genesis = strings.Repeat("0", 64)
+
+// Entry is one ledger row. Body is canonical JSON (keys sorted, no spaces).
+type Entry struct {
+	Seq      int64  `db:"seq" json:"seq"`
+	At       string `db:"at" json:"at"`
+	Kind     string `db:"kind" json:"kind"`
+	Body     string `db:"body" json:"body"`
+	PrevHash string `db:"prev_hash" json:"prev_hash"`
+	Hash     string `db:"hash" json:"hash"`
+}
+
+// Fields decodes the body.
+func (e Entry) Fields() map[string]any {
+	var m map[string]any
+	json.Unmarshal([]byte(e.Body), &m)
+	return m
+}
+
+// Summary says in words what the entry records.
+func (e Entry) Summary() string {
+	f := e.Fields()
+	num := func(k string) string {
+		if v, ok := f[k].(float64); ok {
+			return fmt.Sprintf("member %d", int64(v))
+		}
+		return "someone"
+	}
+	switch e.Kind {
+	case EventFounded:
+		return fmt.Sprintf("The co-op was founded on Plenary; %s is its first admin", num("member"))
+	case EventAdmitted:
+		if inv, ok := f["invitation"].(float64); ok {
+			return fmt.Sprintf("%s admitted through invitation %d from %s", capital(num("member")), int64(inv), num("by"))
+		}
+		return fmt.Sprintf("%s admitted by %s", capital(num("member")), num("by"))
+	case EventRejected:
+		return fmt.Sprintf("The application of %s was rejected by %s", num("member"), num("by"))
+	case EventSuspended:
+		return fmt.Sprintf("%s suspended by %s", capital(num("member")), num("by"))
+	case EventReinstated:
+		return fmt.Sprintf("%s reinstated by %s", capital(num("member")), num("by"))
+	case EventRoleChanged:
+		return fmt.Sprintf("%s made %s by %s", capital(num("member")), f["role"], num("by"))
+	case EventLeft:
+		return fmt.Sprintf("%s left the co-op (recorded by %s)", capital(num("member")), num("by"))
+	case EventErased:
+		return fmt.Sprintf("The personal data of %s was erased by %s", num("member"), num("by"))
+	case EventInvitationCreated:
+		return fmt.Sprintf("Invitation %v created by %s", f["invitation"], num("by"))
+	case EventInvitationRevoked:
+		return fmt.Sprintf("Invitation %v revoked by %s", f["invitation"], num("by"))
+	}
+	return e.Kind
+}
+
+func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// entryHash is the chain's rule: the SHA-256 of the previous hash, a
+// newline, and the canonical JSON of the entry's sequence, time, kind and body.
+func entryHash(prev string, seq int64, at, kind, body string) string {
+	canon, _ := json.Marshal(struct {
+		Seq  int64           `json:"seq"`
+		At   string          `json:"at"`
+		Kind string          `json:"kind"`
+		Body json.RawMessage `json:"body"`
+	}{seq, at, kind, json.RawMessage(body)})
+	sum := sha256.Sum256([]byte(prev + "\n" + string(canon)))
+	return hex.EncodeToString(sum[:])
+}
+
+// appendEntry adds an entry inside tx, the same transaction as the change it
+// records, so the ledger and the data never disagree. The writer's single
+// connection and immediate transactions make the read of the head and the
+// insert atomic.
+func appendEntry(ctx context.Context, tx *sqlx.Tx, at time.Time, kind string, body map[string]any) error {
+	canon, err := json.Marshal(body) // encoding/json sorts map keys: canonical
+	if err != nil {
+		return fmt.Errorf("governance: ledger body: %w", err)
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash string `db:"hash"`
+	}
+	err = tx.GetContext(ctx, &head, `SELECT coalesce(max(seq), 0) AS seq,
+		coalesce((SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1), ?) AS hash FROM ledger`, genesis)
+	if err != nil {
+		return fmt.Errorf("governance: ledger head: %w", err)
+	}
+	seq := head.Seq + 1
+	stamp := at.UTC().Format(time.RFC3339Nano)
+	hash := entryHash(head.Hash, seq, stamp, kind, string(canon))
+	_, err = tx.ExecContext(ctx, `INSERT INTO ledger (seq, at, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)`,
+		seq, stamp, kind, string(canon), head.Hash, hash)
+	if err != nil {
+		return fmt.Errorf("governance: append to ledger: %w", err)
+	}
+	return nil
+}
+
+// LedgerPerPage is the public ledger's page size.
+const LedgerPerPage = 50
+
+// Ledger returns a page of entries, newest first, and the number of entries.
+func (s *Service) Ledger(ctx context.Context, page int) ([]Entry, int, error) {
+	var total int
+	if err := s.db.R.GetContext(ctx, &total, `SELECT count(*) FROM ledger`); err != nil {
+		return nil, 0, fmt.Errorf("governance: count ledger: %w", err)
+	}
+	var es []Entry
+	err := s.db.R.SelectContext(ctx, &es, `SELECT seq, at, kind, body, prev_hash, hash FROM ledger
+		ORDER BY seq DESC LIMIT ? OFFSET ?`, LedgerPerPage, (max(page, 1)-1)*LedgerPerPage)
+	if err != nil {
+		return nil, 0, fmt.Errorf("governance: read ledger: %w", err)
+	}
+	return es, total, nil
+}
+
+// ChainError names the first ledger entry that does not fit the chain.
+type ChainError struct {
+	Seq     int64
+	Problem string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("ledger entry %d: %s", e.Seq, e.Problem)
+}
+
+// VerifyLedger walks the whole chain and returns the number of entries and
+// the head hash, or a *ChainError for the first entry that was altered,
+// removed or moved. Removing entries from the very end cannot be seen from
+// inside the database: compare the head with a copy published earlier.
+func (s *Service) VerifyLedger(ctx context.Context) (int64, string, error) {
+	rows, err := s.db.R.QueryxContext(ctx, `SELECT seq, at, kind, body, prev_hash, hash FROM ledger ORDER BY seq`)
+	if err != nil {
+		return 0, "", fmt.Errorf("governance: read ledger: %w", err)
+	}
+	defer rows.Close()
+	prev, want := genesis, int64(1)
+	for rows.Next() {
+		var e Entry
+		if err := rows.StructScan(&e); err != nil {
+			return 0, "", fmt.Errorf("governance: read ledger: %w", err)
+		}
+		switch {
+		case e.Seq != want:
+			return 0, "", &ChainError{Seq: want, Problem: fmt.Sprintf("missing (the next entry is %d)", e.Seq)}
+		case e.PrevHash != prev:
+			return 0, "", &ChainError{Seq: e.Seq, Problem: "does not follow the entry before it (removed, reordered or edited)"}
+		case entryHash(prev, e.Seq, e.At, e.Kind, e.Body) != e.Hash:
+			return 0, "", &ChainError{Seq: e.Seq, Problem: "its content does not match its hash (edited)"}
+		}
+		prev, want = e.Hash, want+1
+	}
+	if err := rows.Err(); err != nil {
+		return 0, "", fmt.Errorf("governance: read ledger: %w", err)
+	}
+	return want - 1, prev, nil
+}

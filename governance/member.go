@@ -1,0 +1,470 @@
+package governance
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Roles and statuses of a member, as stored.
+const (
+	RoleMember = "member"
+	RoleAdmin  = "admin"
+
+	StatusApplicant = "applicant"
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusLeft      = "left"
+	StatusRejected  = "rejected"
+)
+
+// Statuses lists every status in the order an admin filters by.
+var Statuses = []string{StatusApplicant, StatusActive, StatusSuspended, StatusLeft, StatusRejected}
+
+// Field limits, mirrored by CHECK constraints in schema.sql.
+const (
+	MaxNameLen      = 80
+	MaxEmailLen     = 254
+	MaxStatementLen = 1000
+	MaxReasonLen    = 500
+)
+
+// Member is a person's membership. ID is the public member number.
+type Member struct {
+	ID             int64      `db:"id"`
+	Name           string     `db:"name"`
+	Email          *string    `db:"email"`
+	PasswordHash   *string    `db:"password_hash"`
+	Statement      string     `db:"statement"`
+	Role           string     `db:"role"`
+	Status         string     `db:"status"`
+	StatusReason   string     `db:"status_reason"`
+	SessionVersion int64      `db:"session_version"`
+	AppliedAt      time.Time  `db:"applied_at"`
+	JoinedAt       *time.Time `db:"joined_at"`
+	ErasedAt       *time.Time `db:"erased_at"`
+}
+
+// IsAdmin says whether m may run the membership.
+func (m Member) IsAdmin() bool { return m.Role == RoleAdmin && m.Status == StatusActive }
+
+// IsActive says whether m may take part: vote, propose, comment.
+func (m Member) IsActive() bool { return m.Status == StatusActive }
+
+// EmailAddress is the email, or "" once erased.
+func (m Member) EmailAddress() string {
+	if m.Email == nil {
+		return ""
+	}
+	return *m.Email
+}
+
+// DisplayName is the name, or a stand-in once erased.
+func (m Member) DisplayName() string {
+	if m.ErasedAt != nil {
+		return fmt.Sprintf("Member %d (erased)", m.ID)
+	}
+	return m.Name
+}
+
+// Details is what a person gives about themselves when they apply, accept an
+// invitation or found the co-op.
+type Details struct {
+	Name      string
+	Email     string
+	Password  string
+	Statement string
+}
+
+// normalise trims what a person typed and checks it, field by field.
+func (d *Details) normalise(needStatement bool) ValidationError {
+	d.Name = strings.TrimSpace(d.Name)
+	d.Email = strings.TrimSpace(d.Email)
+	d.Statement = strings.TrimSpace(d.Statement)
+	v := ValidationError{}
+	if msg := checkName(d.Name); msg != "" {
+		v["name"] = msg
+	}
+	email, msg := checkEmail(d.Email)
+	if msg != "" {
+		v["email"] = msg
+	}
+	d.Email = email
+	if msg := checkPassword(d.Password, d.Name, d.Email); msg != "" {
+		v["password"] = msg
+	}
+	switch n := utf8.RuneCountInString(d.Statement); {
+	case !utf8.ValidString(d.Statement):
+		v["statement"] = "This text contains invalid characters."
+	case needStatement && n == 0:
+		v["statement"] = "Say in a few words why you want to join."
+	case n > MaxStatementLen:
+		v["statement"] = fmt.Sprintf("Keep it under %d characters.", MaxStatementLen)
+	}
+	return v
+}
+
+func checkName(name string) string {
+	switch {
+	case name == "":
+		return "Enter your name."
+	case !utf8.ValidString(name):
+		return "Your name contains invalid characters."
+	case utf8.RuneCountInString(name) > MaxNameLen:
+		return fmt.Sprintf("Keep your name under %d characters.", MaxNameLen)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "Your name contains invalid characters."
+	}
+	return ""
+}
+
+// checkEmail returns the address in the form it is stored, or a message.
+func checkEmail(email string) (string, string) {
+	if email == "" {
+		return "", "Enter your email address."
+	}
+	if len(email) > MaxEmailLen {
+		return email, "That email address is too long."
+	}
+	addr, err := mail.ParseAddress(email)
+	// Only a bare address will do: "Name <a@b>" parses but is not what we store.
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		return email, "Enter an email address like name@example.org."
+	}
+	return strings.ToLower(email), ""
+}
+
+// isUniqueEmail says whether err is the UNIQUE constraint on members.email.
+func isUniqueEmail(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: members.email")
+}
+
+// isLastAdmin says whether err is the trigger that keeps the last admin.
+func isLastAdmin(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "plenary: last admin")
+}
+
+const memberColumns = `id, name, email, password_hash, statement, role, status, status_reason,
+	session_version, applied_at, joined_at, erased_at`
+
+// Member returns the member with number id.
+func (s *Service) Member(ctx context.Context, id int64) (Member, error) {
+	return getMember(ctx, s.db.R, `WHERE id = ?`, id)
+}
+
+func getMember(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (Member, error) {
+	var m Member
+	err := sqlx.GetContext(ctx, q, &m, `SELECT `+memberColumns+` FROM members `+where, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Member{}, ErrNotFound
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("governance: get member: %w", err)
+	}
+	return m, nil
+}
+
+// SessionMember returns the member a session belongs to, if the session is
+// still good: the member exists, may log in, and the session's version is
+// current. Anything else is ErrNotFound, and the session should be dropped.
+func (s *Service) SessionMember(ctx context.Context, id, version int64) (Member, error) {
+	m, err := s.Member(ctx, id)
+	if err != nil {
+		return Member{}, err
+	}
+	if m.SessionVersion != version || !canLogIn(m) {
+		return Member{}, ErrNotFound
+	}
+	return m, nil
+}
+
+// canLogIn: applicants may log in to see where their application stands and
+// keep their details up to date; active members to take part.
+func canLogIn(m Member) bool {
+	return m.ErasedAt == nil && (m.Status == StatusActive || m.Status == StatusApplicant)
+}
+
+// Apply records an application to join; an admin decides on it.
+func (s *Service) Apply(ctx context.Context, d Details) (Member, error) {
+	return s.createMember(ctx, d, true, func(tx *sqlx.Tx, m *Member) error {
+		m.Status = StatusApplicant
+		return nil
+	})
+}
+
+// createMember checks d, hashes the password and inserts the member inside
+// one transaction, in which before may check more and set the status, role
+// and ledger entry.
+func (s *Service) createMember(ctx context.Context, d Details, needStatement bool, before func(*sqlx.Tx, *Member) error, after ...func(*sqlx.Tx, Member) error) (Member, error) {
+	if v := d.normalise(needStatement); len(v) > 0 {
+		return Member{}, v
+	}
+	hash, err := s.hash.Hash(d.Password)
+	if err != nil {
+		return Member{}, fmt.Errorf("governance: hash password: %w", err)
+	}
+	m := Member{Name: d.Name, Email: &d.Email, PasswordHash: &hash, Statement: d.Statement, Role: RoleMember, AppliedAt: s.now()}
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := before(tx, &m); err != nil {
+			return err
+		}
+		if m.Status == StatusActive {
+			t := m.AppliedAt
+			m.JoinedAt = &t
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO members (name, email, password_hash, statement, role, status, applied_at, joined_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Name, m.Email, m.PasswordHash, m.Statement, m.Role, m.Status, m.AppliedAt, m.JoinedAt)
+		if isUniqueEmail(err) {
+			return ValidationError{"email": "There is already an account with this email. Log in instead."}
+		}
+		if err != nil {
+			return fmt.Errorf("governance: insert member: %w", err)
+		}
+		m.ID, _ = res.LastInsertId()
+		m.SessionVersion = 1
+		for _, f := range after {
+			if err := f(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// Login checks an email and password. Failed attempts are counted per
+// account and per address; past the limit every attempt, right or wrong, is
+// ErrThrottled until the window passes. An unknown email and a wrong
+// password give the same ErrBadCredentials, after the same work.
+//
+// A member who may not log in (suspended, left, rejected) but gives the right
+// password gets a *NotAllowedError saying why.
+func (s *Service) Login(ctx context.Context, email, password, address string) (Member, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > MaxEmailLen || len(password) > MaxPasswordLen {
+		return Member{}, ErrBadCredentials
+	}
+	now := s.now()
+	since := now.Add(-s.FailureWindow)
+	var byAccount, byAddress int
+	err := s.db.R.QueryRowxContext(ctx, `SELECT
+		(SELECT count(*) FROM login_failures WHERE scope = 'account' AND key = ? AND at > ?),
+		(SELECT count(*) FROM login_failures WHERE scope = 'address' AND key = ? AND at > ?)`,
+		email, since, address, since).Scan(&byAccount, &byAddress)
+	if err != nil {
+		return Member{}, fmt.Errorf("governance: count login failures: %w", err)
+	}
+	if byAccount >= s.MaxFailures || byAddress >= s.MaxFailures {
+		return Member{}, ErrThrottled
+	}
+	m, err := getMember(ctx, s.db.R, `WHERE email = ?`, email)
+	if errors.Is(err, ErrNotFound) {
+		s.hash.Check(dummyHash, password)
+		return Member{}, s.recordFailure(ctx, email, address, now)
+	}
+	if err != nil {
+		return Member{}, err
+	}
+	if m.PasswordHash == nil || !s.hash.Check(*m.PasswordHash, password) {
+		return Member{}, s.recordFailure(ctx, email, address, now)
+	}
+	if !canLogIn(m) {
+		return Member{}, &NotAllowedError{Status: m.Status, Reason: m.StatusReason}
+	}
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = 'account' AND key = ?`, email); err != nil {
+		return Member{}, fmt.Errorf("governance: clear login failures: %w", err)
+	}
+	return m, nil
+}
+
+// recordFailure counts a failed login and returns ErrBadCredentials. Old
+// failures are pruned as new ones come in, so the table stays small.
+func (s *Service) recordFailure(ctx context.Context, email, address string, now time.Time) error {
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at <= ?`, now.Add(-s.FailureWindow)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', ?, ?), ('address', ?, ?)`,
+			email, now, address, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("governance: record login failure: %w", err)
+	}
+	return ErrBadCredentials
+}
+
+// NotAllowedError is a correct login by someone whose membership does not
+// let them in. Its message is safe to show them.
+type NotAllowedError struct {
+	Status string
+	Reason string
+}
+
+func (e *NotAllowedError) Error() string {
+	var msg string
+	switch e.Status {
+	case StatusSuspended:
+		msg = "Your membership is suspended."
+	case StatusRejected:
+		msg = "Your application to join was not accepted."
+	case StatusLeft:
+		msg = "Your membership has ended."
+	default:
+		msg = "You can't log in at the moment."
+	}
+	if e.Reason != "" {
+		msg += " Reason given: " + e.Reason
+	}
+	return msg
+}
+
+// UpdateName changes the member's display name.
+func (s *Service) UpdateName(ctx context.Context, id int64, name string) error {
+	name = strings.TrimSpace(name)
+	if msg := checkName(name); msg != "" {
+		return ValidationError{"name": msg}
+	}
+	return s.updateSelf(ctx, id, `UPDATE members SET name = ? WHERE id = ? AND erased_at IS NULL`, name, id)
+}
+
+// ChangeEmail changes the member's email after checking their password.
+func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, email string) error {
+	m, err := s.Member(ctx, id)
+	if err != nil {
+		return err
+	}
+	email, msg := checkEmail(strings.TrimSpace(email))
+	v := ValidationError{}
+	if msg != "" {
+		v["email"] = msg
+	}
+	if !s.passwordMatches(m, currentPassword) {
+		v["current_password"] = "That is not your current password."
+	}
+	if err := v.orNil(); err != nil {
+		return err
+	}
+	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND erased_at IS NULL`, email, id)
+	if isUniqueEmail(err) {
+		return ValidationError{"email": "Another account uses this email."}
+	}
+	return err
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// logs the member out of every other session by bumping the session version.
+// It returns the new version for the session that made the change.
+func (s *Service) ChangePassword(ctx context.Context, id int64, currentPassword, password string) (int64, error) {
+	m, err := s.Member(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	v := ValidationError{}
+	if msg := checkPassword(password, m.Name, m.EmailAddress()); msg != "" {
+		v["password"] = msg
+	}
+	if !s.passwordMatches(m, currentPassword) {
+		v["current_password"] = "That is not your current password."
+	}
+	if err := v.orNil(); err != nil {
+		return 0, err
+	}
+	hash, err := s.hash.Hash(password)
+	if err != nil {
+		return 0, fmt.Errorf("governance: hash password: %w", err)
+	}
+	var version int64
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &version, `UPDATE members SET password_hash = ?, session_version = session_version + 1
+			WHERE id = ? AND erased_at IS NULL RETURNING session_version`, hash, id)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("governance: change password: %w", err)
+	}
+	return version, nil
+}
+
+func (s *Service) passwordMatches(m Member, password string) bool {
+	if m.PasswordHash == nil || len(password) > MaxPasswordLen {
+		return false
+	}
+	return s.hash.Check(*m.PasswordHash, password)
+}
+
+func (s *Service) updateSelf(ctx context.Context, id int64, query string, args ...any) error {
+	res, err := s.db.W.ExecContext(ctx, query, args...)
+	if err != nil {
+		if isUniqueEmail(err) {
+			return err
+		}
+		return fmt.Errorf("governance: update member: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MemberQuery selects members for the admin list.
+type MemberQuery struct {
+	Search string // matches name, email or member number
+	Status string // "" for all
+	Page   int    // from 1
+}
+
+// MembersPerPage is the admin list's page size.
+const MembersPerPage = 50
+
+// Members lists members, newest applications first, with the total count.
+func (s *Service) Members(ctx context.Context, q MemberQuery) ([]Member, int, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	if q.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, q.Status)
+	}
+	if search := strings.TrimSpace(q.Search); search != "" {
+		// Escape LIKE's wildcards so "%" and "_" match themselves.
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(search) + "%"
+		where = append(where, `(name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR CAST(id AS TEXT) = ?)`)
+		args = append(args, like, like, strings.TrimPrefix(search, "#"))
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.R.GetContext(ctx, &total, `SELECT count(*) FROM members WHERE `+cond, args...); err != nil {
+		return nil, 0, fmt.Errorf("governance: count members: %w", err)
+	}
+	page := max(q.Page, 1)
+	var ms []Member
+	err := s.db.R.SelectContext(ctx, &ms, `SELECT `+memberColumns+` FROM members WHERE `+cond+
+		` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, MembersPerPage, (page-1)*MembersPerPage)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("governance: list members: %w", err)
+	}
+	return ms, total, nil
+}
+
+// HasAdmin says whether the co-op has an active admin yet.
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.R.GetContext(ctx, &n, `SELECT count(*) FROM members WHERE role = 'admin' AND status = 'active'`)
+	if err != nil {
+		return false, fmt.Errorf("governance: count admins: %w", err)
+	}
+	return n > 0, nil
+}

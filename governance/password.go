@@ -1,0 +1,138 @@
+package governance
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password length limits. The upper one stops a megabyte "password" from
+// being hashed on every login attempt.
+const (
+	MinPasswordLen = 10
+	MaxPasswordLen = 128
+)
+
+// Hasher hashes and checks passwords.
+type Hasher interface {
+	Hash(password string) (string, error)
+	Check(hash, password string) bool
+}
+
+// Argon2id hashes with the parameters OWASP recommends for argon2id
+// (19 MiB, two passes, one lane) and a random 16-byte salt, in the PHC
+// string format so the parameters travel with each hash.
+type Argon2id struct{}
+
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+func (Argon2id) Hash(password string) (string, error) {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+func (Argon2id) Check(hash, password string) bool {
+	var version int
+	var memory, time uint32
+	var threads uint8
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err := errors.Join(err1, err2); err != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash is checked against when an email is unknown, so a login for an
+// unknown account takes as long as one for a known account.
+var dummyHash, _ = Argon2id{}.Hash("plenary-dummy-password")
+
+// checkPassword says what is wrong with a new password, or "" if nothing.
+// Beyond length it refuses the passwords attackers try first and ones made
+// from the member's own name or email.
+func checkPassword(password, name, email string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n == 0:
+		return "Choose a password."
+	case n < MinPasswordLen:
+		return fmt.Sprintf("Use at least %d characters.", MinPasswordLen)
+	case n > MaxPasswordLen:
+		return fmt.Sprintf("Use at most %d characters.", MaxPasswordLen)
+	}
+	lower := strings.ToLower(password)
+	if commonPasswords[lower] || isMonotonous(lower) {
+		return "This password is among the most common ones; choose another."
+	}
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	if (len(local) >= 4 && strings.Contains(lower, local)) || (len(name) >= 4 && strings.Contains(lower, strings.ToLower(strings.ReplaceAll(name, " ", "")))) {
+		return "Don't build your password from your name or email."
+	}
+	return ""
+}
+
+// isMonotonous catches "aaaaaaaaaa" and "abababababab": passwords with at
+// most two distinct characters.
+func isMonotonous(s string) bool {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+		if len(seen) > 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// commonPasswords holds the most common passwords of ten or more characters
+// from public breach corpora (shorter ones are refused by length anyway).
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range strings.Fields(`
+1234567890 0123456789 0987654321 9876543210 1234567891 1234567899 12345678910 123456789a
+123456789q a123456789 q1w2e3r4t5 1q2w3e4r5t 1q2w3e4r5t6y 1qaz2wsx3edc q1w2e3r4t5y6 zaq12wsx
+qwertyuiop qwertyuiop1 qwerty1234 qwerty12345 qwerty123456 1234qwerty 123qweasdzxc qweasdzxc1
+asdfghjkl1 asdfghjkl; zxcvbnm123 1234567890q qazwsxedc1 qazwsxedcrfv 1qazxsw23edc asdfasdfasdf
+password12 password123 password1234 password12345 passw0rd123 p@ssw0rd123 password01 passwordpassword
+password!! password1! p@ssword123 p@ssw0rd12 mypassword mypassword1 newpassword changeme123
+iloveyou12 iloveyou123 iloveyou1234 iloveyou!! sunshine123 princess123 football123 baseball123
+superman123 batman1234 starwars123 pokemon123 michael123 jennifer123 charlie123 whatever123
+welcome123 welcome1234 letmein123 letmein1234 trustno1234 monkey12345 dragon12345 master12345
+shadow12345 abc1234567 abcd123456 abcdef1234 abcdefghij abcdefghijk abcdefg123 abc123abc123
+administrator admin12345 admin123456 adminadmin root123456 computer123 internet123 secret1234
+football12 basketball baseball12 liverpool1 chelsea123 arsenal123 manchester 1football
+qwer1234qwer 11111111111 1111111111 2222222222 1212121212 1122334455 1234512345 1231231234
+123123123123 1234554321 5555555555 7777777777 8888888888 9999999999 0000000000 6969696969
+987654321a 1q2w3e4r5t6y7u 123abc456def passwordqwerty qwertyqwerty 1234567890a a1b2c3d4e5
+a1s2d3f4g5 z1x2c3v4b5 1234567890-= !@#$%^&*() 1q2w3e4r5t! 123456789! 1234567890! iloveyou1!
+cooperative cooperative1 cooperative123 platformcoop plenary123 plenarypassword democracy1
+`) {
+		m[p] = true
+	}
+	return m
+}()

@@ -1,0 +1,147 @@
+// Package db opens Plenary's SQLite database the one right way: WAL, foreign
+// keys, a busy timeout and immediate transactions in the DSN, one writer
+// connection and a pool of readers, and the schema applied and versioned.
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/mattn/go-sqlite3" // the driver, built with -tags sqlite_fts5
+)
+
+// DB is the writer and reader pools of one database file. All writes go
+// through W, whose single connection serialises them so they never fight
+// over SQLite's lock; reads run in parallel on R.
+type DB struct {
+	W    *sqlx.DB
+	R    *sqlx.DB
+	Path string
+}
+
+// Options tune how the database is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting for the writer. The default,
+	// FULL, makes every acknowledged commit survive power loss.
+	Synchronous string
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date. schema is the text of schema.sql.
+func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
+	if opt.Synchronous == "" {
+		opt.Synchronous = "FULL"
+	}
+	w, err := sqlx.Open("sqlite3", dsn(path, opt.Synchronous, false))
+	if err != nil {
+		return nil, fmt.Errorf("db: open writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	d := &DB{W: w, Path: path}
+	if err := d.migrate(ctx, schema); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sqlx.Open("sqlite3", dsn(path, opt.Synchronous, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open readers: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d.R = r
+	return d, nil
+}
+
+// dsn puts every setting in the connection string so that each pooled
+// connection gets it, not only the first.
+func dsn(path, synchronous string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", synchronous)
+	if readOnly {
+		q.Set("_query_only", "true")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	var errs []error
+	if d.R != nil {
+		errs = append(errs, d.R.Close())
+	}
+	errs = append(errs, d.W.Close())
+	return errors.Join(errs...)
+}
+
+// WithTx runs fn in one immediate transaction on the writer, committing if fn
+// returns nil and rolling back otherwise.
+func (d *DB) WithTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	tx, err := d.W.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("db: rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// Secret returns the named random secret of n bytes, generating and storing
+// it the first time it is asked for. Every process sharing the database file
+// gets the same value.
+func (d *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	var value []byte
+	err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &value, `SELECT value FROM secrets WHERE name = ?`, name)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		value = make([]byte, n)
+		rand.Read(value)
+		_, err = tx.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES (?, ?)`, name, value)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: secret %s: %w", name, err)
+	}
+	return value, nil
+}
+
+// Backup writes a consistent copy of the database to path while it stays in
+// use: VACUUM INTO reads one snapshot, so writes that land meanwhile are
+// either wholly in the copy or not at all.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := d.R.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"crypto/hmac"
+	"errors"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// MaxBodyBytes caps every request body. Plenary's forms are small; a larger
+// body is refused with 413 before anything reads it.
+const MaxBodyBytes = 64 << 10
+
+// requestLog logs one line per request. It logs the path without the query,
+// which may hold a setup or invitation token.
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+		"duration", time.Since(start), "ip", c.ClientIP()}
+	if m := member(c); m != nil {
+		attrs = append(attrs, "member", m.ID)
+	}
+	s.log.Info("request", attrs...)
+}
+
+// recoverPanic turns a panic into a logged stack and a plain 500 page.
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			c.Abort()
+			if !c.Writer.Written() {
+				s.renderError(c, http.StatusInternalServerError)
+			}
+		}
+	}()
+	c.Next()
+}
+
+// contentSecurityPolicy allows nothing inline and nothing from elsewhere.
+// Pico's icons are data: URIs in its stylesheet, hence img-src data:.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+	}
+	c.Next()
+}
+
+// checkCSRF refuses a POST whose csrf_token does not match the session.
+// Cross-origin POSTs never get here: http.CrossOriginProtection stops them
+// first. The token covers what that cannot, such as old browsers.
+func (s *Server) checkCSRF(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.renderMessage(c, http.StatusRequestEntityTooLarge, "Too much data",
+				"What you sent is larger than Plenary accepts. Shorten it and try again.")
+		} else {
+			s.renderMessage(c, http.StatusBadRequest, "Bad request", "The form could not be read. Reload the page and try again.")
+		}
+		c.Abort()
+		return
+	}
+	want := s.csrfToken(c)
+	if !hmac.Equal([]byte(c.Request.PostForm.Get("csrf_token")), []byte(want)) {
+		s.renderMessage(c, http.StatusForbidden, "Form expired",
+			"This form was out of date or did not come from this site. Go back, reload the page and try again.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// refuseCrossOrigin answers a POST that a browser says came from another site.
+func (s *Server) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusForbidden)
+	w.Write([]byte("Forbidden: cross-origin requests that change data are refused.\n"))
+}
+
+// requireMember lets in anyone logged in; others are sent to log in and
+// brought back afterwards.
+func (s *Server) requireMember(c *gin.Context) {
+	if member(c) == nil {
+		if c.Request.Method == http.MethodGet {
+			c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		} else {
+			c.Redirect(http.StatusSeeOther, "/login")
+		}
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireAdmin lets in active admins. The services check again: this only
+// keeps others from seeing admin pages.
+func (s *Server) requireAdmin(c *gin.Context) {
+	m := member(c)
+	if m == nil {
+		s.requireMember(c)
+		return
+	}
+	if !m.IsAdmin() {
+		s.fail(c, errForbidden)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// localPath returns next if it is a path on this site, else fallback: a
+// login link can't send anyone elsewhere.
+func localPath(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n\\") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return fallback
+	}
+	return next
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"plenary/governance"
+)
+
+func (s *Server) healthz(c *gin.Context) {
+	if err := s.db.R.PingContext(c.Request.Context()); err != nil {
+		s.log.Error("healthz", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		return
+	}
+	c.String(http.StatusOK, "ok\n")
+}
+
+type homeData struct {
+	Ledger []governance.Entry
+}
+
+func (s *Server) showHome(c *gin.Context) {
+	entries, _, err := s.gov.Ledger(c.Request.Context(), 1)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Ledger: entries[:min(5, len(entries))]}})
+}
+
+// pageParam reads ?page=, treating anything odd as the first page and
+// capping it so a huge number can't become a huge OFFSET.
+func pageParam(c *gin.Context) int {
+	p, err := strconv.Atoi(c.Query("page"))
+	if err != nil || p < 1 {
+		return 1
+	}
+	return min(p, 1_000_000)
+}
+
+type ledgerData struct {
+	Entries []governance.Entry
+	Pager   pagination
+}
+
+func (s *Server) showLedger(c *gin.Context) {
+	page := pageParam(c)
+	entries, total, err := s.gov.Ledger(c.Request.Context(), page)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pager := newPagination(page, total, governance.LedgerPerPage, func(p int) string { return fmt.Sprintf("/ledger?page=%d", p) })
+	s.render(c, http.StatusOK, "ledger", view{Title: "Ledger", Data: ledgerData{Entries: entries, Pager: pager}})
+}

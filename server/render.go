@@ -1,0 +1,239 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"plenary/governance"
+)
+
+// view is what every page template gets. Data is the page's own typed data.
+type view struct {
+	Title     string
+	Coop      string
+	Member    *governance.Member
+	CSRFToken string
+	Flash     []flash
+	Path      string
+	Form      form
+	Data      any
+}
+
+// form is a form's input as typed, echoed back with a message per field
+// when it was wrong. The "" key holds a message about the form as a whole.
+type form struct {
+	Values map[string]string
+	Errors map[string]string
+}
+
+func (f form) Value(name string) string { return f.Values[name] }
+func (f form) Error(name string) string { return f.Errors[name] }
+
+// postedForm echoes back the named fields of the posted form, never the
+// passwords.
+func postedForm(c *gin.Context, names ...string) form {
+	f := form{Values: map[string]string{}}
+	for _, n := range names {
+		if !strings.Contains(n, "password") {
+			f.Values[n] = c.PostForm(n)
+		}
+	}
+	return f
+}
+
+func errorsOf(err error) map[string]string {
+	var v governance.ValidationError
+	if errors.As(err, &v) {
+		return v
+	}
+	return nil
+}
+
+// parsePages parses each page under templates/pages with the layout and the
+// partials into its own set, keyed by its path without ".html".
+func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	err := fs.WalkDir(fsys, "pages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html", "partials/*.html", p)
+		if err != nil {
+			return fmt.Errorf("server: parse %s: %w", p, err)
+		}
+		pages[strings.TrimSuffix(strings.TrimPrefix(p, "pages/"), ".html")] = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) == 0 {
+		return nil, errors.New("server: no page templates found")
+	}
+	return pages, nil
+}
+
+// field is what the input partial needs to draw one labelled input.
+type field struct {
+	ID, Name, Label, Type, Autocomplete, Value, Error, Hint string
+}
+
+var funcs = template.FuncMap{
+	// input builds a field from the form: (input .Form "email" "Email" "email" "email").
+	"input": func(f form, name, label, typ, autocomplete string, hint ...string) field {
+		return field{ID: "f-" + name, Name: name, Label: label, Type: typ, Autocomplete: autocomplete,
+			Value: f.Values[name], Error: f.Errors[name], Hint: strings.Join(hint, " ")}
+	},
+	// withID gives a field an id of its own, for pages with two forms that
+	// share a field name.
+	"withID": func(f field, id string) field { f.ID = id; return f },
+	"date": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.UTC().Format("2 Jan 2006")
+		case *time.Time:
+			if v != nil {
+				return v.UTC().Format("2 Jan 2006")
+			}
+		}
+		return ""
+	},
+	"datetime": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+		case *time.Time:
+			if v != nil {
+				return v.UTC().Format("2 Jan 2006 15:04 UTC")
+			}
+		case string:
+			if tt, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				return tt.UTC().Format("2 Jan 2006 15:04:05 UTC")
+			}
+			return v
+		}
+		return ""
+	},
+	"short": func(s string) string {
+		if len(s) > 12 {
+			return s[:12]
+		}
+		return s
+	},
+	"add": func(a, b int) int { return a + b },
+	"current": func(p, prefix string) bool {
+		return p == prefix || (prefix != "/" && strings.HasPrefix(p, prefix+"/"))
+	},
+}
+
+// render writes a page into a buffer first, so a template error never sends
+// half a page.
+func (s *Server) render(c *gin.Context, status int, page string, v view) {
+	t, ok := s.pages[page]
+	if !ok {
+		s.log.Error("render: no such page", "page", page)
+		s.renderError(c, http.StatusInternalServerError)
+		return
+	}
+	v.Coop = s.cfg.Name
+	v.Member = member(c)
+	v.CSRFToken = s.csrfToken(c)
+	v.Path = c.Request.URL.Path
+	if v.Form.Values == nil {
+		v.Form.Values = map[string]string{}
+	}
+	if v.Flash == nil {
+		v.Flash = s.takeFlashes(c)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		s.log.Error("render", "page", page, "err", err)
+		s.renderError(c, http.StatusInternalServerError)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// renderMessage shows a page with a heading and one paragraph.
+func (s *Server) renderMessage(c *gin.Context, status int, title, message string) {
+	s.render(c, status, "message", view{Title: title, Data: message})
+}
+
+// renderError is the last resort: a plain page that depends on no template.
+func (s *Server) renderError(c *gin.Context, status int) {
+	text := http.StatusText(status)
+	body := fmt.Sprintf(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>%d %s</title>`+
+		`<meta name="viewport" content="width=device-width, initial-scale=1"></head>`+
+		`<body><main><h1>%s</h1><p>Something went wrong on our side. It has been logged; please try again later.</p>`+
+		`<p><a href="/">Back to the home page</a></p></main></body></html>`, status, text, text)
+	c.Data(status, "text/html; charset=utf-8", []byte(body))
+}
+
+// Errors the server raises itself.
+var (
+	errNotFound  = governance.ErrNotFound
+	errForbidden = governance.ErrForbidden
+	errMethod    = errors.New("server: method not allowed")
+)
+
+// fail maps an error to a page: not found 404, forbidden 403, anything else
+// logged and shown as a plain 500 that leaks nothing.
+func (s *Server) fail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, governance.ErrNotFound):
+		s.renderMessage(c, http.StatusNotFound, "Not found", "There is nothing here. The link may be wrong, or what it pointed to has gone.")
+	case errors.Is(err, governance.ErrForbidden):
+		s.renderMessage(c, http.StatusForbidden, "Not allowed", "Your membership does not allow this.")
+	case errors.Is(err, errMethod):
+		s.renderMessage(c, http.StatusMethodNotAllowed, "Not allowed", "This address does not take that kind of request.")
+	default:
+		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "err", err}
+		if m := member(c); m != nil {
+			attrs = append(attrs, "member", m.ID)
+		}
+		s.log.Error("request failed", attrs...)
+		s.renderError(c, http.StatusInternalServerError)
+	}
+}
+
+// redirect flashes a message and answers 303.
+func (s *Server) redirect(c *gin.Context, to, message string) {
+	if message != "" {
+		s.addFlash(c, "ok", message)
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// pagination is the data the pager partial draws.
+type pagination struct {
+	Page, Pages, Total int
+	Link               func(page int) string
+}
+
+func (p pagination) Prev() string {
+	if p.Page <= 1 {
+		return ""
+	}
+	return p.Link(p.Page - 1)
+}
+
+func (p pagination) Next() string {
+	if p.Page >= p.Pages {
+		return ""
+	}
+	return p.Link(p.Page + 1)
+}
+
+func newPagination(page, total, perPage int, link func(int) string) pagination {
+	pages := max(1, (total+perPage-1)/perPage)
+	return pagination{Page: min(max(page, 1), pages), Pages: pages, Total: total, Link: link}
+}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// routes lists every route in three groups: public, members, admins.
+// Reading it tells you who may do what.
+func (s *Server) routes() {
+	r := s.engine
+	r.Use(s.requestLog, s.recoverPanic, s.securityHeaders, s.limitBody, s.loadSession, s.checkCSRF)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
+	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
+
+	// Public: anyone, logged in or not.
+	r.GET("/healthz", s.healthz)
+	r.StaticFS("/static", http.FS(s.cfg.Static))
+	r.GET("/", s.showHome)
+	r.GET("/ledger", s.showLedger)
+	r.GET("/join", s.showJoin)
+	r.POST("/join", s.join)
+	r.GET("/login", s.showLogin)
+	r.POST("/login", s.login)
+	r.POST("/logout", s.logout)
+	r.GET("/setup", s.showSetup)
+	r.POST("/setup", s.setup)
+	r.GET("/invite/:token", s.showInvitation)
+	r.POST("/invite/:token", s.acceptInvitation)
+
+	// Members: anyone logged in, applicants included (they keep their
+	// details up to date while they wait).
+	m := r.Group("/", s.requireMember)
+	m.GET("/account", s.showAccount)
+	m.POST("/account/name", s.updateName)
+	m.POST("/account/email", s.changeEmail)
+	m.POST("/account/password", s.changePassword)
+
+	// Admins: the co-op's secretaries, running membership.
+	a := r.Group("/admin", s.requireAdmin)
+	a.GET("/members", s.listMembers)
+	a.GET("/members/:id", s.showMember)
+	a.POST("/members/:id/approve", s.approveMember)
+	a.POST("/members/:id/reject", s.rejectMember)
+	a.POST("/members/:id/suspend", s.suspendMember)
+	a.POST("/members/:id/reinstate", s.reinstateMember)
+	a.POST("/members/:id/role", s.setRole)
+	a.POST("/members/:id/leave", s.markLeft)
+	a.POST("/members/:id/erase", s.eraseMember)
+	a.GET("/invitations", s.listInvitations)
+	a.POST("/invitations", s.createInvitation)
+	a.POST("/invitations/:id/revoke", s.revokeInvitation)
+}

@@ -1,0 +1,121 @@
+// Package server is Plenary's HTTP skin: routes, middleware, sessions, forms
+// and rendering. Rules live in governance and library; a handler decodes,
+// calls one service method, and renders or redirects.
+package server
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"plenary/governance"
+	"plenary/internal/db"
+)
+
+// Config is what the server needs from the outside world.
+type Config struct {
+	// Name is the co-op's name, shown on every page.
+	Name string
+	// BaseURL is the public address people reach Plenary at, e.g.
+	// https://plenary.example.coop. Cookies are Secure when it is https.
+	BaseURL string
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For is believed. None by default: the peer address counts.
+	TrustedProxies []string
+	// Templates and Static hold templates/ and static/.
+	Templates fs.FS
+	Static    fs.FS
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server holds everything the handlers need. It has no package-level state.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *db.DB
+	gov      *governance.Service
+	sessions *sessions.CookieStore
+	csrfKey  []byte
+	pages    map[string]*template.Template
+	engine   *gin.Engine
+	handler  http.Handler
+}
+
+// New builds the server: it loads the session keys from the database and
+// parses every page template, refusing to start if one fails.
+func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *governance.Service) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Plenary"
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("server: base URL %q must be an absolute http or https URL", cfg.BaseURL)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Server{cfg: cfg, log: log, db: d, gov: gov}
+	if s.sessions, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(cfg.Templates); err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s.engine = gin.New()
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("server: trusted proxies: %w", err)
+	}
+	s.engine.HandleMethodNotAllowed = true
+	s.routes()
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.refuseCrossOrigin))
+	s.handler = cop.Handler(s.engine)
+	return s, nil
+}
+
+// ServeHTTP serves a request through cross-origin protection and gin.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists every registered route as "METHOD path", for tests that must
+// cover them all.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// SetupLink returns the absolute URL of the one-time setup page, or "" if
+// the co-op already has an admin.
+func (s *Server) SetupLink(token string) string {
+	return s.cfg.BaseURL + "/setup?token=" + url.QueryEscape(token)
+}
+
+// HTTPServer wraps the handler in an http.Server with timeouts that stop
+// slow clients from holding connections open.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}

@@ -1,0 +1,176 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"plenary/governance"
+	"plenary/internal/db"
+)
+
+const (
+	sessionCookie = "plenary_session"
+	flashCookie   = "plenary_flash"
+	// Session values. The cookie holds ids only: the member's number, the
+	// session version it was issued under, and a random session id that the
+	// CSRF token is bound to. Nothing about the member lives in it.
+	keyMember  = "m"
+	keyVersion = "v"
+	keySID     = "s"
+	// Context keys.
+	ctxMember = "member"
+	ctxSID    = "sid"
+)
+
+// newSessionStore builds the cookie store from keys kept in the database, so
+// a restart does not log anyone out. Cookies are signed and encrypted.
+func newSessionStore(ctx context.Context, d *db.DB, secure bool) (*sessions.CookieStore, []byte, error) {
+	var keys [][]byte
+	for _, name := range []string{"session_hash_key", "session_block_key", "csrf_key"} {
+		k, err := d.Secret(ctx, name, 32)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: session keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	store := sessions.NewCookieStore(keys[0], keys[1])
+	store.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   30 * 24 * 3600,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	store.MaxAge(store.Options.MaxAge)
+	return store, keys[2], nil
+}
+
+// session returns the request's session; a cookie that fails to decode (a
+// rotated key, tampering) just gives a fresh one.
+func (s *Server) session(c *gin.Context) *sessions.Session {
+	sess, _ := s.sessions.Get(c.Request, sessionCookie)
+	return sess
+}
+
+// loadSession finds who is asking. A session whose member was suspended,
+// removed or logged out everywhere since (the version moved on) is dropped
+// on this very request. Every visitor gets a session id for CSRF tokens.
+func (s *Server) loadSession(c *gin.Context) {
+	sess := s.session(c)
+	sid, _ := sess.Values[keySID].(string)
+	dirty := false
+	if id, ok := sess.Values[keyMember].(int64); ok {
+		version, _ := sess.Values[keyVersion].(int64)
+		m, err := s.gov.SessionMember(c.Request.Context(), id, version)
+		switch {
+		case err == nil:
+			c.Set(ctxMember, &m)
+		case err == governance.ErrNotFound:
+			delete(sess.Values, keyMember)
+			delete(sess.Values, keyVersion)
+			sid, dirty = "", true
+		default:
+			s.fail(c, err)
+			c.Abort()
+			return
+		}
+	}
+	if sid == "" {
+		sid, dirty = newSID(), true
+		sess.Values[keySID] = sid
+	}
+	if dirty {
+		if err := sess.Save(c.Request, c.Writer); err != nil {
+			s.fail(c, err)
+			c.Abort()
+			return
+		}
+	}
+	c.Set(ctxSID, sid)
+	c.Next()
+}
+
+func newSID() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// startSession logs m in on a brand-new session: a fresh session id, so a
+// session id planted before login is worth nothing after it.
+func (s *Server) startSession(c *gin.Context, m governance.Member) error {
+	sess := s.session(c)
+	sess.Values = map[any]any{keyMember: m.ID, keyVersion: m.SessionVersion, keySID: newSID()}
+	return sess.Save(c.Request, c.Writer)
+}
+
+// endSession logs out this browser.
+func (s *Server) endSession(c *gin.Context) error {
+	sess := s.session(c)
+	sess.Values = map[any]any{keySID: newSID()}
+	return sess.Save(c.Request, c.Writer)
+}
+
+// member returns the logged-in member, or nil.
+func member(c *gin.Context) *governance.Member {
+	if m, ok := c.Get(ctxMember); ok {
+		return m.(*governance.Member)
+	}
+	return nil
+}
+
+// csrfToken is bound to the session id: HMAC(csrf key, session id).
+func (s *Server) csrfToken(c *gin.Context) string {
+	mac := hmac.New(sha256.New, s.csrfKey)
+	mac.Write([]byte(c.GetString(ctxSID)))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// flash is a one-time message shown on the next page.
+type flash struct {
+	Kind    string // "ok" or "error"
+	Message string
+}
+
+func (s *Server) addFlash(c *gin.Context, kind, message string) {
+	sess, _ := s.sessions.Get(c.Request, flashCookie)
+	sess.AddFlash(kind + ":" + message)
+	if err := sess.Save(c.Request, c.Writer); err != nil {
+		s.log.Warn("save flash", "err", err)
+	}
+}
+
+func (s *Server) takeFlashes(c *gin.Context) []flash {
+	sess, _ := s.sessions.Get(c.Request, flashCookie)
+	raw := sess.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	sess.Save(c.Request, c.Writer)
+	var out []flash
+	for _, r := range raw {
+		str, _ := r.(string)
+		kind, msg, ok := cutKind(str)
+		if ok {
+			out = append(out, flash{Kind: kind, Message: msg})
+		}
+	}
+	return out
+}
+
+func cutKind(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return "", "", false
+}
