@@ -304,44 +304,46 @@ func formatViolations(pageName string, vs []violation) string {
 	return b.String()
 }
 
-// shots numbers each test's screenshots so the files sort in the order the
-// journey took them.
+// shots numbers each journey's screenshots so the files sort in the order the
+// journey took them. A journey is a top-level test: its subtests are its
+// steps and share its folder.
 var shots = struct {
 	sync.Mutex
-	count map[*testing.T]int
-}{count: map[*testing.T]int{}}
+	count map[string]int
+}{count: map[string]int{}}
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
+// journey is the top-level test's name.
+func journey(t *testing.T) string {
+	name, _, _ := strings.Cut(t.Name(), "/")
+	return name
+}
+
 // screenshotDir is PLENARY_SCREENSHOTS, or e2e/screenshots in the repository,
-// with a folder per test so two tests never number into the same place.
+// with a folder per journey so two tests never number into the same place.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	base := os.Getenv("PLENARY_SCREENSHOTS")
 	if base == "" {
 		base = filepath.Join(mustRepoRoot(t), "e2e", "screenshots")
 	}
-	return filepath.Join(base, unsafeName.ReplaceAllString(t.Name(), "_"))
+	return filepath.Join(base, unsafeName.ReplaceAllString(journey(t), "_"))
 }
 
 // screenshot saves a full-page PNG of the tab as NN-name.png and returns its
-// path. The first call in a test empties the test's folder, so the folder
+// path. The journey's first screenshot empties its folder, so the folder
 // only ever shows the latest run, and logs where it is.
 func screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
 	dir := screenshotDir(t)
 
 	shots.Lock()
-	n := shots.count[t] + 1
-	shots.count[t] = n
+	n := shots.count[dir] + 1
+	shots.count[dir] = n
 	shots.Unlock()
 
 	if n == 1 {
-		t.Cleanup(func() {
-			shots.Lock()
-			delete(shots.count, t)
-			shots.Unlock()
-		})
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatalf("creating the screenshot folder: %v", err)
 		}
