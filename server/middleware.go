@@ -65,6 +65,12 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// cacheStatic lets browsers keep stylesheets and icons for an hour.
+func cacheStatic(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Next()
+}
+
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)

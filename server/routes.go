@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -10,13 +11,18 @@ import (
 // Reading it tells you who may do what.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.requestLog, s.recoverPanic, s.securityHeaders, s.limitBody, s.loadSession, s.checkCSRF)
+	r.Use(s.requestLog, s.recoverPanic, s.securityHeaders)
+
+	// Public: anyone, logged in or not. Health checks and static files are
+	// registered before the session middleware (gin fixes a route's
+	// middleware when it is registered), so they neither read nor set cookies.
+	r.GET("/healthz", s.healthz)
+	static := r.Group("/static", cacheStatic)
+	static.StaticFS("/", filesOnly{http.FS(s.cfg.Static)})
+
+	r.Use(s.limitBody, s.loadSession, s.checkCSRF)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
-
-	// Public: anyone, logged in or not.
-	r.GET("/healthz", s.healthz)
-	r.StaticFS("/static", http.FS(s.cfg.Static))
 	r.GET("/", s.showHome)
 	r.GET("/ledger", s.showLedger)
 	r.GET("/join", s.showJoin)
@@ -51,4 +57,19 @@ func (s *Server) routes() {
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
+}
+
+// filesOnly serves files but no directory listings.
+type filesOnly struct{ http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
