@@ -22,6 +22,7 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/db"
+	"plenary/library"
 	"plenary/server"
 )
 
@@ -159,10 +160,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer d.Close()
 	gov := governance.New(d, time.Now)
+	lib := library.New(d, time.Now)
 	srv, err := server.New(ctx, server.Config{
 		Name: cfg.Name, BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		Templates: sub("templates"), Static: sub("static"),
-	}, log, d, gov)
+	}, log, d, gov, lib)
 	if err != nil {
 		return err
 	}

@@ -100,3 +100,93 @@ CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
 BEGIN
     SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
 END;
+
+-- The library: resources on platform co-operativism. Authors and topics are
+-- JSON arrays (authors in order). url_key, doi and title_key are normalised
+-- forms for spotting duplicates. Endorsement is set only by a ballot.
+CREATE TABLE resources (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    url         TEXT    NOT NULL CHECK ((url LIKE 'http://%' OR url LIKE 'https://%') AND length(url) <= 2000),
+    authors     TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(authors) AND json_type(authors) = 'array'),
+    publisher   TEXT    NOT NULL DEFAULT '' CHECK (length(publisher) <= 200),
+    year        INTEGER CHECK (year IS NULL OR year BETWEEN 1800 AND 2100),
+    format      TEXT    NOT NULL CHECK (format IN ('report', 'article', 'book', 'toolkit', 'case study', 'policy brief',
+                                                   'video', 'podcast', 'course', 'dataset', 'website', 'other')),
+    language    TEXT    NOT NULL DEFAULT 'en' CHECK (length(language) BETWEEN 2 AND 35),
+    region      TEXT    NOT NULL DEFAULT '' CHECK (length(region) <= 80),
+    topics      TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(topics) AND json_type(topics) = 'array'),
+    licence     TEXT    NOT NULL DEFAULT '' CHECK (length(licence) <= 100),
+    summary     TEXT    NOT NULL DEFAULT '' CHECK (length(summary) <= 5000),
+    doi         TEXT    NOT NULL DEFAULT '' CHECK (length(doi) <= 200),
+    isbn        TEXT    NOT NULL DEFAULT '' CHECK (length(isbn) <= 20),
+    url_key     TEXT    NOT NULL,
+    title_key   TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'listed', 'hidden')),
+    endorsed_at TIMESTAMP,
+    endorsed_by INTEGER, -- the proposal that endorsed it
+    added_by    INTEGER REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    listed_at   TIMESTAMP,
+    CHECK ((endorsed_at IS NULL) = (endorsed_by IS NULL))
+);
+
+CREATE INDEX resources_status ON resources (status, listed_at);
+CREATE INDEX resources_url_key ON resources (url_key);
+CREATE INDEX resources_title_key ON resources (title_key);
+CREATE INDEX resources_doi ON resources (doi) WHERE doi <> '';
+
+-- Full-text search over the library, kept in step by the triggers below.
+CREATE VIRTUAL TABLE resources_fts USING fts5(
+    title, authors, summary, topics,
+    content = 'resources', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER resources_fts_insert AFTER INSERT ON resources BEGIN
+    INSERT INTO resources_fts (rowid, title, authors, summary, topics)
+    VALUES (NEW.id, NEW.title, NEW.authors, NEW.summary, NEW.topics);
+END;
+
+CREATE TRIGGER resources_fts_delete AFTER DELETE ON resources BEGIN
+    INSERT INTO resources_fts (resources_fts, rowid, title, authors, summary, topics)
+    VALUES ('delete', OLD.id, OLD.title, OLD.authors, OLD.summary, OLD.topics);
+END;
+
+CREATE TRIGGER resources_fts_update AFTER UPDATE OF title, authors, summary, topics ON resources BEGIN
+    INSERT INTO resources_fts (resources_fts, rowid, title, authors, summary, topics)
+    VALUES ('delete', OLD.id, OLD.title, OLD.authors, OLD.summary, OLD.topics);
+    INSERT INTO resources_fts (rowid, title, authors, summary, topics)
+    VALUES (NEW.id, NEW.title, NEW.authors, NEW.summary, NEW.topics);
+END;
+
+-- Policy demands the co-op may endorse. Endorsement and its provenance (the
+-- proposal, the date, the tally as JSON) are set only by a ballot.
+CREATE TABLE demands (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    body        TEXT    NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
+    audience    TEXT    NOT NULL CHECK (audience IN ('co-op movement', 'local government', 'devolved administrations',
+                                                    'national government', 'international', 'funders and investors', 'unions')),
+    status      TEXT    NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'endorsed', 'rejected', 'withdrawn')),
+    added_by    INTEGER REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    endorsed_at TIMESTAMP,
+    endorsed_by INTEGER, -- the proposal that endorsed it
+    tally       TEXT CHECK (tally IS NULL OR json_valid(tally)),
+    CHECK ((status = 'endorsed') = (endorsed_at IS NOT NULL AND endorsed_by IS NOT NULL))
+);
+
+CREATE INDEX demands_status ON demands (status, audience);
+
+-- The resources that support a demand, in the order they are listed.
+CREATE TABLE demand_resources (
+    demand_id   INTEGER NOT NULL REFERENCES demands (id) ON DELETE CASCADE,
+    resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (demand_id, resource_id)
+) WITHOUT ROWID;
+
+CREATE INDEX demand_resources_resource ON demand_resources (resource_id);

@@ -16,6 +16,7 @@ import (
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
+	"plenary/library"
 	"plenary/server"
 )
 
@@ -41,7 +42,7 @@ func startSite(t *testing.T) site {
 		BaseURL:   ts.URL,
 		Templates: os.DirFS(filepath.Join(root, "templates")),
 		Static:    os.DirFS(filepath.Join(root, "static")),
-	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov)
+	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, library.New(d, time.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,6 +131,23 @@ func (s *Server) requireMember(c *gin.Context) {
 	c.Next()
 }
 
+// requireActive lets in active members: applicants wait for approval before
+// they take part.
+func (s *Server) requireActive(c *gin.Context) {
+	m := member(c)
+	if m == nil {
+		s.requireMember(c)
+		return
+	}
+	if !m.IsActive() {
+		s.renderMessage(c, http.StatusForbidden, "Members only",
+			"Only active members can do this. If you have applied, you can take part once an admin approves your application.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // requireAdmin lets in active admins. The services check again: this only
 // keeps others from seeing admin pages.
 func (s *Server) requireAdmin(c *gin.Context) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/library"
 )
 
 // view is what every page template gets. Data is the page's own typed data.
@@ -49,10 +50,16 @@ func postedForm(c *gin.Context, names ...string) form {
 	return f
 }
 
+// errorsOf returns the per-field messages of a domain ValidationError, or
+// nil if err is not one.
 func errorsOf(err error) map[string]string {
-	var v governance.ValidationError
-	if errors.As(err, &v) {
-		return v
+	var g governance.ValidationError
+	if errors.As(err, &g) {
+		return g
+	}
+	var l library.ValidationError
+	if errors.As(err, &l) {
+		return l
 	}
 	return nil
 }
@@ -129,6 +136,15 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"add": func(a, b int) int { return a + b },
+	// markdown renders what members wrote, sanitised by the library.
+	"markdown": func(src string) template.HTML { return template.HTML(library.Markdown(src)) },
+	"join":     strings.Join,
+	"deref": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
 	"current": func(p, prefix string) bool {
 		return p == prefix || (prefix != "/" && strings.HasPrefix(p, prefix+"/"))
 	},
@@ -188,10 +204,14 @@ var (
 // fail maps an error to a page: not found 404, forbidden 403, anything else
 // logged and shown as a plain 500 that leaks nothing.
 func (s *Server) fail(c *gin.Context, err error) {
+	if isAPI(c) {
+		s.failAPI(c, err)
+		return
+	}
 	switch {
-	case errors.Is(err, governance.ErrNotFound):
+	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound):
 		s.renderMessage(c, http.StatusNotFound, "Not found", "There is nothing here. The link may be wrong, or what it pointed to has gone.")
-	case errors.Is(err, governance.ErrForbidden):
+	case errors.Is(err, governance.ErrForbidden), errors.Is(err, library.ErrForbidden):
 		s.renderMessage(c, http.StatusForbidden, "Not allowed", "Your membership does not allow this.")
 	case errors.Is(err, errMethod):
 		s.renderMessage(c, http.StatusMethodNotAllowed, "Not allowed", "This address does not take that kind of request.")
@@ -236,4 +256,19 @@ func (p pagination) Next() string {
 func newPagination(page, total, perPage int, link func(int) string) pagination {
 	pages := max(1, (total+perPage-1)/perPage)
 	return pagination{Page: min(max(page, 1), pages), Pages: pages, Total: total, Link: link}
+}
+
+// failAPI is fail for the JSON API.
+func (s *Server) failAPI(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound):
+		apiFail(c, http.StatusNotFound, "not_found", "No such resource.")
+	case errors.Is(err, governance.ErrForbidden), errors.Is(err, library.ErrForbidden):
+		apiFail(c, http.StatusForbidden, "forbidden", "Not allowed.")
+	case errors.Is(err, errMethod):
+		apiFail(c, http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint takes GET only.")
+	default:
+		s.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		apiFail(c, http.StatusInternalServerError, "internal", "Something went wrong on our side.")
+	}
 }

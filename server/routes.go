@@ -25,6 +25,15 @@ func (s *Server) routes() {
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 	r.GET("/", s.showHome)
 	r.GET("/ledger", s.showLedger)
+	r.GET("/library", s.listResources)
+	r.GET("/library/feed.atom", s.libraryFeed)
+	r.GET("/library/:id", s.showResource)
+	r.GET("/demands", s.listDemands)
+	r.GET("/demands/:id", s.showDemand)
+	r.GET("/api/v1/resources", s.apiListResources)
+	r.GET("/api/v1/resources/:id", s.apiShowResource)
+	r.GET("/api/v1/demands", s.apiListDemands)
+	r.GET("/api/v1/demands/:id", s.apiShowDemand)
 	r.GET("/join", s.showJoin)
 	r.POST("/join", s.join)
 	r.GET("/login", s.showLogin)
@@ -43,6 +52,17 @@ func (s *Server) routes() {
 	m.POST("/account/email", s.changeEmail)
 	m.POST("/account/password", s.changePassword)
 
+	// Active members: taking part in the co-op's work.
+	act := r.Group("/", s.requireActive)
+	act.GET("/library/new", s.showNewResource)
+	act.POST("/library/new", s.submitResource)
+	act.GET("/library/:id/edit", s.showEditResource)
+	act.POST("/library/:id/edit", s.updateResource)
+	act.GET("/demands/new", s.showNewDemand)
+	act.POST("/demands/new", s.draftDemand)
+	act.GET("/demands/:id/edit", s.showEditDemand)
+	act.POST("/demands/:id/edit", s.updateDemand)
+
 	// Admins: the co-op's secretaries, running membership.
 	a := r.Group("/admin", s.requireAdmin)
 	a.GET("/members", s.listMembers)
@@ -57,6 +77,8 @@ func (s *Server) routes() {
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
+	a.GET("/library", s.listQueue)
+	a.POST("/library/:id/status", s.setResourceStatus)
 }
 
 // filesOnly serves files but no directory listings.

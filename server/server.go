@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"plenary/governance"
+	"plenary/library"
 	"plenary/internal/db"
 )
 
@@ -44,6 +45,7 @@ type Server struct {
 	log      *slog.Logger
 	db       *db.DB
 	gov      *governance.Service
+	lib      *library.Service
 	sessions *sessions.CookieStore
 	csrfKey  []byte
 	pages    map[string]*template.Template
@@ -53,7 +55,7 @@ type Server struct {
 
 // New builds the server: it loads the session keys from the database and
 // parses every page template, refusing to start if one fails.
-func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *governance.Service) (*Server, error) {
+func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *governance.Service, lib *library.Service) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -65,7 +67,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 		return nil, fmt.Errorf("server: base URL %q must be an absolute http or https URL", cfg.BaseURL)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, log: log, db: d, gov: gov}
+	s := &Server{cfg: cfg, log: log, db: d, gov: gov, lib: lib}
 	if s.sessions, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
 		return nil, err
 	}

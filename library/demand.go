@@ -1,0 +1,269 @@
+package library
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Demand field limits, mirrored in schema.sql.
+const (
+	MaxDemandTitleLen = 200
+	MaxDemandBodyLen  = 10000
+	MaxSupporting     = 20
+)
+
+// DemandInput is a demand as a person or an import file gives it.
+// Resources are library numbers separated by commas or spaces.
+type DemandInput struct {
+	Title     string
+	Body      string
+	Audience  string
+	Resources string
+}
+
+// InputOfDemand turns a demand back into its input, for edit forms.
+func InputOfDemand(d Demand) DemandInput {
+	ids := make([]string, len(d.Resources))
+	for i, id := range d.Resources {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return DemandInput{Title: d.Title, Body: d.Body, Audience: d.Audience, Resources: strings.Join(ids, ", ")}
+}
+
+func (in DemandInput) demand() (Demand, ValidationError) {
+	v := ValidationError{}
+	d := Demand{}
+	d.Title = strings.TrimSpace(in.Title)
+	switch {
+	case !utf8.ValidString(d.Title) || strings.ContainsFunc(d.Title, isControl) || strings.Contains(d.Title, "\n"):
+		v["title"] = "The title contains invalid characters."
+	case d.Title == "":
+		v["title"] = "Enter a short title for the demand."
+	case utf8.RuneCountInString(d.Title) > MaxDemandTitleLen:
+		v["title"] = fmt.Sprintf("Keep the title under %d characters.", MaxDemandTitleLen)
+	}
+	d.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
+	switch {
+	case !utf8.ValidString(d.Body) || strings.ContainsFunc(d.Body, isControl):
+		v["body"] = "The text contains invalid characters."
+	case d.Body == "":
+		v["body"] = "Say what the demand asks for, and of whom."
+	case utf8.RuneCountInString(d.Body) > MaxDemandBodyLen:
+		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxDemandBodyLen)
+	}
+	d.Audience = strings.ToLower(strings.TrimSpace(in.Audience))
+	if !contains(Audiences, d.Audience) {
+		v["audience"] = "Choose who the demand is addressed to."
+	}
+	seen := map[int64]bool{}
+	for _, f := range strings.FieldsFunc(in.Resources, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == ';' }) {
+		id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f), "#"), 10, 64)
+		if err != nil || id < 1 {
+			v["resources"] = "List library numbers such as 3, 14, 15."
+			break
+		}
+		if !seen[id] {
+			seen[id] = true
+			d.Resources = append(d.Resources, id)
+		}
+	}
+	if len(d.Resources) > MaxSupporting {
+		v["resources"] = fmt.Sprintf("List at most %d supporting resources.", MaxSupporting)
+	}
+	return d, v
+}
+
+const demandColumns = `id, title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally`
+
+func getDemand(ctx context.Context, q sqlx.QueryerContext, id int64) (Demand, error) {
+	var d Demand
+	err := sqlx.GetContext(ctx, q, &d, `SELECT `+demandColumns+` FROM demands WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Demand{}, ErrNotFound
+	}
+	if err != nil {
+		return Demand{}, fmt.Errorf("library: get demand: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &d.Resources, `SELECT resource_id FROM demand_resources WHERE demand_id = ? ORDER BY position`, id); err != nil {
+		return Demand{}, fmt.Errorf("library: get demand resources: %w", err)
+	}
+	return d, nil
+}
+
+// Demand returns a demand with its supporting resources' ids. The register
+// is public.
+func (s *Service) Demand(ctx context.Context, id int64) (Demand, error) {
+	return getDemand(ctx, s.db.R, id)
+}
+
+// DraftDemand adds a proposed demand from an active member.
+func (s *Service) DraftDemand(ctx context.Context, v Viewer, in DemandInput) (Demand, error) {
+	if !v.Active {
+		return Demand{}, ErrForbidden
+	}
+	d, errs := in.demand()
+	if err := errs.orNil(); err != nil {
+		return Demand{}, err
+	}
+	d.Status = DemandProposed
+	d.AddedBy = &v.ID
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkSupporting(ctx, tx, d.Resources); err != nil {
+			return err
+		}
+		var err error
+		d.ID, err = s.insertDemand(ctx, tx, d)
+		return err
+	})
+	if err != nil {
+		return Demand{}, err
+	}
+	return getDemand(ctx, s.db.R, d.ID)
+}
+
+// checkSupporting: a demand may cite only listed resources.
+func checkSupporting(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
+	for _, id := range ids {
+		r, err := getResource(ctx, tx, id)
+		if errors.Is(err, ErrNotFound) || (err == nil && r.Status != StatusListed) {
+			return ValidationError{"resources": fmt.Sprintf("There is no listed resource number %d.", id)}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) insertDemand(ctx context.Context, tx *sqlx.Tx, d Demand) (int64, error) {
+	now := s.now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, d.Title, d.Body, d.Audience, d.Status, d.AddedBy, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("library: insert demand: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	return id, setSupporting(ctx, tx, id, d.Resources)
+}
+
+func setSupporting(ctx context.Context, tx *sqlx.Tx, demand int64, ids []int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM demand_resources WHERE demand_id = ?`, demand); err != nil {
+		return fmt.Errorf("library: clear demand resources: %w", err)
+	}
+	for i, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO demand_resources (demand_id, resource_id, position) VALUES (?, ?, ?)`, demand, id, i); err != nil {
+			return fmt.Errorf("library: link demand resource: %w", err)
+		}
+	}
+	return nil
+}
+
+// CanEditDemand says whether v may edit d: its author while active and the
+// demand is still proposed; admins while it is not endorsed.
+func CanEditDemand(v Viewer, d Demand) bool {
+	if d.Status == DemandEndorsed {
+		return false
+	}
+	return v.Admin || (v.Active && d.AddedBy != nil && *d.AddedBy == v.ID && d.Status == DemandProposed)
+}
+
+// UpdateDemand changes a demand's text, audience and supporting resources.
+func (s *Service) UpdateDemand(ctx context.Context, v Viewer, id int64, in DemandInput) (Demand, error) {
+	d, errs := in.demand()
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := getDemand(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !CanEditDemand(v, old) {
+			return ErrForbidden
+		}
+		if err := errs.orNil(); err != nil {
+			return err
+		}
+		if err := checkSupporting(ctx, tx, d.Resources); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE demands SET title = ?, body = ?, audience = ?, updated_at = ? WHERE id = ?`,
+			d.Title, d.Body, d.Audience, s.now(), id); err != nil {
+			return fmt.Errorf("library: update demand: %w", err)
+		}
+		return setSupporting(ctx, tx, id, d.Resources)
+	})
+	if err != nil {
+		return Demand{}, err
+	}
+	return getDemand(ctx, s.db.R, id)
+}
+
+// DemandQuery selects demands for the register.
+type DemandQuery struct {
+	Audience string
+	Status   string
+	Page     int
+}
+
+// DemandsPerPage is the register's page size.
+const DemandsPerPage = 25
+
+// Demands lists demands, endorsed first, then newest.
+func (s *Service) Demands(ctx context.Context, q DemandQuery) ([]Demand, int, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if q.Audience != "" {
+		where, args = append(where, "audience = ?"), append(args, q.Audience)
+	}
+	if q.Status != "" {
+		where, args = append(where, "status = ?"), append(args, q.Status)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.R.GetContext(ctx, &total, `SELECT count(*) FROM demands WHERE `+cond, args...); err != nil {
+		return nil, 0, fmt.Errorf("library: count demands: %w", err)
+	}
+	var ds []Demand
+	err := s.db.R.SelectContext(ctx, &ds, `SELECT `+demandColumns+` FROM demands WHERE `+cond+`
+		ORDER BY status = 'endorsed' DESC, endorsed_at DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, DemandsPerPage, (max(q.Page, 1)-1)*DemandsPerPage)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("library: list demands: %w", err)
+	}
+	return ds, total, nil
+}
+
+// DemandsCiting returns the demands a resource supports.
+func (s *Service) DemandsCiting(ctx context.Context, resource int64) ([]Demand, error) {
+	var ds []Demand
+	err := s.db.R.SelectContext(ctx, &ds, `SELECT `+demandColumns+` FROM demands
+		WHERE id IN (SELECT demand_id FROM demand_resources WHERE resource_id = ?) ORDER BY status = 'endorsed' DESC, id`, resource)
+	if err != nil {
+		return nil, fmt.Errorf("library: demands citing: %w", err)
+	}
+	return ds, nil
+}
+
+// ResourcesByID returns the resources with the given ids that v may see, in
+// the order given.
+func (s *Service) ResourcesByID(ctx context.Context, v Viewer, ids []int64) ([]Resource, error) {
+	var out []Resource
+	for _, id := range ids {
+		r, err := s.Resource(ctx, v, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -1,0 +1,313 @@
+package library
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Query is a search of the listed library: words, facets, sort and page.
+// Facets combine with AND across groups and OR within a group.
+type Query struct {
+	Text      string
+	Topics    []string
+	Formats   []string
+	Languages []string
+	Regions   []string
+	YearFrom  int // 0: no lower bound
+	YearTo    int // 0: no upper bound
+	Sort      string
+	Page      int
+	PerPage   int
+}
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortNewest    = "newest"
+	SortYear      = "year"
+	SortTitle     = "title"
+)
+
+// Sorts lists the orders a reader can choose.
+var Sorts = []string{SortRelevance, SortNewest, SortYear, SortTitle}
+
+// Limits on a query, so no request can ask for unbounded work.
+const (
+	MaxQueryLen    = 2000
+	MaxQueryTerms  = 32
+	MaxFacetValues = 20
+	DefaultPerPage = 20
+	MaxPerPage     = 100
+	MaxPage        = 10000
+)
+
+// Option is one value of a facet with the number of results it would give.
+type Option struct {
+	Value    string
+	Count    int
+	Selected bool
+}
+
+// Facets are the counts for the current search. Each group's counts apply
+// every other group's filters but not its own, so they say what ticking
+// one more option in the group would add.
+type Facets struct {
+	Topics    []Option
+	Formats   []Option
+	Languages []Option
+	Regions   []Option
+	Decades   []Option // "1990", "2000", ... by decade start
+}
+
+// Results is a page of a search.
+type Results struct {
+	Query     Query
+	Resources []Resource
+	Total     int
+	Pages     int
+	Facets    Facets
+	// Words are the terms actually searched for; empty when the text held
+	// nothing searchable (only punctuation or emoji, say).
+	Words []string
+}
+
+// normalise caps and cleans a query so that nothing a person types can
+// become an error or unbounded work.
+func (q Query) normalise() Query {
+	if len(q.Text) > MaxQueryLen {
+		q.Text = q.Text[:MaxQueryLen]
+	}
+	q.Text = strings.ToValidUTF8(q.Text, " ")
+	clean := func(vals []string, max int) []string {
+		var out []string
+		for _, v := range vals {
+			v = strings.TrimSpace(strings.ToValidUTF8(v, ""))
+			if v != "" && utf8.RuneCountInString(v) <= max && len(out) < MaxFacetValues {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	q.Topics = clean(q.Topics, MaxTopicLen)
+	q.Formats = clean(q.Formats, 20)
+	q.Languages = clean(q.Languages, 35)
+	q.Regions = clean(q.Regions, MaxRegionLen)
+	if q.YearFrom < MinYear || q.YearFrom > MaxYear {
+		q.YearFrom = 0
+	}
+	if q.YearTo < MinYear || q.YearTo > MaxYear {
+		q.YearTo = 0
+	}
+	if !contains(Sorts, q.Sort) {
+		q.Sort = ""
+	}
+	if q.Sort == "" || (q.Sort == SortRelevance && strings.TrimSpace(q.Text) == "") {
+		q.Sort = SortNewest
+		if strings.TrimSpace(q.Text) != "" {
+			q.Sort = SortRelevance
+		}
+	}
+	q.Page = min(max(q.Page, 1), MaxPage)
+	if q.PerPage <= 0 {
+		q.PerPage = DefaultPerPage
+	}
+	q.PerPage = min(q.PerPage, MaxPerPage)
+	return q
+}
+
+// terms turns what a person typed into the words to search for: runs of
+// letters and digits, lower-cased. FTS5's own syntax (quotes, AND, OR, NOT,
+// NEAR, *, ^, column filters, parentheses) never reaches the engine.
+func terms(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(w) > 64 {
+			w = w[:64]
+			w = strings.ToValidUTF8(w, "")
+		}
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+		if len(out) == MaxQueryTerms {
+			break
+		}
+	}
+	return out
+}
+
+// ftsMatch builds an FTS5 query from terms: each one a quoted string (so it
+// is taken literally), all of them required; words of three or more letters
+// also match as prefixes, so "cooperative" finds "cooperatives".
+func ftsMatch(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if utf8.RuneCountInString(w) >= 3 {
+			parts[i] += "*"
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Column weights for bm25: a title match counts most, then authors, topics,
+// and the summary least.
+const rankExpr = `bm25(resources_fts, 10.0, 5.0, 1.0, 3.0)`
+
+// filter builds the WHERE clause for listed resources matching q, leaving
+// out one facet group (or none, with except "").
+func (q Query) filter(match, except string) (string, []any) {
+	where := []string{"r.status = 'listed'"}
+	var args []any
+	if match != "" {
+		where = append(where, "r.id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)")
+		args = append(args, match)
+	}
+	in := func(column string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, column+" IN ("+placeholders(len(vals))+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	if except != "topic" && len(q.Topics) > 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value IN ("+placeholders(len(q.Topics))+"))")
+		for _, v := range q.Topics {
+			args = append(args, v)
+		}
+	}
+	if except != "format" {
+		in("r.format", q.Formats)
+	}
+	if except != "language" {
+		in("r.language", q.Languages)
+	}
+	if except != "region" {
+		in("r.region", q.Regions)
+	}
+	if except != "year" {
+		if q.YearFrom != 0 {
+			where, args = append(where, "r.year >= ?"), append(args, q.YearFrom)
+		}
+		if q.YearTo != 0 {
+			where, args = append(where, "r.year <= ?"), append(args, q.YearTo)
+		}
+	}
+	return strings.Join(where, " AND "), args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// Search runs a query over the listed library.
+func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
+	q = q.normalise()
+	res := Results{Query: q, Words: terms(q.Text)}
+	if strings.TrimSpace(q.Text) != "" && len(res.Words) == 0 {
+		// Only punctuation or symbols: nothing to look for, so nothing found.
+		res.Pages = 1
+		return res, nil
+	}
+	match := ""
+	if len(res.Words) > 0 {
+		match = ftsMatch(res.Words)
+	}
+	cond, args := q.filter(match, "")
+	if err := s.db.R.GetContext(ctx, &res.Total, `SELECT count(*) FROM resources r WHERE `+cond, args...); err != nil {
+		return Results{}, fmt.Errorf("library: count search: %w", err)
+	}
+	res.Pages = max(1, (res.Total+q.PerPage-1)/q.PerPage)
+
+	var order string
+	from := "resources r"
+	rankArgs := []any{}
+	switch q.Sort {
+	case SortRelevance:
+		from = "resources r JOIN (SELECT rowid, " + rankExpr + " AS rank FROM resources_fts WHERE resources_fts MATCH ?) f ON f.rowid = r.id"
+		rankArgs = append(rankArgs, match)
+		order = "f.rank, r.id"
+	case SortYear:
+		order = "r.year IS NULL, r.year DESC, r.title COLLATE NOCASE"
+	case SortTitle:
+		order = "r.title COLLATE NOCASE, r.id"
+	default:
+		order = "r.listed_at DESC, r.id DESC"
+	}
+	err := s.db.R.SelectContext(ctx, &res.Resources, `SELECT `+prefixed("r.", resourceColumns)+` FROM `+from+` WHERE `+cond+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(rankArgs, args...), q.PerPage, (q.Page-1)*q.PerPage)...)
+	if err != nil {
+		return Results{}, fmt.Errorf("library: search: %w", err)
+	}
+	if res.Facets, err = s.facets(ctx, q, match); err != nil {
+		return Results{}, err
+	}
+	return res, nil
+}
+
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// facets counts each facet's options for the current search.
+func (s *Service) facets(ctx context.Context, q Query, match string) (Facets, error) {
+	var f Facets
+	count := func(group, expr, from string, selected []string) ([]Option, error) {
+		cond, args := q.filter(match, group)
+		rows, err := s.db.R.QueryContext(ctx, `SELECT `+expr+` AS v, count(*) FROM `+from+` WHERE `+cond+
+			` AND `+expr+` IS NOT NULL AND `+expr+` <> '' GROUP BY v ORDER BY count(*) DESC, v LIMIT 50`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("library: count %s facet: %w", group, err)
+		}
+		defer rows.Close()
+		var opts []Option
+		seen := map[string]bool{}
+		for rows.Next() {
+			var o Option
+			if err := rows.Scan(&o.Value, &o.Count); err != nil {
+				return nil, err
+			}
+			o.Selected = contains(selected, o.Value)
+			seen[o.Value] = true
+			opts = append(opts, o)
+		}
+		// A selected option with no results still shows, so it can be unticked.
+		for _, v := range selected {
+			if !seen[v] {
+				opts = append(opts, Option{Value: v, Selected: true})
+			}
+		}
+		return opts, rows.Err()
+	}
+	var err error
+	if f.Topics, err = count("topic", "t.value", "resources r, json_each(r.topics) t", q.Topics); err != nil {
+		return f, err
+	}
+	if f.Formats, err = count("format", "r.format", "resources r", q.Formats); err != nil {
+		return f, err
+	}
+	if f.Languages, err = count("language", "r.language", "resources r", q.Languages); err != nil {
+		return f, err
+	}
+	if f.Regions, err = count("region", "r.region", "resources r", q.Regions); err != nil {
+		return f, err
+	}
+	if f.Decades, err = count("year", "CAST(r.year / 10 * 10 AS TEXT)", "resources r", nil); err != nil {
+		return f, err
+	}
+	sort.Slice(f.Decades, func(i, j int) bool { return f.Decades[i].Value < f.Decades[j].Value })
+	return f, nil
+}
