@@ -39,6 +39,8 @@ Usage:
                                             PLENARY_PASSWORD or a prompt)
   plenary backup [-db FILE] OUT             write a consistent copy, even while serving
   plenary ledger verify [-db FILE]          check the ledger's hash chain
+  plenary import [-db FILE] FILE            import Plenary JSON, Zotero CSV or CSL-JSON
+  plenary export [-db FILE] -format json|csv|csl [-o FILE]  export the library
 
 Environment: PLENARY_ADDR, PLENARY_DB, PLENARY_BASE_URL, PLENARY_NAME,
 PLENARY_TRUSTED_PROXIES, PLENARY_PASSWORD. Run "plenary COMMAND -h" for more.
@@ -47,7 +49,9 @@ PLENARY_TRUSTED_PROXIES, PLENARY_PASSWORD. Run "plenary COMMAND -h" for more.
 // run is main without the exits, so tests can drive the command line.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	// A leading flag belongs to the default serve command, except -h and
+	// --help, which ask for the whole usage rather than serve's flags.
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -68,6 +72,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		err = verifyLedger(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = importLibrary(ctx, args, stdout, stderr)
+	case "export":
+		err = exportLibrary(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -136,6 +144,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flags("serve [-addr ADDR] [-db FILE]", "Serve Plenary over HTTP.", stderr, &cfg)
 	fs.StringVar(&cfg.Addr, "addr", env("PLENARY_ADDR", "127.0.0.1:8080"), "address to listen on (env PLENARY_ADDR)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("PLENARY_BASE_URL", ""), "public URL people reach Plenary at; https makes cookies Secure (env PLENARY_BASE_URL; default http://ADDR)")
+	noStarter := fs.Bool("no-starter", false, "don't load the starter library into an empty database")
 	fs.StringVar(&cfg.Name, "name", env("PLENARY_NAME", "Plenary"), "the co-op's name, shown on every page (env PLENARY_NAME)")
 	proxies := fs.String("trusted-proxies", env("PLENARY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (env PLENARY_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
@@ -161,6 +170,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer d.Close()
 	gov := governance.New(d, time.Now)
 	lib := library.New(d, time.Now)
+	if !*noStarter {
+		if loaded, err := lib.LoadStarter(ctx); err != nil {
+			return err
+		} else if loaded {
+			log.Info("loaded the starter library into the empty database")
+		}
+	}
 	srv, err := server.New(ctx, server.Config{
 		Name: cfg.Name, BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		Templates: sub("templates"), Static: sub("static"),

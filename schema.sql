@@ -101,6 +101,14 @@ BEGIN
     SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
 END;
 
+-- INSERT OR REPLACE removes the old row without firing ledger_no_delete
+-- (recursive_triggers is off), so an insert over an existing entry is refused.
+CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger
+WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq OR hash = NEW.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
+END;
+
 -- The library: resources on platform co-operativism. Authors and topics are
 -- JSON arrays (authors in order). url_key, doi and title_key are normalised
 -- forms for spotting duplicates. Endorsement is set only by a ballot.
@@ -133,6 +141,8 @@ CREATE TABLE resources (
 );
 
 CREATE INDEX resources_status ON resources (status, listed_at);
+-- Covers the facet counts, so counting reads the index, not whole rows.
+CREATE INDEX resources_facets ON resources (status, format, language, region, year, topics);
 CREATE INDEX resources_url_key ON resources (url_key);
 CREATE INDEX resources_title_key ON resources (title_key);
 CREATE INDEX resources_doi ON resources (doi) WHERE doi <> '';

@@ -399,6 +399,16 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, currentPassword,
 	return version, nil
 }
 
+// EndSessions logs the member out everywhere by moving their session
+// version on: a session cookie issued under the old version, including a
+// copy of one, no longer counts.
+func (s *Service) EndSessions(ctx context.Context, id int64) error {
+	if _, err := s.db.W.ExecContext(ctx, `UPDATE members SET session_version = session_version + 1 WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("governance: end sessions: %w", err)
+	}
+	return nil
+}
+
 func (s *Service) passwordMatches(m Member, password string) bool {
 	if m.PasswordHash == nil || len(password) > MaxPasswordLen {
 		return false

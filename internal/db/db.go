@@ -100,6 +100,14 @@ func (d *DB) WithTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	// A panic in fn must not leave the transaction open: it would hold the
+	// writer's only connection, and every later write would wait for ever.
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("db: rollback: %w", rerr))
@@ -139,8 +147,17 @@ func (d *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 // Backup writes a consistent copy of the database to path while it stays in
 // use: VACUUM INTO reads one snapshot, so writes that land meanwhile are
 // either wholly in the copy or not at all.
+//
+// It runs on a connection of its own: the readers are query_only, which
+// SQLite holds to refuse VACUUM INTO, and the writer would stall every write
+// for as long as the copy takes.
 func (d *DB) Backup(ctx context.Context, path string) error {
-	if _, err := d.R.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	c, err := sqlx.Open("sqlite3", dsn(d.Path, "FULL", false))
+	if err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("db: backup to %s: %w", path, err)
 	}
 	return nil

@@ -1,0 +1,432 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
+	"plenary/internal/db/dbtest"
+)
+
+// open opens the database at path with the real schema and closes it when
+// the test ends.
+func open(t *testing.T, path string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), path, dbtest.Schema(t), db.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+type settings struct {
+	JournalMode string
+	ForeignKeys int
+	Synchronous int
+	QueryOnly   int
+}
+
+func settingsOf(t *testing.T, ctx context.Context, c *sqlx.Conn) settings {
+	t.Helper()
+	var s settings
+	for _, p := range []struct {
+		pragma string
+		dest   any
+	}{
+		{"journal_mode", &s.JournalMode},
+		{"foreign_keys", &s.ForeignKeys},
+		{"synchronous", &s.Synchronous},
+		{"query_only", &s.QueryOnly},
+	} {
+		if err := c.GetContext(ctx, p.dest, "PRAGMA "+p.pragma); err != nil {
+			t.Fatalf("PRAGMA %s: %v", p.pragma, err)
+		}
+	}
+	return s
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("the writer uses WAL, foreign keys and full synchronous commits", func(t *testing.T) {
+		d := dbtest.Open(t)
+		c, err := d.W.Connx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		got := settingsOf(t, ctx, c)
+		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 0}
+		if got != want {
+			t.Errorf("writer settings = %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("every reader connection has the same settings and is read-only", func(t *testing.T) {
+		d := dbtest.Open(t)
+		// Hold several connections at once so each is a distinct one from
+		// the pool, not the same idle connection handed out again.
+		const n = 4
+		conns := make([]*sqlx.Conn, n)
+		for i := range conns {
+			c, err := d.R.Connx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			conns[i] = c
+		}
+		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 1}
+		for i, c := range conns {
+			if got := settingsOf(t, ctx, c); got != want {
+				t.Errorf("reader %d settings = %+v, want %+v", i, got, want)
+			}
+		}
+		if stats := d.R.Stats(); stats.InUse != n {
+			t.Errorf("reader connections in use = %d, want %d distinct ones", stats.InUse, n)
+		}
+	})
+
+	t.Run("a reader connection refuses to write", func(t *testing.T) {
+		d := dbtest.Open(t)
+		_, err := d.R.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', 'x', '2026-01-01')`)
+		if err == nil {
+			t.Fatal("insert through the reader pool succeeded; want it refused")
+		}
+	})
+
+	t.Run("the schema version is recorded in user_version", func(t *testing.T) {
+		d := dbtest.Open(t)
+		var v int
+		if err := d.R.GetContext(ctx, &v, `PRAGMA user_version`); err != nil {
+			t.Fatal(err)
+		}
+		if v != db.Version {
+			t.Errorf("user_version = %d, want %d", v, db.Version)
+		}
+	})
+
+	t.Run("reopening an existing file keeps its data and does not apply the schema again", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "plenary.db")
+		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', 'kept', '2026-01-01')`); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+
+		// A schema that fails if run proves it is not run on a current database.
+		d, err = db.Open(ctx, path, "THIS IS NOT SQL;", db.Options{})
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer d.Close()
+		var key string
+		if err := d.R.GetContext(ctx, &key, `SELECT key FROM login_failures`); err != nil {
+			t.Fatalf("row written before reopening: %v", err)
+		}
+		if key != "kept" {
+			t.Errorf("key = %q, want %q", key, "kept")
+		}
+	})
+
+	t.Run("a database from a newer version of the program is refused", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "plenary.db")
+		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.W.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, db.Version+1)); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+
+		d, err = db.Open(ctx, path, dbtest.Schema(t), db.Options{})
+		if err == nil {
+			d.Close()
+			t.Fatal("opened a database with a newer schema version; want it refused")
+		}
+		if !strings.Contains(err.Error(), "newer") {
+			t.Errorf("error = %q, want it to say the database is newer", err)
+		}
+	})
+}
+
+func TestWithTx(t *testing.T) {
+	ctx := context.Background()
+	count := func(t *testing.T, d *db.DB) int {
+		t.Helper()
+		var n int
+		if err := d.R.GetContext(ctx, &n, `SELECT count(*) FROM login_failures`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(tx *sqlx.Tx, key string) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', ?, '2026-01-01')`, key)
+		return err
+	}
+
+	t.Run("both writes are committed when fn succeeds", func(t *testing.T) {
+		d := dbtest.Open(t)
+		err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := insert(tx, "a"); err != nil {
+				return err
+			}
+			return insert(tx, "b")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d); n != 2 {
+			t.Errorf("rows = %d, want 2", n)
+		}
+	})
+
+	t.Run("an error from fn rolls back the writes already made and is returned", func(t *testing.T) {
+		d := dbtest.Open(t)
+		boom := errors.New("boom")
+		err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := insert(tx, "a"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Errorf("err = %v, want %v", err, boom)
+		}
+		if n := count(t, d); n != 0 {
+			t.Errorf("rows = %d after rollback, want 0", n)
+		}
+	})
+
+	t.Run("a failing second statement leaves no half-written rows", func(t *testing.T) {
+		d := dbtest.Open(t)
+		err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := insert(tx, "a"); err != nil {
+				return err
+			}
+			// scope is CHECKed: this insert fails inside the database.
+			_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('nonsense', 'b', '2026-01-01')`)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
+			t.Errorf("err = %v, want the CHECK constraint failure", err)
+		}
+		if n := count(t, d); n != 0 {
+			t.Errorf("rows = %d after rollback, want 0", n)
+		}
+	})
+
+	t.Run("a panic in fn rolls back and leaves the writer usable", func(t *testing.T) {
+		d := dbtest.Open(t)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("WithTx swallowed the panic; want it passed on")
+				}
+			}()
+			d.WithTx(ctx, func(tx *sqlx.Tx) error {
+				if err := insert(tx, "a"); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		// The writer has one connection: a transaction left open would make
+		// this wait for ever.
+		if err := d.WithTx(ctx, func(tx *sqlx.Tx) error { return insert(tx, "b") }); err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		if err := d.R.SelectContext(ctx, &keys, `SELECT key FROM login_failures`); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 1 || keys[0] != "b" {
+			t.Errorf("rows = %q, want only the one written after the panic", keys)
+		}
+	})
+}
+
+func TestSecret(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("a secret is generated with the asked length and kept across reopening", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "plenary.db")
+		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := d.Secret(ctx, "session", 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 64 {
+			t.Errorf("len = %d, want 64", len(first))
+		}
+		if bytes.Equal(first, make([]byte, 64)) {
+			t.Error("the secret is all zeros")
+		}
+		again, err := d.Secret(ctx, "session", 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, again) {
+			t.Error("a second call returned a different secret")
+		}
+		d.Close()
+
+		d = open(t, path)
+		reopened, err := d.Secret(ctx, "session", 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, reopened) {
+			t.Error("the secret changed across reopening")
+		}
+	})
+
+	t.Run("different names get different secrets", func(t *testing.T) {
+		d := dbtest.Open(t)
+		a, err := d.Secret(ctx, "session", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := d.Secret(ctx, "csrf", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(a, b) {
+			t.Error("two names share one secret")
+		}
+	})
+}
+
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("the copy opens and holds the data", func(t *testing.T) {
+		d := dbtest.Open(t)
+		secret, err := d.Secret(ctx, "session", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "copy.db")
+		if err := d.Backup(ctx, out); err != nil {
+			t.Fatalf("backup: %v", err)
+		}
+		c := open(t, out)
+		var v int
+		if err := c.R.GetContext(ctx, &v, `PRAGMA user_version`); err != nil {
+			t.Fatal(err)
+		}
+		if v != db.Version {
+			t.Errorf("copy's user_version = %d, want %d", v, db.Version)
+		}
+		got, err := c.Secret(ctx, "session", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, secret) {
+			t.Error("the copy's secret differs from the original's")
+		}
+	})
+
+	t.Run("a copy taken while a writer keeps inserting holds everything committed before it began", func(t *testing.T) {
+		d := dbtest.Open(t)
+		var committed atomic.Int64 // highest id known committed
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		errc := make(chan error, 1)
+		go func() {
+			defer wg.Done()
+			for i := int64(1); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := d.W.ExecContext(ctx, `INSERT INTO login_failures (id, scope, key, at) VALUES (?, 'address', ?, '2026-01-01')`, i, fmt.Sprint(i))
+				if err != nil {
+					errc <- err
+					return
+				}
+				committed.Store(i)
+			}
+		}()
+		// Let some rows land first.
+		waitFor := func(n int64) {
+			for committed.Load() < n {
+				select {
+				case err := <-errc:
+					t.Fatalf("writer: %v", err)
+				default:
+					runtime.Gosched()
+				}
+			}
+		}
+		waitFor(20)
+		before := committed.Load()
+		out := filepath.Join(t.TempDir(), "copy.db")
+		berr := d.Backup(ctx, out)
+		// Writes went on while the copy was taken.
+		waitFor(committed.Load() + 20)
+		close(stop)
+		wg.Wait()
+		if berr != nil {
+			t.Fatalf("backup: %v", berr)
+		}
+
+		c := open(t, out)
+		var n, maxID int64
+		if err := c.R.QueryRowxContext(ctx, `SELECT count(*), coalesce(max(id), 0) FROM login_failures WHERE id <= ?`, before).Scan(&n, &maxID); err != nil {
+			t.Fatal(err)
+		}
+		if n != before {
+			t.Errorf("the copy holds %d of the %d rows committed before the backup began", n, before)
+		}
+		var total, highest int64
+		if err := c.R.QueryRowxContext(ctx, `SELECT count(*), coalesce(max(id), 0) FROM login_failures`).Scan(&total, &highest); err != nil {
+			t.Fatal(err)
+		}
+		if total != highest {
+			t.Errorf("the copy holds %d rows with ids up to %d: a gap means a torn snapshot", total, highest)
+		}
+		var check string
+		if err := c.R.GetContext(ctx, &check, `PRAGMA integrity_check`); err != nil {
+			t.Fatal(err)
+		}
+		if check != "ok" {
+			t.Errorf("integrity_check = %q", check)
+		}
+	})
+
+	t.Run("an existing file is not overwritten", func(t *testing.T) {
+		d := dbtest.Open(t)
+		out := filepath.Join(t.TempDir(), "copy.db")
+		if err := os.WriteFile(out, []byte("precious"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Backup(ctx, out); err == nil {
+			t.Error("backup over an existing file succeeded; want it refused")
+		}
+		if b, _ := os.ReadFile(out); string(b) != "precious" {
+			t.Errorf("the existing file now holds %q", b)
+		}
+	})
+}
