@@ -25,6 +25,7 @@ type site struct {
 	URL  string
 	DB   *db.DB
 	Gov  *governance.Service
+	Lib  *library.Service
 	Srv  *server.Server
 	Path string
 }
@@ -33,6 +34,7 @@ func startSite(t *testing.T) site {
 	t.Helper()
 	d := dbtest.Open(t)
 	gov := governance.New(d, time.Now)
+	lib := library.New(d, time.Now)
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -42,12 +44,12 @@ func startSite(t *testing.T) site {
 		BaseURL:   ts.URL,
 		Templates: os.DirFS(filepath.Join(root, "templates")),
 		Static:    os.DirFS(filepath.Join(root, "static")),
-	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, library.New(d, time.Now))
+	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, lib)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv
-	return site{URL: ts.URL, DB: d, Gov: gov, Srv: srv, Path: d.Path}
+	return site{URL: ts.URL, DB: d, Gov: gov, Lib: lib, Srv: srv, Path: d.Path}
 }
 
 // visit checks a page the way a person meets it: it must be accessible, and

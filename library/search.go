@@ -144,13 +144,14 @@ func terms(text string) []string {
 }
 
 // ftsMatch builds an FTS5 query from terms: each one a quoted string (so it
-// is taken literally), all of them required; words of three or more letters
-// also match as prefixes, so "cooperative" finds "cooperatives".
+// is taken literally), all of them required; words of two or more letters
+// also match as prefixes, so "cooperative" finds "cooperatives" and "co-op"
+// (the words "co" and "op") finds "co-operatives".
 func ftsMatch(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
 		parts[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
-		if utf8.RuneCountInString(w) >= 3 {
+		if utf8.RuneCountInString(w) >= 2 {
 			parts[i] += "*"
 		}
 	}
@@ -228,6 +229,19 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 	}
 	res.Pages = max(1, (res.Total+q.PerPage-1)/q.PerPage)
 
+	var err error
+	if res.Resources, err = s.matching(ctx, q, match, q.PerPage, (q.Page-1)*q.PerPage); err != nil {
+		return Results{}, err
+	}
+	if res.Facets, err = s.facets(ctx, q, match); err != nil {
+		return Results{}, err
+	}
+	return res, nil
+}
+
+// matching returns limit resources matching q from offset, in q's order.
+func (s *Service) matching(ctx context.Context, q Query, match string, limit, offset int) ([]Resource, error) {
+	cond, args := q.filter(match, "")
 	var order string
 	from := "resources r"
 	rankArgs := []any{}
@@ -243,15 +257,31 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 	default:
 		order = "r.listed_at DESC, r.id DESC"
 	}
-	err := s.db.R.SelectContext(ctx, &res.Resources, `SELECT `+prefixed("r.", resourceColumns)+` FROM `+from+` WHERE `+cond+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(rankArgs, args...), q.PerPage, (q.Page-1)*q.PerPage)...)
+	var rs []Resource
+	err := s.db.R.SelectContext(ctx, &rs, `SELECT `+prefixed("r.", resourceColumns)+` FROM `+from+` WHERE `+cond+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(rankArgs, args...), limit, offset)...)
 	if err != nil {
-		return Results{}, fmt.Errorf("library: search: %w", err)
+		return nil, fmt.Errorf("library: search: %w", err)
 	}
-	if res.Facets, err = s.facets(ctx, q, match); err != nil {
-		return Results{}, err
+	return rs, nil
+}
+
+// MaxExport caps how many resources one export holds.
+const MaxExport = 50_000
+
+// SearchAll returns every listed resource matching q (page and page size
+// ignored), up to MaxExport, for exports of the current search.
+func (s *Service) SearchAll(ctx context.Context, q Query) ([]Resource, error) {
+	q = q.normalise()
+	words := terms(q.Text)
+	if strings.TrimSpace(q.Text) != "" && len(words) == 0 {
+		return nil, nil
 	}
-	return res, nil
+	match := ""
+	if len(words) > 0 {
+		match = ftsMatch(words)
+	}
+	return s.matching(ctx, q, match, MaxExport, 0)
 }
 
 func prefixed(prefix, columns string) string {

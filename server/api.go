@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"plenary/internal/markdown"
 	"plenary/library"
 )
 
@@ -201,7 +202,7 @@ func (s *Server) libraryFeed(c *gin.Context) {
 		}
 		e := atomEntry{Title: r.Title, ID: fmt.Sprintf("%s/library/%d", base, r.ID), Updated: updated.UTC().Format(time.RFC3339),
 			Links:   []atomLink{{Href: fmt.Sprintf("%s/library/%d", base, r.ID), Rel: "alternate", Type: "text/html"}, {Href: r.URL, Rel: "related"}},
-			Summary: atomText{Type: "html", Body: library.Markdown(r.Summary)}}
+			Summary: atomText{Type: "html", Body: markdown.HTML(r.Summary)}}
 		for _, a := range r.Authors {
 			e.Authors = append(e.Authors, atomAuthor{Name: a})
 		}

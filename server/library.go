@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -85,7 +86,7 @@ type libraryData struct {
 	Decades  []facetLink
 	Pager    pagination
 	Sorts    []string
-	Exports  map[string]string
+	Exports  []exportLink
 	Filtered bool
 	Clear    string
 }
@@ -157,13 +158,15 @@ func (s *Server) listResources(c *gin.Context) {
 	if enc != "" {
 		enc = "?" + enc
 	}
-	data.Exports = map[string]string{"JSON": "/library/export.json" + enc, "CSV (Zotero)": "/library/export.csv" + enc, "CSL-JSON": "/library/export.csl.json" + enc}
+	data.Exports = []exportLink{{"CSV for Zotero", "/library/export.csv" + enc}, {"CSL-JSON", "/library/export.csl.json" + enc}, {"JSON", "/library/export.json" + enc}}
 	title := "Library"
 	if q.Text != "" {
 		title = "Library: " + q.Text
 	}
 	s.render(c, http.StatusOK, "library/index", view{Title: title, Data: data})
 }
+
+type exportLink struct{ Label, Href string }
 
 type resourceData struct {
 	Resource   library.Resource
@@ -285,9 +288,10 @@ func (s *Server) updateResource(c *gin.Context) {
 }
 
 type adminLibraryData struct {
-	Items  []queueItem
-	Status string
-	Pager  pagination
+	Items    []queueItem
+	Status   string
+	Statuses []string
+	Pager    pagination
 }
 
 type queueItem struct {
@@ -306,7 +310,7 @@ func (s *Server) listQueue(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	data := adminLibraryData{Status: status}
+	data := adminLibraryData{Status: status, Statuses: []string{library.StatusPending, library.StatusListed, library.StatusHidden}}
 	for _, r := range rs {
 		dups, err := s.lib.Duplicates(c.Request.Context(), r)
 		if err != nil {
@@ -338,4 +342,39 @@ func (s *Server) setResourceStatus(c *gin.Context) {
 	}
 	back := localPath(c.PostForm("back"), "/admin/library")
 	s.redirect(c, back, fmt.Sprintf("Resource %d is now %s.", id, status))
+}
+
+// exportFormats maps the export routes' suffixes to formats and types.
+var exportFormats = map[string]struct{ format, contentType string }{
+	"json":     {library.FileJSON, "application/json; charset=utf-8"},
+	"csv":      {library.FileCSV, "text/csv; charset=utf-8"},
+	"csl.json": {library.FileCSL, "application/vnd.citationstyles.csl+json; charset=utf-8"},
+}
+
+// exportResources writes the current search in one format, for reference
+// managers and other co-ops' libraries.
+func (s *Server) exportResources(suffix string) gin.HandlerFunc {
+	f := exportFormats[suffix]
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		rs, err := s.lib.SearchAll(ctx, searchQuery(c))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var ds []library.Demand
+		if f.format == library.FileJSON {
+			if _, ds, err = s.lib.AllForExport(ctx); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		var buf bytes.Buffer
+		if err := s.lib.Export(ctx, &buf, f.format, rs, ds); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="library.`+suffix+`"`)
+		c.Data(http.StatusOK, f.contentType, buf.Bytes())
+	}
 }

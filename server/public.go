@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/library"
 )
 
 func (s *Server) healthz(c *gin.Context) {
@@ -20,16 +21,30 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 type homeData struct {
-	Ledger []governance.Entry
+	Endorsed  []library.Demand
+	Resources []library.Resource
+	Ledger    []governance.Entry
 }
 
 func (s *Server) showHome(c *gin.Context) {
-	entries, _, err := s.gov.Ledger(c.Request.Context(), 1)
+	ctx := c.Request.Context()
+	entries, _, err := s.gov.Ledger(ctx, 1)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Ledger: entries[:min(5, len(entries))]}})
+	endorsed, _, err := s.lib.Demands(ctx, library.DemandQuery{Status: library.DemandEndorsed})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	newest, err := s.lib.Search(ctx, library.Query{Sort: library.SortNewest, PerPage: 6})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{
+		Endorsed: endorsed, Resources: newest.Resources, Ledger: entries[:min(5, len(entries))]}})
 }
 
 // pageParam reads ?page=, treating anything odd as the first page and

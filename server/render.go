@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/internal/markdown"
 	"plenary/library"
 )
 
@@ -137,7 +138,7 @@ var funcs = template.FuncMap{
 	},
 	"add": func(a, b int) int { return a + b },
 	// markdown renders what members wrote, sanitised by the library.
-	"markdown": func(src string) template.HTML { return template.HTML(library.Markdown(src)) },
+	"markdown": func(src string) template.HTML { return template.HTML(markdown.HTML(src)) },
 	"join":     strings.Join,
 	"deref": func(p *int) int {
 		if p == nil {

@@ -1,4 +1,7 @@
-package library
+// Package markdown renders what members write (summaries, demand texts,
+// comments) to HTML that is safe to put in a page. It stands apart from the
+// domain packages so that they keep no HTML dependencies.
+package markdown
 
 import (
 	"bytes"
@@ -9,12 +12,11 @@ import (
 	"github.com/yuin/goldmark/extension"
 )
 
-// Markdown renders what members write (summaries, demand texts, comments)
-// to HTML that is safe to put in a page: goldmark renders it, with raw HTML
+// HTML renders Markdown to safe HTML: goldmark renders it, with raw HTML
 // left out, and bluemonday's UGC policy then removes anything that could
 // run script: <script>, event attributes, javascript: and data: links.
 // Links get rel="nofollow noopener" and open nothing in the page's context.
-func Markdown(src string) string {
+func HTML(src string) string {
 	md, policy := markdown()
 	var buf bytes.Buffer
 	if err := md.Convert([]byte(src), &buf); err != nil {

@@ -1,0 +1,319 @@
+package library
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db/dbtest"
+)
+
+func newService(t testing.TB) *Service {
+	t.Helper()
+	return New(dbtest.Open(t), func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
+}
+
+// addListed puts a listed resource straight into the library, as an admin's
+// import would.
+func addListed(t testing.TB, s *Service, in ResourceInput) int64 {
+	t.Helper()
+	r, errs := in.resource()
+	if len(errs) > 0 {
+		t.Fatalf("fixture %q is invalid: %v", in.Title, errs)
+	}
+	r.Status = StatusListed
+	var id int64
+	err := s.db.WithTx(context.Background(), func(tx *sqlx.Tx) error {
+		var err error
+		id, err = s.insertResource(context.Background(), tx, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// addMember makes member number id exist, for resources' added_by.
+func addMember(t testing.TB, s *Service, id int64) {
+	t.Helper()
+	_, err := s.db.W.Exec(`INSERT INTO members (id, name, email, password_hash, status, applied_at)
+		VALUES (?, 'Member', 'm' || ? || '@example.org', 'x', 'active', '2026-01-01 00:00:00+00:00')`, id, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func titles(rs []Resource) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Title
+	}
+	return out
+}
+
+func TestSearchRanking(t *testing.T) {
+	s := newService(t)
+	summaryHit := addListed(t, s, ResourceInput{Title: "Worker ownership in practice", URL: "https://example.org/a", Format: "report",
+		Summary: "A long study that mentions federation once among many other things about co-ops and their members."})
+	titleHit := addListed(t, s, ResourceInput{Title: "Federation of platform co-ops", URL: "https://example.org/b", Format: "report",
+		Summary: "How co-ops share."})
+	addListed(t, s, ResourceInput{Title: "Unrelated", URL: "https://example.org/c", Format: "book", Summary: "Nothing to see."})
+
+	res, err := s.Search(context.Background(), Query{Text: "federation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 2 || len(res.Resources) != 2 {
+		t.Fatalf("found %v; want the two resources that mention federation", titles(res.Resources))
+	}
+	if res.Resources[0].ID != titleHit || res.Resources[1].ID != summaryHit {
+		t.Errorf("order %v: a title match must rank above a summary match", titles(res.Resources))
+	}
+	if res.Query.Sort != SortRelevance {
+		t.Errorf("a text search sorts by %q; want relevance", res.Query.Sort)
+	}
+}
+
+func TestSearchFindsAuthorsTopicsAndPrefixes(t *testing.T) {
+	s := newService(t)
+	addListed(t, s, ResourceInput{Title: "Ours to Hack and to Own", URL: "https://example.org/own", Format: "book",
+		Authors: "Trebor Scholz\nNathan Schneider", Topics: "platform co-ops, ownership"})
+	for _, q := range []string{"Schneider", "ownership", "cooperativ OWN", "Ours hack"} {
+		res, err := s.Search(context.Background(), Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if q == "cooperativ OWN" {
+			want = 0 // every word must match; "cooperativ" matches nothing here
+		}
+		if res.Total != want {
+			t.Errorf("search %q found %d; want %d", q, res.Total, want)
+		}
+	}
+}
+
+func TestSearchTakesAnyText(t *testing.T) {
+	s := newService(t)
+	addListed(t, s, ResourceInput{Title: "Co-operatives and the \"gig\" economy", URL: "https://example.org/gig", Format: "article",
+		Summary: "Drivers AND riders."})
+	odd := []string{
+		`"gig economy"`, `"unbalanced`, `gig"`, `co-op`, `-gig`, `gig AND`, `AND`, `OR NOT`, `NEAR(gig economy)`, `gig*`, `*`, `**`,
+		`title:gig`, `{title}: gig`, `^gig`, `(gig`, `gig)`, `'; DROP TABLE resources; --`, `🚲 gig 🛵`, `🚲🛵`, `""`, `"`,
+		strings.Repeat("gig ", 500), strings.Repeat("x", 2000), strings.Repeat("é", 3000), "gig\x00economy", "\xff\xfe gig",
+		`<script>alert(1)</script>`, `%`, `_`, `\`, `gig -economy`, `+gig`, `c++`, `ĝïğ`,
+	}
+	for _, q := range odd {
+		res, err := s.Search(context.Background(), Query{Text: q})
+		if err != nil {
+			t.Errorf("search %.40q: %v", q, err)
+			continue
+		}
+		if res.Total < 0 || res.Pages < 1 {
+			t.Errorf("search %.40q: total %d pages %d", q, res.Total, res.Pages)
+		}
+	}
+	// The operators are taken as words, so these still find the resource.
+	for _, q := range []string{`"gig economy"`, `"unbalanced gig`, `gig AND economy`, `co-op`, `🚲 gig 🛵`, `drivers AND riders`} {
+		res, _ := s.Search(context.Background(), Query{Text: q})
+		if q == `"unbalanced gig` {
+			if res.Total != 0 {
+				t.Errorf("search %q found %d; every word must match", q, res.Total)
+			}
+			continue
+		}
+		if res.Total != 1 {
+			t.Errorf("search %q found %d; want 1", q, res.Total)
+		}
+	}
+	// Only symbols: nothing to search for, so nothing found, and said so.
+	res, _ := s.Search(context.Background(), Query{Text: "🚲🛵"})
+	if res.Total != 0 || len(res.Words) != 0 {
+		t.Errorf("search for emoji only: total %d, words %v; want 0 and none", res.Total, res.Words)
+	}
+}
+
+func TestFacets(t *testing.T) {
+	s := newService(t)
+	add := func(title, format, lang, region, topics string, year string) {
+		addListed(t, s, ResourceInput{Title: title, URL: "https://example.org/" + strings.ReplaceAll(title, " ", "-"),
+			Format: format, Language: lang, Region: region, Topics: topics, Year: year})
+	}
+	add("A", "report", "en", "UK", "finance, policy", "2019")
+	add("B", "report", "en", "US", "finance", "2021")
+	add("C", "book", "fr", "UK", "policy", "2016")
+	add("D", "book", "en", "UK", "unions", "2008")
+	add("E", "article", "es", "international", "finance, unions", "")
+	ctx := context.Background()
+
+	count := func(opts []Option, v string) int {
+		for _, o := range opts {
+			if o.Value == v {
+				return o.Count
+			}
+		}
+		return 0
+	}
+
+	t.Run("with no filter each option counts the whole library", func(t *testing.T) {
+		res, _ := s.Search(ctx, Query{})
+		if res.Total != 5 || count(res.Facets.Formats, "report") != 2 || count(res.Facets.Topics, "finance") != 3 ||
+			count(res.Facets.Regions, "UK") != 3 || count(res.Facets.Languages, "en") != 3 || count(res.Facets.Decades, "2010") != 2 {
+			t.Errorf("total %d facets %+v", res.Total, res.Facets)
+		}
+	})
+	t.Run("options within a group combine with OR", func(t *testing.T) {
+		res, _ := s.Search(ctx, Query{Formats: []string{"report", "book"}})
+		if res.Total != 4 {
+			t.Errorf("report OR book: %d results; want 4", res.Total)
+		}
+		res, _ = s.Search(ctx, Query{Topics: []string{"policy", "unions"}})
+		if got := titles(res.Resources); res.Total != 4 {
+			t.Errorf("policy OR unions: %v; want A, C, D, E", got)
+		}
+	})
+	t.Run("groups combine with AND", func(t *testing.T) {
+		res, _ := s.Search(ctx, Query{Formats: []string{"report"}, Regions: []string{"UK"}})
+		if got := titles(res.Resources); len(got) != 1 || got[0] != "A" {
+			t.Errorf("report AND UK: %v; want [A]", got)
+		}
+		res, _ = s.Search(ctx, Query{Topics: []string{"finance"}, YearFrom: 2020, YearTo: 2029})
+		if got := titles(res.Resources); len(got) != 1 || got[0] != "B" {
+			t.Errorf("finance AND 2020s: %v; want [B]", got)
+		}
+	})
+	t.Run("a group's counts ignore its own selection but apply the others", func(t *testing.T) {
+		res, _ := s.Search(ctx, Query{Formats: []string{"report"}, Regions: []string{"UK"}})
+		// Formats counted within UK: report 1 (A), book 2 (C, D).
+		if count(res.Facets.Formats, "report") != 1 || count(res.Facets.Formats, "book") != 2 {
+			t.Errorf("format counts within UK: %+v", res.Facets.Formats)
+		}
+		// Regions counted within reports: UK 1, US 1.
+		if count(res.Facets.Regions, "UK") != 1 || count(res.Facets.Regions, "US") != 1 || count(res.Facets.Regions, "international") != 0 {
+			t.Errorf("region counts within reports: %+v", res.Facets.Regions)
+		}
+		// Topics counted within UK reports: finance 1, policy 1.
+		if count(res.Facets.Topics, "finance") != 1 || count(res.Facets.Topics, "unions") != 0 {
+			t.Errorf("topic counts within UK reports: %+v", res.Facets.Topics)
+		}
+		for _, o := range res.Facets.Formats {
+			if o.Value == "report" && !o.Selected {
+				t.Errorf("report is selected but not marked: %+v", o)
+			}
+		}
+	})
+	t.Run("facets count within the text search", func(t *testing.T) {
+		addListed(t, s, ResourceInput{Title: "Treasury for co-ops", URL: "https://example.org/f", Format: "toolkit", Topics: "finance"})
+		res, _ := s.Search(ctx, Query{Text: "treasury"})
+		if res.Total != 1 || count(res.Facets.Formats, "toolkit") != 1 || count(res.Facets.Formats, "report") != 0 {
+			t.Errorf("search finance: total %d formats %+v", res.Total, res.Facets.Formats)
+		}
+	})
+	t.Run("a selected option with no results still shows so it can be cleared", func(t *testing.T) {
+		res, _ := s.Search(ctx, Query{Text: "treasury", Regions: []string{"Mars"}})
+		found := false
+		for _, o := range res.Facets.Regions {
+			found = found || (o.Value == "Mars" && o.Selected && o.Count == 0)
+		}
+		if res.Total != 0 || !found {
+			t.Errorf("total %d regions %+v", res.Total, res.Facets.Regions)
+		}
+	})
+}
+
+func TestSearchSortsAndPages(t *testing.T) {
+	s := newService(t)
+	for i, y := range []string{"2001", "1999", "", "2020"} {
+		addListed(t, s, ResourceInput{Title: fmt.Sprintf("%c title", 'D'-i), URL: fmt.Sprintf("https://example.org/%d", i), Format: "report", Year: y})
+	}
+	ctx := context.Background()
+	res, _ := s.Search(ctx, Query{Sort: SortTitle})
+	if got := strings.Join(titles(res.Resources), ","); got != "A title,B title,C title,D title" {
+		t.Errorf("by title: %s", got)
+	}
+	res, _ = s.Search(ctx, Query{Sort: SortYear})
+	if got := strings.Join(titles(res.Resources), ","); got != "A title,D title,C title,B title" {
+		t.Errorf("by year, newest first, unknown last: %s", got)
+	}
+	res, _ = s.Search(ctx, Query{Sort: SortTitle, PerPage: 3, Page: 2})
+	if got := titles(res.Resources); res.Pages != 2 || len(got) != 1 || got[0] != "D title" {
+		t.Errorf("page 2 of 3 per page: %v of %d pages", got, res.Pages)
+	}
+	res, _ = s.Search(ctx, Query{Sort: "'; DROP TABLE resources; --", Page: -5, PerPage: 1_000_000})
+	if res.Query.Sort != SortNewest || res.Query.Page != 1 || res.Query.PerPage != MaxPerPage || res.Total != 4 {
+		t.Errorf("odd sort and paging were not tamed: %+v", res.Query)
+	}
+}
+
+func TestSearchShowsOnlyListed(t *testing.T) {
+	s := newService(t)
+	addMember(t, s, 1)
+	addListed(t, s, ResourceInput{Title: "Listed co-op report", URL: "https://example.org/l", Format: "report"})
+	if _, err := s.SubmitResource(context.Background(), Viewer{ID: 1, Active: true},
+		ResourceInput{Title: "Pending co-op report", URL: "https://example.org/p", Format: "report"}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := s.Search(context.Background(), Query{Text: "co-op report"})
+	if got := titles(res.Resources); len(got) != 1 || got[0] != "Listed co-op report" {
+		t.Errorf("public search shows %v; want only the listed one", got)
+	}
+}
+
+// BenchmarkSearch measures a typical search with a facet over a library of
+// 10,000 generated resources.
+func BenchmarkSearch(b *testing.B) {
+	s := newService(b)
+	words := strings.Fields("platform co-operative ownership finance union worker data commons federation policy local government " +
+		"digital democracy investment gig economy delivery riders care housing energy credit community wealth")
+	topics := []string{"platform co-ops", "ownership", "finance and investment", "worker rights", "unions", "policy", "data governance", "federation"}
+	formats := Formats
+	ctx := context.Background()
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		for i := 0; i < 10_000; i++ {
+			w := func(k int) string { return words[(i*7+k*13)%len(words)] }
+			in := ResourceInput{
+				Title:   fmt.Sprintf("%s %s and %s: study %d", w(1), w(2), w(3), i),
+				URL:     fmt.Sprintf("https://example.org/r/%d", i),
+				Authors: fmt.Sprintf("Author %d\nAuthor %d", i%300, (i+1)%300),
+				Year:    fmt.Sprint(1990 + i%35), Format: formats[i%len(formats)], Language: []string{"en", "fr", "es", "de"}[i%4],
+				Region:  []string{"UK", "US", "Canada", "international"}[i%4],
+				Topics:  topics[i%len(topics)] + ", " + topics[(i/3)%len(topics)],
+				Summary: fmt.Sprintf("A %s about %s, %s and %s in %s.", formats[i%len(formats)], w(4), w(5), w(6), w(7)),
+			}
+			r, errs := in.resource()
+			if len(errs) > 0 {
+				return errs
+			}
+			r.Status = StatusListed
+			if _, err := s.insertResource(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	queries := []Query{
+		{Text: "platform finance", Topics: []string{"finance and investment"}},
+		{Text: "worker union", Formats: []string{"report", "book"}},
+		{Text: "data commons"},
+		{Topics: []string{"policy"}, Regions: []string{"UK"}, Sort: SortYear},
+	}
+	names := []string{"words and a topic", "words and two formats", "words", "facets only"}
+	for i, q := range queries {
+		b.Run(names[i], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
