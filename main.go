@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ Usage:
                                             PLENARY_PASSWORD or a prompt)
   plenary backup [-db FILE] OUT             write a consistent copy, even while serving
   plenary ledger verify [-db FILE]          check the ledger's hash chain
+  plenary tally verify [-db FILE] ID        recount a closed ballot from its box
   plenary import [-db FILE] FILE            import Plenary JSON, Zotero CSV or CSL-JSON
   plenary export [-db FILE] -format json|csv|csl [-o FILE]  export the library
 
@@ -66,6 +68,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = addMember(ctx, args[1:], stdin, stdout, stderr)
 	case "backup":
 		err = backup(ctx, args, stdout, stderr)
+	case "tally":
+		if len(args) == 0 || args[0] != "verify" {
+			fmt.Fprint(stderr, "usage: plenary tally verify [-db FILE] ID\n")
+			return 2
+		}
+		err = verifyTally(ctx, args[1:], stdout, stderr)
 	case "ledger":
 		if len(args) == 0 || args[0] != "verify" {
 			fmt.Fprint(stderr, "usage: plenary ledger verify [-db FILE]\n")
@@ -200,6 +208,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Ballots open and close on time even when nobody is looking; every read
+	// also brings them up to date, so the ticker only saves a wait.
+	go func() {
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := gov.Advance(ctx); err != nil && ctx.Err() == nil {
+					log.Error("advance ballots", "err", err)
+				}
+			}
+		}
+	}()
+
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	select {
@@ -323,5 +348,37 @@ func verifyLedger(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("ledger verify FAILED: %w", err)
 	}
 	fmt.Fprintf(stdout, "ledger ok: %d entries, head %s\n", n, head)
+	return nil
+}
+
+func verifyTally(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flags("tally verify [-db FILE] ID", "Recount closed ballot ID from its stored ballot box (or roll-call) and\n"+
+		"compare the count, outcome, roll digest and box digest with the result stored when it closed.", stderr, &cfg)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id < 1 {
+		return fmt.Errorf("%q is not a proposal number", fs.Arg(0))
+	}
+	if _, err := os.Stat(cfg.DB); err != nil {
+		return fmt.Errorf("no database at %s", cfg.DB)
+	}
+	d, err := openDB(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	t, err := governance.New(d, time.Now).VerifyTally(ctx, id)
+	if err != nil {
+		return fmt.Errorf("tally verify FAILED: %w", err)
+	}
+	fmt.Fprintf(stdout, "tally ok: proposal %d %s: %d yes, %d no, %d abstain; turnout %d of %d (quorum %d%% %s)\n",
+		id, t.Outcome, t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])
 	return nil
 }

@@ -132,7 +132,7 @@ CREATE TABLE resources (
     title_key   TEXT    NOT NULL,
     status      TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'listed', 'hidden')),
     endorsed_at TIMESTAMP,
-    endorsed_by INTEGER, -- the proposal that endorsed it
+    endorsed_by INTEGER REFERENCES proposals (id),
     added_by    INTEGER REFERENCES members (id),
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL,
@@ -184,7 +184,7 @@ CREATE TABLE demands (
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL,
     endorsed_at TIMESTAMP,
-    endorsed_by INTEGER, -- the proposal that endorsed it
+    endorsed_by INTEGER REFERENCES proposals (id),
     tally       TEXT CHECK (tally IS NULL OR json_valid(tally)),
     CHECK ((status = 'endorsed') = (endorsed_at IS NOT NULL AND endorsed_by IS NOT NULL))
 );
@@ -200,3 +200,140 @@ CREATE TABLE demand_resources (
 ) WITHOUT ROWID;
 
 CREATE INDEX demand_resources_resource ON demand_resources (resource_id);
+
+-- The co-op's rules for each kind of proposal. Copied into a proposal when
+-- its ballot opens, so a later edit never changes a running vote.
+CREATE TABLE rules (
+    kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion')),
+    quorum_pct  INTEGER NOT NULL CHECK (quorum_pct BETWEEN 0 AND 100),
+    threshold   TEXT    NOT NULL CHECK (threshold IN ('majority', 'two_thirds')),
+    min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 131400), -- 1 minute to 3 months
+    secret      INTEGER NOT NULL CHECK (secret IN (0, 1))
+) WITHOUT ROWID;
+
+INSERT INTO rules (kind, quorum_pct, threshold, min_minutes, secret) VALUES
+    ('endorse_demand',       25, 'two_thirds', 7 * 24 * 60, 1),
+    ('adopt_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
+    ('withdraw_endorsement', 25, 'two_thirds', 7 * 24 * 60, 1),
+    ('endorse_resource',     10, 'majority',   3 * 24 * 60, 0),
+    ('motion',               25, 'majority',   7 * 24 * 60, 1);
+
+-- Proposals and their ballots. The rules, roll size and roll digest are
+-- frozen into the row when voting opens; the tally, outcome and box digest
+-- are written once, when it closes.
+CREATE TABLE proposals (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT      NOT NULL REFERENCES rules (kind),
+    title         TEXT      NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    body          TEXT      NOT NULL CHECK (length(body) <= 10000),
+    demand_id     INTEGER   REFERENCES demands (id),
+    resource_id   INTEGER   REFERENCES resources (id),
+    new_title     TEXT      CHECK (new_title IS NULL OR length(new_title) BETWEEN 1 AND 200),
+    new_body      TEXT      CHECK (new_body IS NULL OR length(new_body) BETWEEN 1 AND 10000),
+    new_audience  TEXT,
+    author_id     INTEGER   NOT NULL REFERENCES members (id),
+    status        TEXT      NOT NULL CHECK (status IN ('discussion', 'voting', 'closed', 'withdrawn', 'cancelled')),
+    created_at    TIMESTAMP NOT NULL,
+    opens_at      TIMESTAMP NOT NULL,
+    closes_at     TIMESTAMP NOT NULL CHECK (closes_at > opens_at),
+    cancel_reason TEXT      CHECK (cancel_reason IS NULL OR length(cancel_reason) <= 500),
+    -- Frozen when voting opens.
+    quorum_pct    INTEGER,
+    threshold     TEXT,
+    secret        INTEGER,
+    roll_size     INTEGER,
+    roll_digest   TEXT,
+    opened_at     TIMESTAMP,
+    -- Written when it closes.
+    yes           INTEGER,
+    no            INTEGER,
+    abstain       INTEGER,
+    quorum_met    INTEGER,
+    outcome       TEXT CHECK (outcome IS NULL OR outcome IN ('carried', 'defeated', 'inquorate')),
+    box_digest    TEXT,
+    closed_at     TIMESTAMP,
+    -- What each kind acts on. An adopted demand's id is filled in when the
+    -- ballot carries and creates it.
+    CHECK (CASE kind
+        WHEN 'endorse_demand'       THEN demand_id IS NOT NULL AND resource_id IS NULL
+        WHEN 'endorse_resource'     THEN resource_id IS NOT NULL AND demand_id IS NULL
+        WHEN 'withdraw_endorsement' THEN (demand_id IS NULL) <> (resource_id IS NULL)
+        WHEN 'adopt_demand'         THEN resource_id IS NULL AND new_title IS NOT NULL AND new_body IS NOT NULL AND new_audience IS NOT NULL
+        ELSE demand_id IS NULL AND resource_id IS NULL END),
+    CHECK ((kind = 'adopt_demand') = (new_title IS NOT NULL)),
+    CHECK (status IN ('discussion', 'withdrawn', 'cancelled') OR (roll_size IS NOT NULL AND roll_digest IS NOT NULL AND opened_at IS NOT NULL)),
+    CHECK ((status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL AND box_digest IS NOT NULL))
+);
+
+CREATE INDEX proposals_status ON proposals (status, closes_at);
+CREATE INDEX proposals_due ON proposals (status, opens_at);
+
+-- The roll: the active members at the instant voting opened. No time, no
+-- vote: whether someone voted is in voters.
+CREATE TABLE roll (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    PRIMARY KEY (proposal_id, member_id)
+) WITHOUT ROWID;
+
+-- One member, one vote: a member on the roll appears here at most once per
+-- ballot, whatever the number of simultaneous requests. Kept in member
+-- order (no rowid, no time), so it says nothing about when anyone voted.
+CREATE TABLE voters (
+    proposal_id INTEGER NOT NULL,
+    member_id   INTEGER NOT NULL,
+    PRIMARY KEY (proposal_id, member_id),
+    FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
+) WITHOUT ROWID;
+
+-- Open ballots: the choice beside the member, changeable until close and
+-- published as the roll-call after it.
+CREATE TABLE votes (
+    proposal_id INTEGER NOT NULL,
+    member_id   INTEGER NOT NULL,
+    choice      TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
+    PRIMARY KEY (proposal_id, member_id),
+    FOREIGN KEY (proposal_id, member_id) REFERENCES voters (proposal_id, member_id)
+) WITHOUT ROWID;
+
+-- Secret ballots: a box of choices keyed by a random id, with no member,
+-- no time and (WITHOUT ROWID, ordered by the random id) no insertion order.
+-- Only the SHA-256 of each voter's receipt is kept.
+CREATE TABLE ballot_box (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    id           TEXT    NOT NULL,
+    receipt_hash TEXT    NOT NULL UNIQUE,
+    choice       TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
+    PRIMARY KEY (proposal_id, id)
+) WITHOUT ROWID;
+
+-- Members' comments on a proposal, until it closes.
+CREATE TABLE comments (
+    id          INTEGER PRIMARY KEY,
+    proposal_id INTEGER   NOT NULL REFERENCES proposals (id),
+    member_id   INTEGER   NOT NULL REFERENCES members (id),
+    body        TEXT      NOT NULL CHECK (length(body) BETWEEN 1 AND 5000),
+    created_at  TIMESTAMP NOT NULL
+);
+
+CREATE INDEX comments_proposal ON comments (proposal_id, id);
+
+-- What members vote on must not change under them: while a proposal about a
+-- demand or resource is in discussion or voting, its text is frozen.
+CREATE TRIGGER demands_frozen_under_ballot BEFORE UPDATE OF title, body, audience ON demands
+WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;
+
+CREATE TRIGGER demand_resources_frozen_under_ballot BEFORE DELETE ON demand_resources
+WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.demand_id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;
+
+CREATE TRIGGER resources_frozen_under_ballot BEFORE UPDATE OF title, url, authors, summary, status ON resources
+WHEN EXISTS (SELECT 1 FROM proposals WHERE resource_id = OLD.id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;

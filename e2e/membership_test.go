@@ -32,9 +32,16 @@ type site struct {
 
 func startSite(t *testing.T) site {
 	t.Helper()
+	return startSiteWithClock(t, time.Now)
+}
+
+// startSiteWithClock serves a site whose services and pages all read the
+// given clock, so a journey can move through a ballot's life.
+func startSiteWithClock(t *testing.T, now func() time.Time) site {
+	t.Helper()
 	d := dbtest.Open(t)
-	gov := governance.New(d, time.Now)
-	lib := library.New(d, time.Now)
+	gov := governance.New(d, now)
+	lib := library.New(d, now)
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -44,6 +51,7 @@ func startSite(t *testing.T) site {
 		BaseURL:   ts.URL,
 		Templates: os.DirFS(filepath.Join(root, "templates")),
 		Static:    os.DirFS(filepath.Join(root, "static")),
+		Now:       now,
 	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, lib)
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,9 @@ func (e Entry) Summary() string {
 	f := e.Fields()
 	num := func(k string) string {
 		if v, ok := f[k].(float64); ok {
+			if v == 0 {
+				return "the operator"
+			}
 			return fmt.Sprintf("member %d", int64(v))
 		}
 		return "someone"
@@ -79,8 +82,35 @@ func (e Entry) Summary() string {
 		return fmt.Sprintf("Invitation %v created by %s", f["invitation"], num("by"))
 	case EventInvitationRevoked:
 		return fmt.Sprintf("Invitation %v revoked by %s", f["invitation"], num("by"))
+	case EventRulesChanged:
+		secret := "open"
+		if f["secret"] == true {
+			secret = "secret"
+		}
+		return fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %v minutes, %s ballot",
+			KindNames[fmt.Sprint(f["kind"])], num("by"), f["quorum_pct"], thresholdName(fmt.Sprint(f["threshold"])), f["min_minutes"], secret)
+	case EventProposed:
+		return fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
+	case EventWithdrawn:
+		return fmt.Sprintf("Proposal %v withdrawn by its author, %s", f["proposal"], num("by"))
+	case EventCancelled:
+		return fmt.Sprintf("Proposal %v cancelled by %s: %v", f["proposal"], num("by"), f["reason"])
+	case EventBallotOpened:
+		return fmt.Sprintf("Voting opened on proposal %v with a roll of %v members", f["proposal"], f["roll_size"])
+	case EventBallotClosed:
+		return fmt.Sprintf("Voting closed on proposal %v: %v (%v yes, %v no, %v abstain; %v of %v voted)",
+			f["proposal"], f["outcome"], f["yes"], f["no"], f["abstain"], f["turnout"], f["roll_size"])
+	case EventEffectApplied, EventEffectSkipped:
+		return fmt.Sprintf("Proposal %v: %v", f["proposal"], f["effect"])
 	}
 	return e.Kind
+}
+
+func thresholdName(t string) string {
+	if t == ThresholdTwoThirds {
+		return "two-thirds majority"
+	}
+	return "simple majority"
 }
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
@@ -186,3 +216,15 @@ func (s *Service) VerifyLedger(ctx context.Context) (int64, string, error) {
 	}
 	return want - 1, prev, nil
 }
+
+// Governance event kinds.
+const (
+	EventRulesChanged  = "rules.changed"
+	EventProposed      = "proposal.submitted"
+	EventWithdrawn     = "proposal.withdrawn"
+	EventCancelled     = "proposal.cancelled"
+	EventBallotOpened  = "ballot.opened"
+	EventBallotClosed  = "ballot.closed"
+	EventEffectApplied = "effect.applied"
+	EventEffectSkipped = "effect.skipped"
+)

@@ -187,9 +187,11 @@ func (s *Service) SessionMember(ctx context.Context, id, version int64) (Member,
 }
 
 // canLogIn: applicants may log in to see where their application stands and
-// keep their details up to date; active members to take part.
+// keep their details up to date; active members to take part; suspended
+// members only to vote in ballots whose roll was frozen before their
+// suspension (suspension logs them out, and they may log back in for that).
 func canLogIn(m Member) bool {
-	return m.ErasedAt == nil && (m.Status == StatusActive || m.Status == StatusApplicant)
+	return m.ErasedAt == nil && (m.Status == StatusActive || m.Status == StatusApplicant || m.Status == StatusSuspended)
 }
 
 // Apply records an application to join; an admin decides on it.

@@ -194,11 +194,18 @@ func (s *Service) UpdateDemand(ctx context.Context, v Viewer, id int64, in Deman
 		if err := checkSupporting(ctx, tx, d.Resources); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE demands SET title = ?, body = ?, audience = ?, updated_at = ? WHERE id = ?`,
-			d.Title, d.Body, d.Audience, s.now(), id); err != nil {
+		_, err = tx.ExecContext(ctx, `UPDATE demands SET title = ?, body = ?, audience = ?, updated_at = ? WHERE id = ?`,
+			d.Title, d.Body, d.Audience, s.now(), id)
+		if err == nil {
+			err = setSupporting(ctx, tx, id, d.Resources)
+		}
+		if isUnderBallot(err) {
+			return errUnderBallot
+		}
+		if err != nil {
 			return fmt.Errorf("library: update demand: %w", err)
 		}
-		return setSupporting(ctx, tx, id, d.Resources)
+		return nil
 	})
 	if err != nil {
 		return Demand{}, err

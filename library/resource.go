@@ -108,7 +108,11 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 	}
 	topics := splitList(in.Topics, ",\n;")
 	for i, t := range topics {
-		topics[i] = strings.ToLower(t)
+		// ToLower would turn invalid bytes into U+FFFD, hiding them from
+		// validItems below.
+		if utf8.ValidString(t) {
+			topics[i] = strings.ToLower(t)
+		}
 	}
 	r.Topics = dedupe(topics)
 	switch {
@@ -165,6 +169,14 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 		}
 	}
 	return r, v
+}
+
+// errUnderBallot refuses an edit to something members are voting on; the
+// database's triggers hold the rule, this says it in words.
+var errUnderBallot = ValidationError{"": "A proposal about this is in discussion or voting, so it cannot change until the ballot closes."}
+
+func isUnderBallot(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "plenary: under ballot")
 }
 
 func isControl(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }
@@ -261,6 +273,10 @@ var doiPattern = regexp.MustCompile(`^10\.\d{4,9}/\S+$`)
 // normaliseDOI accepts a bare DOI, doi:..., or a doi.org link, and returns
 // the bare DOI in lower case (DOIs are case-insensitive).
 func normaliseDOI(s string) (string, bool) {
+	// Checked before ToLower, which would turn invalid bytes into U+FFFD.
+	if !utf8.ValidString(s) {
+		return "", false
+	}
 	s = strings.TrimSpace(s)
 	lower := strings.ToLower(s)
 	for _, prefix := range []string{"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"} {
@@ -451,6 +467,9 @@ func (s *Service) UpdateResource(ctx context.Context, v Viewer, id int64, in Res
 			updated_at = ? WHERE id = ?`,
 			r.Title, r.URL, r.Authors, r.Publisher, r.Year, r.Format, r.Language, r.Region, r.Topics, r.Licence, r.Summary,
 			r.DOI, r.ISBN, urlKey(r.URL), titleKey(r.Title), s.now(), id)
+		if isUnderBallot(err) {
+			return errUnderBallot
+		}
 		if err != nil {
 			return fmt.Errorf("library: update resource: %w", err)
 		}
@@ -479,6 +498,9 @@ func (s *Service) SetResourceStatus(ctx context.Context, v Viewer, id int64, sta
 	res, err := s.db.W.ExecContext(ctx, `UPDATE resources SET status = ?, updated_at = ?,
 		listed_at = CASE WHEN ? = 'listed' THEN coalesce(listed_at, ?) ELSE listed_at END WHERE id = ?`,
 		status, s.now(), status, s.now(), id)
+	if isUnderBallot(err) {
+		return errUnderBallot
+	}
 	if err != nil {
 		return fmt.Errorf("library: set resource status: %w", err)
 	}

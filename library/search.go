@@ -47,9 +47,9 @@ const (
 
 // Option is one value of a facet with the number of results it would give.
 type Option struct {
-	Value    string
-	Count    int
-	Selected bool
+	Value    string `json:"value"`
+	Count    int    `json:"count"`
+	Selected bool   `json:"selected"`
 }
 
 // Facets are the counts for the current search. Each group's counts apply

@@ -78,15 +78,27 @@ func (s *Server) login(c *gin.Context) {
 	case err != nil:
 		s.fail(c, err)
 	default:
-		to := "/"
-		if m.Status == governance.StatusApplicant {
+		to, msg := "/", "Welcome back, "+m.Name+"."
+		switch m.Status {
+		case governance.StatusApplicant:
 			to = "/account"
+		case governance.StatusSuspended:
+			to, msg = "/proposals", "Your membership is suspended. You can still vote in ballots that opened before your suspension, and nothing else until you are reinstated."
 		}
-		s.logIn(c, m, localPath(f.Values["next"], to), "Welcome back, "+m.Name+".")
+		s.logIn(c, m, localPath(f.Values["next"], to), msg)
 	}
 }
 
 func (s *Server) logout(c *gin.Context) {
+	// The cookie is the whole session, so clearing this browser's copy alone
+	// would leave a copied cookie working. Moving the member's session
+	// version on ends every copy.
+	if m := member(c); m != nil {
+		if err := s.gov.EndSessions(c.Request.Context(), m.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if err := s.endSession(c); err != nil {
 		s.fail(c, err)
 		return

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -171,7 +173,8 @@ func (s *Server) renderInvitations(c *gin.Context, status int, f form) {
 }
 
 func (s *Server) createInvitation(c *gin.Context) {
-	days, err := strconv.Atoi(c.DefaultPostForm("days", "0"))
+	// A browser sends the field empty when it is left blank: the default.
+	days, err := strconv.Atoi(cmp.Or(strings.TrimSpace(c.PostForm("days")), "0"))
 	if err != nil {
 		days = -1 // refused by the service with a message
 	}

@@ -21,6 +21,7 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 type homeData struct {
+	Awaiting  []governance.Proposal
 	Endorsed  []library.Demand
 	Resources []library.Resource
 	Ledger    []governance.Entry
@@ -43,7 +44,14 @@ func (s *Server) showHome(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{
+	var awaiting []governance.Proposal
+	if m := member(c); m != nil {
+		if awaiting, err = s.gov.AwaitingVote(ctx, *m); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Awaiting: awaiting,
 		Endorsed: endorsed, Resources: newest.Resources, Ledger: entries[:min(5, len(entries))]}})
 }
 

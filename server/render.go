@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -140,6 +141,25 @@ var funcs = template.FuncMap{
 	// markdown renders what members wrote, sanitised by the library.
 	"markdown": func(src string) template.HTML { return template.HTML(markdown.HTML(src)) },
 	"join":     strings.Join,
+	// tally reads the tally an endorsement stored, for showing the decision
+	// behind it.
+	"tally": func(raw *string) *storedTally {
+		if raw == nil {
+			return nil
+		}
+		var t storedTally
+		if json.Unmarshal([]byte(*raw), &t) != nil {
+			return nil
+		}
+		return &t
+	},
+	"deref2": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
+	"deref3": func(p *bool) bool { return p != nil && *p },
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0
@@ -149,6 +169,14 @@ var funcs = template.FuncMap{
 	"current": func(p, prefix string) bool {
 		return p == prefix || (prefix != "/" && strings.HasPrefix(p, prefix+"/"))
 	},
+}
+
+// storedTally is the tally JSON that governance stores with an endorsement.
+type storedTally struct {
+	Yes      int `json:"yes"`
+	No       int `json:"no"`
+	Abstain  int `json:"abstain"`
+	RollSize int `json:"roll_size"`
 }
 
 // render writes a page into a buffer first, so a template error never sends

@@ -33,6 +33,12 @@ func (s *Server) routes() {
 	r.GET("/library/:id", s.showResource)
 	r.GET("/demands", s.listDemands)
 	r.GET("/demands/:id", s.showDemand)
+	r.GET("/proposals", s.listProposals)
+	r.GET("/proposals/:id", s.showProposal)
+	r.GET("/feed.atom", s.decisionsFeed)
+	r.GET("/api/v1/proposals", s.apiListProposals)
+	r.GET("/api/v1/proposals/:id", s.apiShowProposal)
+	r.GET("/api/v1/ledger", s.apiLedger)
 	r.GET("/api/v1/resources", s.apiListResources)
 	r.GET("/api/v1/resources/:id", s.apiShowResource)
 	r.GET("/api/v1/demands", s.apiListDemands)
@@ -54,6 +60,9 @@ func (s *Server) routes() {
 	m.POST("/account/name", s.updateName)
 	m.POST("/account/email", s.changeEmail)
 	m.POST("/account/password", s.changePassword)
+	// Voting checks the ballot's frozen roll, not today's status: a member
+	// suspended after voting opened still votes.
+	m.POST("/proposals/:id/vote", s.castVote)
 
 	// Active members: taking part in the co-op's work.
 	act := r.Group("/", s.requireActive)
@@ -61,6 +70,10 @@ func (s *Server) routes() {
 	act.POST("/library/new", s.submitResource)
 	act.GET("/library/:id/edit", s.showEditResource)
 	act.POST("/library/:id/edit", s.updateResource)
+	act.GET("/proposals/new", s.showNewProposal)
+	act.POST("/proposals/new", s.propose)
+	act.POST("/proposals/:id/comments", s.addComment)
+	act.POST("/proposals/:id/withdraw", s.withdrawProposal)
 	act.GET("/demands/new", s.showNewDemand)
 	act.POST("/demands/new", s.draftDemand)
 	act.GET("/demands/:id/edit", s.showEditDemand)
@@ -80,6 +93,9 @@ func (s *Server) routes() {
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
+	a.GET("/rules", s.showRules)
+	a.POST("/rules", s.setRule)
+	a.POST("/proposals/:id/cancel", s.cancelProposal)
 	a.GET("/library", s.listQueue)
 	a.POST("/library/:id/status", s.setResourceStatus)
 }

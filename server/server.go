@@ -18,8 +18,8 @@ import (
 	"github.com/gorilla/sessions"
 
 	"plenary/governance"
-	"plenary/library"
 	"plenary/internal/db"
+	"plenary/library"
 )
 
 // Config is what the server needs from the outside world.

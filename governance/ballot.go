@@ -1,0 +1,276 @@
+package governance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/library"
+)
+
+// Advance opens the ballots whose time has come and closes those whose time
+// is up. A background ticker calls it, and so does every read of a
+// proposal, so a result is never shown late and never shown twice: each
+// open and close is a conditional update inside one transaction, which
+// happens exactly once however many callers race.
+func (s *Service) Advance(ctx context.Context) error {
+	now := s.now()
+	var due []struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+	}
+	err := s.db.R.SelectContext(ctx, &due, `SELECT id, status FROM proposals
+		WHERE (status = 'discussion' AND opens_at <= ?) OR (status = 'voting' AND closes_at <= ?) ORDER BY id`, now, now)
+	if err != nil {
+		return fmt.Errorf("governance: find due ballots: %w", err)
+	}
+	for _, d := range due {
+		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+			p, err := getProposal(ctx, tx, d.ID)
+			if err != nil {
+				return err
+			}
+			if p.Status == ProposalDiscussion && !p.OpensAt.After(now) {
+				if err := s.openBallot(ctx, tx, &p, now); err != nil {
+					return err
+				}
+				p, err = getProposal(ctx, tx, d.ID)
+				if err != nil {
+					return err
+				}
+			}
+			if p.Status == ProposalVoting && !p.ClosesAt.After(now) {
+				return s.closeBallot(ctx, tx, p, now)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// box reads a ballot's published lines: receipt hashes and choices for a
+// secret ballot, member numbers and choices for an open one.
+func box(ctx context.Context, q sqlx.QueryerContext, p Proposal) ([]BoxEntry, error) {
+	var entries []BoxEntry
+	query := `SELECT receipt_hash AS key, choice FROM ballot_box WHERE proposal_id = ? ORDER BY receipt_hash`
+	if p.Secret != nil && !*p.Secret {
+		query = `SELECT CAST(member_id AS TEXT) AS key, choice FROM votes WHERE proposal_id = ? ORDER BY member_id`
+	}
+	if err := sqlx.SelectContext(ctx, q, &entries, query, p.ID); err != nil {
+		return nil, fmt.Errorf("governance: read ballot box: %w", err)
+	}
+	return entries, nil
+}
+
+// closeBallot counts the box, decides, stores the result and applies a
+// carried proposal's effect, all in the caller's transaction.
+func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now time.Time) error {
+	entries, err := box(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	yes, no, abstain := count(entries)
+	t := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
+	digest := boxDigest(entries)
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'closed', yes = ?, no = ?, abstain = ?, quorum_met = ?,
+		outcome = ?, box_digest = ?, closed_at = ? WHERE id = ? AND status = 'voting'`,
+		yes, no, abstain, t.QuorumMet, t.Outcome, digest, now, p.ID)
+	if err != nil {
+		return fmt.Errorf("governance: close ballot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("governance: close ballot %d: it was not open", p.ID)
+	}
+	if err := appendEntry(ctx, tx, now, EventBallotClosed, map[string]any{
+		"proposal": p.ID, "yes": yes, "no": no, "abstain": abstain, "turnout": t.Turnout(), "roll_size": t.RollSize,
+		"quorum_met": t.QuorumMet, "outcome": t.Outcome, "box_digest": digest}); err != nil {
+		return err
+	}
+	return s.applyEffect(ctx, tx, p, t, now)
+}
+
+// applyEffect carries out what a closed ballot decided.
+func (s *Service) applyEffect(ctx context.Context, tx *sqlx.Tx, p Proposal, t Tally, now time.Time) error {
+	var err error
+	body := map[string]any{"proposal": p.ID}
+	switch {
+	case p.Kind == KindEndorseDemand && t.Outcome == OutcomeCarried:
+		err, body["demand"], body["effect"] = library.EndorseDemand(ctx, tx, *p.DemandID, p.ID, now, t.JSON()), *p.DemandID, "demand endorsed"
+	case p.Kind == KindEndorseDemand && t.Outcome == OutcomeDefeated:
+		err, body["demand"], body["effect"] = library.RejectDemand(ctx, tx, *p.DemandID, now), *p.DemandID, "demand rejected"
+	case p.Kind == KindEndorseResource && t.Outcome == OutcomeCarried:
+		err, body["resource"], body["effect"] = library.EndorseResource(ctx, tx, *p.ResourceID, p.ID, now), *p.ResourceID, "resource endorsed"
+	case p.Kind == KindWithdraw && t.Outcome == OutcomeCarried && p.DemandID != nil:
+		err, body["demand"], body["effect"] = library.WithdrawDemand(ctx, tx, *p.DemandID, now), *p.DemandID, "demand endorsement withdrawn"
+	case p.Kind == KindWithdraw && t.Outcome == OutcomeCarried && p.ResourceID != nil:
+		err, body["resource"], body["effect"] = library.WithdrawResource(ctx, tx, *p.ResourceID, now), *p.ResourceID, "resource endorsement withdrawn"
+	case p.Kind == KindAdoptDemand && t.Outcome == OutcomeCarried:
+		var id int64
+		id, err = library.AdoptDemand(ctx, tx, library.DemandInput{Title: *p.NewTitle, Body: *p.NewBody, Audience: *p.NewAudience},
+			p.AuthorID, p.ID, now, t.JSON())
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE proposals SET demand_id = ? WHERE id = ?`, id, p.ID)
+		}
+		body["demand"], body["effect"] = id, "demand adopted and endorsed"
+	default:
+		return nil // defeated, inquorate, or a motion: the result is the record
+	}
+	if errors.Is(err, library.ErrNotFound) {
+		// The item is no longer in a state the effect applies to. The
+		// decision stands on the ledger; say that its effect had nothing to do.
+		body["effect"] = "nothing to change: " + body["effect"].(string) + " already"
+		return appendEntry(ctx, tx, now, EventEffectSkipped, body)
+	}
+	if err != nil {
+		return fmt.Errorf("governance: apply effect of proposal %d: %w", p.ID, err)
+	}
+	return appendEntry(ctx, tx, now, EventEffectApplied, body)
+}
+
+// Receipt codes: 20 random bytes in base32, grouped for reading aloud.
+var receiptEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func newReceipt() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	code := receiptEncoding.EncodeToString(b)
+	groups := make([]string, 0, 8)
+	for i := 0; i < len(code); i += 4 {
+		groups = append(groups, code[i:min(i+4, len(code))])
+	}
+	return strings.Join(groups, "-")
+}
+
+// normaliseReceipt lets people paste a receipt with or without dashes,
+// spaces or lower case.
+func normaliseReceipt(r string) string {
+	r = strings.ToUpper(strings.Map(func(c rune) rune {
+		if c == '-' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			return -1
+		}
+		return c
+	}, r))
+	groups := make([]string, 0, 8)
+	for i := 0; i < len(r); i += 4 {
+		groups = append(groups, r[i:min(i+4, len(r))])
+	}
+	return strings.Join(groups, "-")
+}
+
+// ReceiptHash is what the box keeps of a receipt, and what a voter looks
+// for in the published box.
+func ReceiptHash(receipt string) string { return sha256Hex(normaliseReceipt(receipt)) }
+
+// VoteResult says what a vote did. Receipt is set once, for a first secret
+// ballot: it is shown to the voter and never stored.
+type VoteResult struct {
+	Changed bool
+	Receipt string
+}
+
+// Vote casts or changes a member's vote. Only members on the roll frozen
+// when voting opened may vote, whatever their status since. In an open
+// ballot a second vote changes the first. In a secret ballot the first vote
+// returns a receipt, and only that receipt can change the choice.
+func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choice, receipt string) (VoteResult, error) {
+	if !contains(Choices, choice) {
+		return VoteResult{}, ValidationError{"choice": "Choose yes, no or abstain."}
+	}
+	if len(receipt) > 100 {
+		return VoteResult{}, ValidationError{"receipt": "That is not a receipt from this ballot."}
+	}
+	var out VoteResult
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := getProposal(ctx, tx, proposalID)
+		if err != nil {
+			return err
+		}
+		if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
+			return ErrBallotClosed
+		}
+		var onRoll int
+		if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, voter.ID); err != nil {
+			return fmt.Errorf("governance: check roll: %w", err)
+		}
+		if onRoll == 0 {
+			return ErrNotOnRoll
+		}
+		if *p.Secret {
+			return castSecret(ctx, tx, p.ID, voter.ID, choice, receipt, &out)
+		}
+		return castOpen(ctx, tx, p.ID, voter.ID, choice, &out)
+	})
+	return out, err
+}
+
+func isUniqueVoter(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: voters.")
+}
+
+func castOpen(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice string, out *VoteResult) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO voters (proposal_id, member_id) VALUES (?, ?)`, proposal, member)
+	if isUniqueVoter(err) {
+		out.Changed = true
+		_, err = tx.ExecContext(ctx, `UPDATE votes SET choice = ? WHERE proposal_id = ? AND member_id = ?`, choice, proposal, member)
+		if err != nil {
+			return fmt.Errorf("governance: change vote: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("governance: record voter: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO votes (proposal_id, member_id, choice) VALUES (?, ?, ?)`, proposal, member, choice); err != nil {
+		return fmt.Errorf("governance: cast vote: %w", err)
+	}
+	return nil
+}
+
+func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice, receipt string, out *VoteResult) error {
+	if strings.TrimSpace(receipt) != "" {
+		// A change: the member must have voted, and the receipt must be one
+		// of this ballot's. Nothing ties the two together in the database.
+		var voted int
+		if err := tx.GetContext(ctx, &voted, `SELECT count(*) FROM voters WHERE proposal_id = ? AND member_id = ?`, proposal, member); err != nil {
+			return fmt.Errorf("governance: check voter: %w", err)
+		}
+		if voted == 0 {
+			return ValidationError{"receipt": "You have not voted in this ballot yet: vote without a receipt first."}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE ballot_box SET choice = ? WHERE proposal_id = ? AND receipt_hash = ?`,
+			choice, proposal, ReceiptHash(receipt))
+		if err != nil {
+			return fmt.Errorf("governance: change secret vote: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ValidationError{"receipt": "That is not a receipt from this ballot. Check it and try again."}
+		}
+		out.Changed = true
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO voters (proposal_id, member_id) VALUES (?, ?)`, proposal, member)
+	if isUniqueVoter(err) {
+		return ErrAlreadyVoted
+	}
+	if err != nil {
+		return fmt.Errorf("governance: record voter: %w", err)
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	out.Receipt = newReceipt()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`,
+		proposal, hex.EncodeToString(id), ReceiptHash(out.Receipt), choice); err != nil {
+		return fmt.Errorf("governance: cast secret vote: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,515 @@
+package governance
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/library"
+)
+
+// Proposal kinds.
+const (
+	KindEndorseDemand   = "endorse_demand"
+	KindEndorseResource = "endorse_resource"
+	KindWithdraw        = "withdraw_endorsement"
+	KindAdoptDemand     = "adopt_demand"
+	KindMotion          = "motion"
+)
+
+// Kinds lists the kinds in the order a form offers them.
+var Kinds = []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion}
+
+// KindNames says each kind in words.
+var KindNames = map[string]string{
+	KindEndorseDemand:   "Endorse a demand",
+	KindEndorseResource: "Endorse a resource",
+	KindWithdraw:        "Withdraw an endorsement",
+	KindAdoptDemand:     "Adopt a new demand",
+	KindMotion:          "Motion",
+}
+
+// Proposal statuses.
+const (
+	ProposalDiscussion = "discussion"
+	ProposalVoting     = "voting"
+	ProposalClosed     = "closed"
+	ProposalWithdrawn  = "withdrawn"
+	ProposalCancelled  = "cancelled"
+)
+
+// More errors the server maps.
+var (
+	ErrBallotClosed = errors.New("governance: the ballot is not open")
+	ErrNotOnRoll    = errors.New("governance: not on this ballot's roll")
+	ErrAlreadyVoted = errors.New("governance: already voted")
+)
+
+// Proposal is a question put to the members, and its ballot.
+type Proposal struct {
+	ID           int64      `db:"id"`
+	Kind         string     `db:"kind"`
+	Title        string     `db:"title"`
+	Body         string     `db:"body"`
+	DemandID     *int64     `db:"demand_id"`
+	ResourceID   *int64     `db:"resource_id"`
+	NewTitle     *string    `db:"new_title"`
+	NewBody      *string    `db:"new_body"`
+	NewAudience  *string    `db:"new_audience"`
+	AuthorID     int64      `db:"author_id"`
+	Status       string     `db:"status"`
+	CreatedAt    time.Time  `db:"created_at"`
+	OpensAt      time.Time  `db:"opens_at"`
+	ClosesAt     time.Time  `db:"closes_at"`
+	CancelReason *string    `db:"cancel_reason"`
+	QuorumPct    *int       `db:"quorum_pct"`
+	Threshold    *string    `db:"threshold"`
+	Secret       *bool      `db:"secret"`
+	RollSize     *int       `db:"roll_size"`
+	RollDigest   *string    `db:"roll_digest"`
+	OpenedAt     *time.Time `db:"opened_at"`
+	Yes          *int       `db:"yes"`
+	No           *int       `db:"no"`
+	Abstain      *int       `db:"abstain"`
+	QuorumMet    *bool      `db:"quorum_met"`
+	Outcome      *string    `db:"outcome"`
+	BoxDigest    *string    `db:"box_digest"`
+	ClosedAt     *time.Time `db:"closed_at"`
+}
+
+// KindName is the kind in words.
+func (p Proposal) KindName() string { return KindNames[p.Kind] }
+
+// Closed says whether the ballot has closed, so its result may be shown.
+func (p Proposal) Closed() bool { return p.Status == ProposalClosed }
+
+// Tally is the result of a closed ballot; ok is false until it closes, so
+// no caller can show a count early by mistake.
+func (p Proposal) Tally() (Tally, bool) {
+	if !p.Closed() || p.Yes == nil || p.No == nil || p.Abstain == nil || p.RollSize == nil || p.QuorumPct == nil || p.Threshold == nil {
+		return Tally{}, false
+	}
+	return Decide(*p.Yes, *p.No, *p.Abstain, *p.RollSize, *p.QuorumPct, *p.Threshold), true
+}
+
+const proposalColumns = `id, kind, title, body, demand_id, resource_id, new_title, new_body, new_audience, author_id, status,
+	created_at, opens_at, closes_at, cancel_reason, quorum_pct, threshold, secret, roll_size, roll_digest, opened_at,
+	yes, no, abstain, quorum_met, outcome, box_digest, closed_at`
+
+func getProposal(ctx context.Context, q sqlx.QueryerContext, id int64) (Proposal, error) {
+	var p Proposal
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+proposalColumns+` FROM proposals WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Proposal{}, ErrNotFound
+	}
+	if err != nil {
+		return Proposal{}, fmt.Errorf("governance: get proposal: %w", err)
+	}
+	return p, nil
+}
+
+// Rule is the co-op's bylaw for one kind of proposal.
+type Rule struct {
+	Kind       string `db:"kind"`
+	QuorumPct  int    `db:"quorum_pct"`
+	Threshold  string `db:"threshold"`
+	MinMinutes int    `db:"min_minutes"`
+	Secret     bool   `db:"secret"`
+}
+
+// Rules returns the rule for every kind, in Kinds order.
+func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
+	var rs []Rule
+	if err := s.db.R.SelectContext(ctx, &rs, `SELECT kind, quorum_pct, threshold, min_minutes, secret FROM rules`); err != nil {
+		return nil, fmt.Errorf("governance: rules: %w", err)
+	}
+	byKind := map[string]Rule{}
+	for _, r := range rs {
+		byKind[r.Kind] = r
+	}
+	out := make([]Rule, 0, len(Kinds))
+	for _, k := range Kinds {
+		out = append(out, byKind[k])
+	}
+	return out, nil
+}
+
+func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, error) {
+	var r Rule
+	err := sqlx.GetContext(ctx, q, &r, `SELECT kind, quorum_pct, threshold, min_minutes, secret FROM rules WHERE kind = ?`, kind)
+	if err != nil {
+		return Rule{}, fmt.Errorf("governance: rule %s: %w", kind, err)
+	}
+	return r, nil
+}
+
+// RuleInput is a rule as an admin's form gives it.
+type RuleInput struct {
+	Kind, QuorumPct, Threshold, MinMinutes string
+	Secret                                 bool
+}
+
+// SetRule changes a kind's rule. Running ballots keep the rules they opened
+// with; the change goes on the ledger.
+func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error {
+	v := ValidationError{}
+	if !contains(Kinds, in.Kind) {
+		return ValidationError{"kind": "Choose a kind of proposal."}
+	}
+	q, err := strconv.Atoi(strings.TrimSpace(in.QuorumPct))
+	if err != nil || q < 0 || q > 100 {
+		v["quorum_pct"] = "Enter a quorum between 0 and 100 per cent."
+	}
+	if in.Threshold != ThresholdMajority && in.Threshold != ThresholdTwoThirds {
+		v["threshold"] = "Choose simple majority or two-thirds."
+	}
+	m, err := strconv.Atoi(strings.TrimSpace(in.MinMinutes))
+	if err != nil || m < 1 || m > 131400 {
+		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 131,400 minutes (three months)."
+	}
+	if err := v.orNil(); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ? WHERE kind = ?`,
+			q, in.Threshold, m, in.Secret, in.Kind); err != nil {
+			return fmt.Errorf("governance: set rule: %w", err)
+		}
+		return appendEntry(ctx, tx, s.now(), EventRulesChanged, map[string]any{
+			"kind": in.Kind, "quorum_pct": q, "threshold": in.Threshold, "min_minutes": m, "secret": in.Secret, "by": actor.ID})
+	})
+}
+
+// ProposalInput is a proposal as its author's form gives it. Opens is
+// "now" or "later"; OpensAt is a UTC time "2006-01-02T15:04" when later.
+// The voting period is Days, Hours and Minutes added up.
+type ProposalInput struct {
+	Kind, Title, Body              string
+	DemandID, ResourceID           string
+	NewTitle, NewBody, NewAudience string
+	Opens, OpensAt                 string
+	Days, Hours, Minutes           string
+}
+
+// Field limits, mirrored in schema.sql.
+const (
+	MaxProposalTitleLen = 200
+	MaxProposalBodyLen  = 10000
+	MaxCommentLen       = 5000
+	// MaxLead is how far ahead voting may be set to open.
+	MaxLead = 90 * 24 * time.Hour
+)
+
+// Propose puts a proposal to the co-op. If voting opens now the roll is
+// frozen in the same transaction.
+func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) (Proposal, error) {
+	now := s.now()
+	v := ValidationError{}
+	p := Proposal{Kind: in.Kind, AuthorID: author.ID, CreatedAt: now}
+	if !contains(Kinds, in.Kind) {
+		v["kind"] = "Choose what kind of proposal this is."
+	}
+	p.Title = strings.TrimSpace(in.Title)
+	switch {
+	case !utf8.ValidString(p.Title) || strings.ContainsAny(p.Title, "\r\n\x00"):
+		v["title"] = "The title contains invalid characters."
+	case p.Title == "":
+		v["title"] = "Give the proposal a title."
+	case utf8.RuneCountInString(p.Title) > MaxProposalTitleLen:
+		v["title"] = fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen)
+	}
+	p.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
+	switch {
+	case !utf8.ValidString(p.Body) || strings.ContainsRune(p.Body, 0):
+		v["body"] = "The text contains invalid characters."
+	case utf8.RuneCountInString(p.Body) > MaxProposalBodyLen:
+		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen)
+	}
+	id := func(field, raw string) *int64 {
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(raw), "#"), 10, 64)
+		if err != nil || n < 1 {
+			v[field] = "Enter its number, as shown on its page."
+			return nil
+		}
+		return &n
+	}
+	switch in.Kind {
+	case KindEndorseDemand:
+		p.DemandID = id("demand_id", in.DemandID)
+	case KindEndorseResource:
+		p.ResourceID = id("resource_id", in.ResourceID)
+	case KindWithdraw:
+		switch {
+		case strings.TrimSpace(in.DemandID) != "" && strings.TrimSpace(in.ResourceID) != "":
+			v["demand_id"] = "Withdraw one endorsement at a time: a demand or a resource."
+		case strings.TrimSpace(in.DemandID) != "":
+			p.DemandID = id("demand_id", in.DemandID)
+		case strings.TrimSpace(in.ResourceID) != "":
+			p.ResourceID = id("resource_id", in.ResourceID)
+		default:
+			v["demand_id"] = "Enter the number of the endorsed demand (or resource) to withdraw."
+		}
+	case KindAdoptDemand:
+		dem := library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience}
+		var lv library.ValidationError
+		if err := library.CheckDemandInput(dem); errors.As(err, &lv) {
+			for f, msg := range lv {
+				v["new_"+f] = msg
+			}
+		}
+		t, b, a := strings.TrimSpace(in.NewTitle), strings.TrimSpace(in.NewBody), strings.ToLower(strings.TrimSpace(in.NewAudience))
+		p.NewTitle, p.NewBody, p.NewAudience = &t, &b, &a
+	}
+
+	rule, err := getRule(ctx, s.db.R, in.Kind)
+	if err != nil && contains(Kinds, in.Kind) {
+		return Proposal{}, err
+	}
+	p.OpensAt = now
+	if in.Opens == "later" {
+		at, err := time.Parse("2006-01-02T15:04", strings.TrimSpace(in.OpensAt))
+		switch {
+		case err != nil:
+			v["opens_at"] = "Enter when voting opens, as a date and time (UTC)."
+		case !at.After(now):
+			v["opens_at"] = "Choose a time in the future, or open voting now."
+		case at.Sub(now) > MaxLead:
+			v["opens_at"] = "Voting can open at most 90 days ahead."
+		default:
+			p.OpensAt = at.UTC()
+		}
+	} else if in.Opens != "now" && in.Opens != "" {
+		v["opens"] = "Choose now or later."
+	}
+	period, ok := duration(in.Days, in.Hours, in.Minutes)
+	switch {
+	case !ok:
+		v["days"] = "Enter whole numbers of days, hours and minutes."
+	case period <= 0:
+		v["days"] = "Say how long voting lasts."
+	case rule.Kind != "" && period < time.Duration(rule.MinMinutes)*time.Minute:
+		v["days"] = fmt.Sprintf("Voting must last at least %s for this kind of proposal.", minutesText(rule.MinMinutes))
+	case period > 90*24*time.Hour:
+		v["days"] = "Voting can last at most 90 days."
+	}
+	p.ClosesAt = p.OpensAt.Add(period)
+	if err := v.orNil(); err != nil {
+		return Proposal{}, err
+	}
+
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireActive(ctx, tx, author.ID); err != nil {
+			return err
+		}
+		if err := checkSubject(ctx, tx, p); err != nil {
+			return err
+		}
+		p.Status = ProposalDiscussion
+		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
+			new_audience, author_id, status, created_at, opens_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Kind, p.Title, p.Body, p.DemandID, p.ResourceID, p.NewTitle, p.NewBody, p.NewAudience, p.AuthorID, p.Status,
+			p.CreatedAt, p.OpensAt, p.ClosesAt)
+		if err != nil {
+			return fmt.Errorf("governance: insert proposal: %w", err)
+		}
+		p.ID, _ = res.LastInsertId()
+		body := map[string]any{"proposal": p.ID, "kind": p.Kind, "by": author.ID,
+			"opens_at": p.OpensAt.Format(time.RFC3339), "closes_at": p.ClosesAt.Format(time.RFC3339)}
+		if p.DemandID != nil {
+			body["demand"] = *p.DemandID
+		}
+		if p.ResourceID != nil {
+			body["resource"] = *p.ResourceID
+		}
+		if err := appendEntry(ctx, tx, now, EventProposed, body); err != nil {
+			return err
+		}
+		if !p.OpensAt.After(now) {
+			return s.openBallot(ctx, tx, &p, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return Proposal{}, err
+	}
+	return getProposal(ctx, s.db.R, p.ID)
+}
+
+// checkSubject: what a proposal acts on must be in a state the kind fits,
+// and only one proposal at a time may be in progress about it.
+func checkSubject(ctx context.Context, tx *sqlx.Tx, p Proposal) error {
+	var err error
+	switch {
+	case p.Kind == KindEndorseDemand:
+		err = library.CheckDemandEndorsable(ctx, tx, *p.DemandID)
+	case p.Kind == KindEndorseResource:
+		err = library.CheckResourceEndorsable(ctx, tx, *p.ResourceID)
+	case p.Kind == KindWithdraw && p.DemandID != nil:
+		err = library.CheckDemandEndorsed(ctx, tx, *p.DemandID)
+	case p.Kind == KindWithdraw && p.ResourceID != nil:
+		err = library.CheckResourceEndorsed(ctx, tx, *p.ResourceID)
+	}
+	var lv library.ValidationError
+	if errors.As(err, &lv) {
+		return ValidationError(lv)
+	}
+	if errors.Is(err, library.ErrNotFound) {
+		if p.DemandID != nil {
+			return ValidationError{"demand_id": fmt.Sprintf("There is no demand number %d.", *p.DemandID)}
+		}
+		return ValidationError{"resource_id": fmt.Sprintf("There is no resource number %d.", *p.ResourceID)}
+	}
+	if err != nil {
+		return err
+	}
+	if p.DemandID != nil || p.ResourceID != nil {
+		var busy int
+		if err := tx.GetContext(ctx, &busy, `SELECT count(*) FROM proposals WHERE status IN ('discussion', 'voting')
+			AND (demand_id = ? OR resource_id = ?)`, p.DemandID, p.ResourceID); err != nil {
+			return fmt.Errorf("governance: check open proposals: %w", err)
+		}
+		if busy > 0 {
+			return ValidationError{"": "Another proposal about this is already in discussion or voting. Wait for it to close."}
+		}
+	}
+	return nil
+}
+
+func requireActive(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	m, err := getMember(ctx, tx, `WHERE id = ?`, id)
+	if err != nil || !m.IsActive() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// duration adds up days, hours and minutes typed in a form.
+func duration(days, hours, minutes string) (time.Duration, bool) {
+	var total time.Duration
+	for _, f := range []struct {
+		raw  string
+		unit time.Duration
+	}{{days, 24 * time.Hour}, {hours, time.Hour}, {minutes, time.Minute}} {
+		raw := strings.TrimSpace(f.raw)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > 100000 {
+			return 0, false
+		}
+		total += time.Duration(n) * f.unit
+	}
+	return total, true
+}
+
+func minutesText(m int) string {
+	switch {
+	case m%(24*60) == 0:
+		return plural(m/(24*60), "day")
+	case m%60 == 0:
+		return plural(m/60, "hour")
+	}
+	return plural(m, "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// openBallot freezes the roll and the rules into the proposal: the active
+// members at this instant, their number and digest, all on the ledger.
+func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now time.Time) error {
+	rule, err := getRule(ctx, tx, p.Kind)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO roll (proposal_id, member_id) SELECT ?, id FROM members WHERE status = 'active'`, p.ID); err != nil {
+		return fmt.Errorf("governance: freeze roll: %w", err)
+	}
+	var members []int64
+	if err := tx.SelectContext(ctx, &members, `SELECT member_id FROM roll WHERE proposal_id = ? ORDER BY member_id`, p.ID); err != nil {
+		return fmt.Errorf("governance: read roll: %w", err)
+	}
+	digest := rollDigest(members)
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'voting', quorum_pct = ?, threshold = ?, secret = ?, roll_size = ?,
+		roll_digest = ?, opened_at = ? WHERE id = ? AND status = 'discussion'`,
+		rule.QuorumPct, rule.Threshold, rule.Secret, len(members), digest, now, p.ID)
+	if err != nil {
+		return fmt.Errorf("governance: open ballot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("governance: open ballot %d: it was not in discussion", p.ID)
+	}
+	return appendEntry(ctx, tx, now, EventBallotOpened, map[string]any{
+		"proposal": p.ID, "roll_size": len(members), "roll_digest": digest, "quorum_pct": rule.QuorumPct,
+		"threshold": rule.Threshold, "secret": rule.Secret, "closes_at": p.ClosesAt.Format(time.RFC3339)})
+}
+
+// Withdraw lets a proposal's author take it back before voting opens.
+func (s *Service) Withdraw(ctx context.Context, author Member, id int64) error {
+	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
+		if p.AuthorID != author.ID {
+			return "", nil, ErrForbidden
+		}
+		return ProposalWithdrawn, map[string]any{"proposal": id, "by": author.ID}, nil
+	}, "")
+}
+
+// Cancel lets an admin stop a proposal, with a reason, before voting opens.
+func (s *Service) Cancel(ctx context.Context, admin Member, id int64, reason string) error {
+	reason, err := checkReason(reason, true)
+	if err != nil {
+		return ValidationError{"reason": "Give the reason for cancelling: members will see it."}
+	}
+	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
+		if err := requireAdmin(ctx, tx, admin.ID); err != nil {
+			return "", nil, err
+		}
+		return ProposalCancelled, map[string]any{"proposal": id, "by": admin.ID, "reason": reason}, nil
+	}, reason)
+}
+
+func (s *Service) endEarly(ctx context.Context, id int64, check func(*sqlx.Tx, Proposal) (string, map[string]any, error), reason string) error {
+	if err := s.Advance(ctx); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := getProposal(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		status, body, err := check(tx, p)
+		if err != nil {
+			return err
+		}
+		if p.Status != ProposalDiscussion {
+			return ValidationError{"": "Only a proposal still in discussion can be withdrawn or cancelled: voting has opened."}
+		}
+		var r *string
+		if reason != "" {
+			r = &reason
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = ?, cancel_reason = ? WHERE id = ? AND status = 'discussion'`, status, r, id); err != nil {
+			return fmt.Errorf("governance: end proposal: %w", err)
+		}
+		event := EventWithdrawn
+		if status == ProposalCancelled {
+			event = EventCancelled
+		}
+		return appendEntry(ctx, tx, s.now(), event, body)
+	})
+}

@@ -1,0 +1,285 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Participation is what a member may know of a ballot while it runs:
+// whether they are on the roll, whether they have voted, their own choice
+// in an open ballot, and the turnout. Never a count of choices.
+type Participation struct {
+	OnRoll  bool
+	Voted   bool
+	Choice  string // open ballots only: the member's own current choice
+	Turnout int
+}
+
+// Proposal returns a proposal after bringing its ballot up to date. An
+// open or upcoming proposal is for members only: the public sees closed
+// ones (and ones withdrawn or cancelled).
+func (s *Service) Proposal(ctx context.Context, viewer *Member, id int64) (Proposal, error) {
+	if err := s.Advance(ctx); err != nil {
+		return Proposal{}, err
+	}
+	p, err := getProposal(ctx, s.db.R, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	if !publicProposal(p) && (viewer == nil || !canSeeRunning(*viewer)) {
+		return Proposal{}, ErrNotFound
+	}
+	return p, nil
+}
+
+func publicProposal(p Proposal) bool {
+	return p.Status == ProposalClosed || p.Status == ProposalWithdrawn || p.Status == ProposalCancelled
+}
+
+// canSeeRunning: members of the co-op (active, or suspended ones who may
+// still hold a vote) follow proposals in progress.
+func canSeeRunning(m Member) bool {
+	return m.Status == StatusActive || m.Status == StatusSuspended
+}
+
+// Participation tells a member where they stand in a ballot.
+func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Participation, error) {
+	var out Participation
+	if p.Status != ProposalVoting && p.Status != ProposalClosed {
+		return out, nil
+	}
+	err := s.db.R.QueryRowxContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM roll WHERE proposal_id = ? AND member_id = ?),
+		EXISTS (SELECT 1 FROM voters WHERE proposal_id = ? AND member_id = ?),
+		coalesce((SELECT choice FROM votes WHERE proposal_id = ? AND member_id = ?), ''),
+		(SELECT count(*) FROM voters WHERE proposal_id = ?)`,
+		p.ID, m.ID, p.ID, m.ID, p.ID, m.ID, p.ID).Scan(&out.OnRoll, &out.Voted, &out.Choice, &out.Turnout)
+	if err != nil {
+		return out, fmt.Errorf("governance: participation: %w", err)
+	}
+	return out, nil
+}
+
+// Box is a closed ballot's published box: receipt hashes and choices for a
+// secret ballot, the roll-call of member numbers and choices for an open one.
+func (s *Service) Box(ctx context.Context, p Proposal) ([]BoxEntry, error) {
+	if !p.Closed() {
+		return nil, ErrBallotClosed
+	}
+	return box(ctx, s.db.R, p)
+}
+
+// ProposalSummary is a proposal in a list, with the viewer's part in it.
+type ProposalSummary struct {
+	Proposal
+	OnRoll bool `db:"on_roll"`
+	Voted  bool `db:"voted"`
+}
+
+// ProposalLists are the proposals page's sections.
+type ProposalLists struct {
+	Voting     []ProposalSummary // awaiting the viewer's vote first
+	Discussion []ProposalSummary
+	Closed     []ProposalSummary
+	Ended      []ProposalSummary // withdrawn or cancelled
+}
+
+// Proposals lists proposals for viewer (nil for the public, who see only
+// closed, withdrawn and cancelled ones).
+func (s *Service) Proposals(ctx context.Context, viewer *Member) (ProposalLists, error) {
+	if err := s.Advance(ctx); err != nil {
+		return ProposalLists{}, err
+	}
+	var id int64
+	if viewer != nil {
+		id = viewer.ID
+	}
+	var all []ProposalSummary
+	err := s.db.R.SelectContext(ctx, &all, `SELECT `+prefixedColumns("p.")+`,
+		EXISTS (SELECT 1 FROM roll r WHERE r.proposal_id = p.id AND r.member_id = ?) AS on_roll,
+		EXISTS (SELECT 1 FROM voters v WHERE v.proposal_id = p.id AND v.member_id = ?) AS voted
+		FROM proposals p ORDER BY coalesce(p.closed_at, p.closes_at) DESC, p.id DESC LIMIT 500`, id, id)
+	if err != nil {
+		return ProposalLists{}, fmt.Errorf("governance: list proposals: %w", err)
+	}
+	var out ProposalLists
+	running := viewer != nil && canSeeRunning(*viewer)
+	var voted []ProposalSummary
+	for _, p := range all {
+		switch p.Status {
+		case ProposalVoting:
+			if running {
+				if p.OnRoll && !p.Voted {
+					out.Voting = append(out.Voting, p)
+				} else {
+					voted = append(voted, p)
+				}
+			}
+		case ProposalDiscussion:
+			if running {
+				out.Discussion = append(out.Discussion, p)
+			}
+		case ProposalClosed:
+			out.Closed = append(out.Closed, p)
+		default:
+			out.Ended = append(out.Ended, p)
+		}
+	}
+	out.Voting = append(out.Voting, voted...)
+	return out, nil
+}
+
+// AwaitingVote lists the open ballots on whose roll m is and has not voted.
+func (s *Service) AwaitingVote(ctx context.Context, m Member) ([]Proposal, error) {
+	if err := s.Advance(ctx); err != nil {
+		return nil, err
+	}
+	var ps []Proposal
+	err := s.db.R.SelectContext(ctx, &ps, `SELECT `+prefixedColumns("p.")+` FROM proposals p
+		JOIN roll r ON r.proposal_id = p.id AND r.member_id = ?
+		WHERE p.status = 'voting' AND NOT EXISTS (SELECT 1 FROM voters v WHERE v.proposal_id = p.id AND v.member_id = ?)
+		ORDER BY p.closes_at`, m.ID, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("governance: awaiting vote: %w", err)
+	}
+	return ps, nil
+}
+
+// ClosedProposals lists closed ballots, newest first, for feeds and the API.
+func (s *Service) ClosedProposals(ctx context.Context, page, perPage int) ([]Proposal, int, error) {
+	if err := s.Advance(ctx); err != nil {
+		return nil, 0, err
+	}
+	var total int
+	if err := s.db.R.GetContext(ctx, &total, `SELECT count(*) FROM proposals WHERE status = 'closed'`); err != nil {
+		return nil, 0, fmt.Errorf("governance: count closed: %w", err)
+	}
+	var ps []Proposal
+	err := s.db.R.SelectContext(ctx, &ps, `SELECT `+proposalColumns+` FROM proposals WHERE status = 'closed'
+		ORDER BY closed_at DESC, id DESC LIMIT ? OFFSET ?`, perPage, (max(page, 1)-1)*perPage)
+	if err != nil {
+		return nil, 0, fmt.Errorf("governance: closed proposals: %w", err)
+	}
+	return ps, total, nil
+}
+
+func prefixedColumns(prefix string) string {
+	parts := strings.Split(proposalColumns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Comment is a member's contribution to a proposal's discussion.
+type Comment struct {
+	ID         int64     `db:"id"`
+	ProposalID int64     `db:"proposal_id"`
+	MemberID   int64     `db:"member_id"`
+	Name       string    `db:"name"`
+	Body       string    `db:"body"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// Comments lists a proposal's comments, oldest first. Names of erased
+// members are not shown.
+func (s *Service) Comments(ctx context.Context, proposal int64) ([]Comment, error) {
+	var cs []Comment
+	err := s.db.R.SelectContext(ctx, &cs, `SELECT c.id, c.proposal_id, c.member_id,
+		CASE WHEN m.erased_at IS NULL THEN m.name ELSE 'Member ' || m.id || ' (erased)' END AS name, c.body, c.created_at
+		FROM comments c JOIN members m ON m.id = c.member_id WHERE c.proposal_id = ? ORDER BY c.id`, proposal)
+	if err != nil {
+		return nil, fmt.Errorf("governance: comments: %w", err)
+	}
+	return cs, nil
+}
+
+// AddComment adds an active member's comment, until the ballot closes.
+func (s *Service) AddComment(ctx context.Context, m Member, proposal int64, body string) error {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	switch {
+	case body == "":
+		return ValidationError{"body": "Write something first."}
+	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
+		return ValidationError{"body": "The comment contains invalid characters."}
+	case utf8.RuneCountInString(body) > MaxCommentLen:
+		return ValidationError{"body": fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen)}
+	}
+	if err := s.Advance(ctx); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireActive(ctx, tx, m.ID); err != nil {
+			return err
+		}
+		p, err := getProposal(ctx, tx, proposal)
+		if err != nil {
+			return err
+		}
+		if p.Status != ProposalDiscussion && p.Status != ProposalVoting {
+			return ValidationError{"body": "Discussion has ended: this proposal is " + p.Status + "."}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO comments (proposal_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`, proposal, m.ID, body, s.now())
+		if err != nil {
+			return fmt.Errorf("governance: add comment: %w", err)
+		}
+		return nil
+	})
+}
+
+// TallyError says how a closed ballot's stored result differs from its box.
+type TallyError struct {
+	Proposal int64
+	Problem  string
+}
+
+func (e *TallyError) Error() string { return fmt.Sprintf("proposal %d: %s", e.Proposal, e.Problem) }
+
+// VerifyTally recounts a closed ballot from its stored box (or roll-call)
+// and compares the count, turnout, outcome and digests with what was stored
+// when it closed.
+func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
+	p, err := getProposal(ctx, s.db.R, id)
+	if err != nil {
+		return Tally{}, err
+	}
+	if !p.Closed() {
+		return Tally{}, &TallyError{id, "the ballot has not closed, so there is no result to verify"}
+	}
+	fail := func(format string, args ...any) (Tally, error) {
+		return Tally{}, &TallyError{id, fmt.Sprintf(format, args...)}
+	}
+	entries, err := box(ctx, s.db.R, p)
+	if err != nil {
+		return Tally{}, err
+	}
+	yes, no, abstain := count(entries)
+	stored, _ := p.Tally()
+	recount := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
+	var members []int64
+	if err := s.db.R.SelectContext(ctx, &members, `SELECT member_id FROM roll WHERE proposal_id = ?`, id); err != nil {
+		return Tally{}, fmt.Errorf("governance: read roll: %w", err)
+	}
+	var voters int
+	if err := s.db.R.GetContext(ctx, &voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, id); err != nil {
+		return Tally{}, fmt.Errorf("governance: count voters: %w", err)
+	}
+	switch {
+	case len(members) != *p.RollSize || rollDigest(members) != *p.RollDigest:
+		return fail("the roll does not match the size and digest published when voting opened")
+	case voters != len(entries):
+		return fail("%d members are recorded as having voted but the box holds %d ballots", voters, len(entries))
+	case boxDigest(entries) != *p.BoxDigest:
+		return fail("the ballot box does not match the digest published at close")
+	case yes != stored.Yes || no != stored.No || abstain != stored.Abstain:
+		return fail("recount gives %d yes, %d no, %d abstain; stored result is %d, %d, %d", yes, no, abstain, stored.Yes, stored.No, stored.Abstain)
+	case p.QuorumMet == nil || *p.QuorumMet != recount.QuorumMet || p.Outcome == nil || *p.Outcome != recount.Outcome:
+		return fail("the rules give %s (quorum met: %t); stored outcome differs", recount.Outcome, recount.QuorumMet)
+	}
+	return recount, nil
+}

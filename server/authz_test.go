@@ -1,0 +1,429 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"plenary/governance"
+	"plenary/library"
+)
+
+// role is who is asking.
+type role int
+
+const (
+	anonymous role = iota
+	applicant
+	activeMember
+	suspendedMember
+	admin
+	numRoles
+)
+
+var roleNames = [numRoles]string{
+	anonymous:       "an anonymous visitor",
+	applicant:       "an applicant",
+	activeMember:    "an active member",
+	suspendedMember: "a suspended member's old session",
+	admin:           "an admin",
+}
+
+// expect is what each role gets: "200", "404", "422", "303 /where", or
+// "login" for a 303 to the login page (keeping ?next= on a GET).
+type expect [numRoles]string
+
+func everyone(want string) expect {
+	var e expect
+	for r := range e {
+		e[r] = want
+	}
+	return e
+}
+
+// members is a page for anyone logged in, applicants included. A suspended
+// member's old session is nobody's.
+func members(want string) expect {
+	return expect{anonymous: "login", applicant: want, activeMember: want, suspendedMember: "login", admin: want}
+}
+
+// actives is a page for active members only: applicants wait until they
+// are approved.
+func actives(want string) expect {
+	return expect{anonymous: "login", applicant: "403", activeMember: want, suspendedMember: "login", admin: want}
+}
+
+// admins is a page for active admins only.
+func admins(want string) expect {
+	return expect{anonymous: "login", applicant: "403", activeMember: "403", suspendedMember: "login", admin: want}
+}
+
+// routeCase is one request to a route: the path with its parameters filled
+// in, the body of a POST (csrf_token is added), what each role gets, and
+// which roles' requests are meant to change the database.
+type routeCase struct {
+	path    string
+	body    url.Values
+	want    expect
+	changes []role
+	absent  string // text that must not be in the body for anyone: a leak
+}
+
+// pendingTitle is the title of a resource waiting for an admin: only its
+// author and the admins may see it.
+const pendingTitle = "Pending report by a member"
+
+// routeFixture is a co-op with someone in every role, and members for the
+// admin's decisions to act on.
+type routeFixture struct {
+	app        *app
+	users      [numRoles]user
+	clients    [numRoles]*client
+	oldCookies []*http.Cookie // the suspended member's session from before the suspension
+
+	candidate user // an applicant the admin approves
+	bystander user // an active member the admin suspends
+	onHold    user // a suspended member the admin reinstates
+	leaver    user // an active member the admin marks as left
+
+	openToken string // an open invitation's token
+	revokeID  int64  // an open invitation the admin revokes
+
+	memberResource int64 // pending, submitted by the active member
+	listedResource int64 // listed, submitted by the admin
+	queued         int64 // pending, which the admin lists
+	memberDemand   int64 // proposed by the active member
+	adminDemand    int64 // proposed by the admin
+}
+
+func newRouteFixture(t *testing.T) *routeFixture {
+	t.Helper()
+	a := newApp(t)
+	f := &routeFixture{app: a}
+	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
+	f.users[admin] = ad
+	f.users[applicant] = a.addApplicant(t, "Ali Applicant", "ali@example.org")
+	f.users[activeMember] = a.addMember(t, ad, "Mo Member", "mo@example.org")
+	f.users[suspendedMember] = a.addMember(t, ad, "Sam Suspended", "sam@example.org")
+	f.candidate = a.addApplicant(t, "Cat Candidate", "cat@example.org")
+	f.bystander = a.addMember(t, ad, "Bo Bystander", "bo@example.org")
+	f.onHold = a.suspend(t, ad, a.addMember(t, ad, "Hal Onhold", "hal@example.org"))
+	f.leaver = a.addMember(t, ad, "Lee Leaver", "lee@example.org")
+	_, f.openToken = a.invite(t, ad, "open")
+	f.revokeID, _ = a.invite(t, ad, "to revoke")
+
+	ctx := context.Background()
+	asMember := library.Viewer{ID: f.users[activeMember].ID, Active: true}
+	asAdmin := library.Viewer{ID: ad.ID, Active: true, Admin: true}
+	submit := func(v library.Viewer, title string) int64 {
+		r, err := a.Lib.SubmitResource(ctx, v, library.ResourceInput{Title: title, URL: "https://example.org/" + url.PathEscape(title),
+			Format: "report", Language: "en"})
+		if err != nil {
+			t.Fatalf("submit resource %q: %v", title, err)
+		}
+		return r.ID
+	}
+	draft := func(v library.Viewer, title string) int64 {
+		d, err := a.Lib.DraftDemand(ctx, v, library.DemandInput{Title: title, Body: "Fund platform co-ops.", Audience: library.Audiences[0]})
+		if err != nil {
+			t.Fatalf("draft demand %q: %v", title, err)
+		}
+		return d.ID
+	}
+	f.memberResource = submit(asMember, pendingTitle)
+	f.listedResource = submit(asAdmin, "A listed report")
+	if err := a.Lib.SetResourceStatus(ctx, asAdmin, f.listedResource, library.StatusListed); err != nil {
+		t.Fatal(err)
+	}
+	f.queued = submit(asAdmin, "A queued report")
+	f.memberDemand = draft(asMember, "A member's demand")
+	f.adminDemand = draft(asAdmin, "An admin's demand")
+
+	for r := range numRoles {
+		f.clients[r] = a.client()
+		if r != anonymous {
+			f.clients[r].login(t, f.users[r])
+		}
+	}
+	// The suspended member logged in while active; then an admin suspended
+	// them. Their browser still holds the cookie from before.
+	f.oldCookies = f.clients[suspendedMember].cookies()
+	f.users[suspendedMember] = a.suspend(t, ad, f.users[suspendedMember])
+	return f
+}
+
+// client is the browser of role r for one request. The suspended member's
+// is the cookie from before the suspension every time, so each request is
+// the first one it makes since.
+func (f *routeFixture) client(r role) *client {
+	if r == suspendedMember {
+		return f.app.withCookies(f.oldCookies)
+	}
+	return f.clients[r]
+}
+
+// table says, for every route, what each role gets. A route missing from it
+// fails TestEveryRouteAnswersEachRoleAsExpected.
+func (f *routeFixture) table() map[string][]routeCase {
+	id := func(u user) string { return "/admin/members/" + strconv.FormatInt(u.ID, 10) }
+	resource := func(id int64) string { return "/library/" + strconv.FormatInt(id, 10) }
+	demand := func(id int64) string { return "/demands/" + strconv.FormatInt(id, 10) }
+	loggedIn := []role{applicant, activeMember, admin}
+	byAdmin := []role{admin}
+	return map[string][]routeCase{
+		// Public.
+		"GET /healthz": {{path: "/healthz", want: everyone("200")}},
+		"GET /static/*filepath": {
+			{path: "/static/plenary.css", want: everyone("200")},
+			{path: "/static/vendor/pico/pico.min.css", want: everyone("200")},
+			{path: "/static/no-such-file.css", want: everyone("404")},
+		},
+		"HEAD /static/*filepath": {{path: "/static/plenary.css", want: everyone("200")}},
+		"GET /":                  {{path: "/", want: everyone("200")}},
+		"GET /ledger":            {{path: "/ledger", want: everyone("200")}, {path: "/ledger?page=abc", want: everyone("200")}},
+		"GET /join":              {{path: "/join", want: everyone("200")}},
+		"POST /join":             {{path: "/join", want: everyone("422")}},
+		"GET /login":             {{path: "/login", want: everyone("200")}},
+		"POST /login":            {{path: "/login", want: everyone("422")}},
+		"POST /logout":           {{path: "/logout", want: everyone("303 /"), changes: loggedIn}},
+		// The co-op has an admin: the setup page is gone for everyone.
+		"GET /setup":  {{path: "/setup", want: everyone("404")}, {path: "/setup?token=bogus", want: everyone("404")}},
+		"POST /setup": {{path: "/setup", body: form("token", "bogus"), want: everyone("404")}},
+		"GET /invite/:token": {
+			{path: "/invite/" + f.openToken, want: everyone("200")},
+			{path: "/invite/bogus", want: everyone("404")},
+		},
+		"POST /invite/:token": {
+			{path: "/invite/" + f.openToken, want: everyone("422")},
+			{path: "/invite/bogus", want: everyone("404")},
+		},
+
+		// The library and the demands register.
+		"GET /library": {
+			{path: "/library", want: everyone("200")},
+			{path: "/library?q=%27%22%3Cscript%3E+OR+1%3D1&topic=%FF&from=abc&to=-5&sort=bogus&page=-1&per_page=100000", want: everyone("200")},
+		},
+		"GET /library/feed.atom":       {{path: "/library/feed.atom", want: everyone("200"), absent: pendingTitle}},
+		"GET /library/export.json":     {{path: "/library/export.json", want: everyone("200"), absent: pendingTitle}},
+		"GET /library/export.csv":      {{path: "/library/export.csv?q=%3D1%2B1&topic=%FF", want: everyone("200"), absent: pendingTitle}},
+		"GET /library/export.csl.json": {{path: "/library/export.csl.json", want: everyone("200"), absent: pendingTitle}},
+		"GET /library/:id": {
+			{path: resource(f.listedResource), want: everyone("200")},
+			{path: resource(f.memberResource), want: expect{anonymous: "404", applicant: "404", activeMember: "200", suspendedMember: "404", admin: "200"}},
+			{path: "/library/999999", want: everyone("404")},
+			{path: "/library/abc", want: everyone("404")},
+		},
+		"GET /library/new":  {{path: "/library/new", want: actives("200")}},
+		"POST /library/new": {{path: "/library/new", want: actives("422")}},
+		"GET /library/:id/edit": {
+			{path: resource(f.memberResource) + "/edit", want: actives("200")},
+			{path: resource(f.listedResource) + "/edit", want: expect{anonymous: "login", applicant: "403", activeMember: "403", suspendedMember: "login", admin: "200"}},
+			{path: "/library/999999/edit", want: actives("404")},
+		},
+		"POST /library/:id/edit": {
+			{path: resource(f.memberResource) + "/edit", want: actives("422")},
+			{path: resource(f.listedResource) + "/edit", want: expect{anonymous: "login", applicant: "403", activeMember: "403", suspendedMember: "login", admin: "422"}},
+		},
+		"GET /demands": {{path: "/demands", want: everyone("200")}, {path: "/demands?audience=%3Cscript%3E&status=%27&page=abc", want: everyone("200")}},
+		"GET /demands/:id": {
+			{path: demand(f.memberDemand), want: everyone("200")},
+			{path: "/demands/999999", want: everyone("404")},
+			{path: "/demands/abc", want: everyone("404")},
+		},
+		"GET /demands/new":  {{path: "/demands/new", want: actives("200")}},
+		"POST /demands/new": {{path: "/demands/new", want: actives("422")}},
+		"GET /demands/:id/edit": {
+			{path: demand(f.memberDemand) + "/edit", want: actives("200")},
+			{path: demand(f.adminDemand) + "/edit", want: expect{anonymous: "login", applicant: "403", activeMember: "403", suspendedMember: "login", admin: "200"}},
+		},
+		"POST /demands/:id/edit": {
+			{path: demand(f.memberDemand) + "/edit", want: actives("422")},
+			{path: demand(f.adminDemand) + "/edit", want: expect{anonymous: "login", applicant: "403", activeMember: "403", suspendedMember: "login", admin: "422"}},
+		},
+
+		// The read-only API: public, and it shows only what the public may see.
+		"GET /api/v1/resources": {{path: "/api/v1/resources", want: everyone("200"), absent: pendingTitle}},
+		"GET /api/v1/resources/:id": {
+			{path: "/api/v1/resources/" + strconv.FormatInt(f.listedResource, 10), want: everyone("200")},
+			{path: "/api/v1/resources/" + strconv.FormatInt(f.memberResource, 10), want: everyone("404")},
+			{path: "/api/v1/resources/999999", want: everyone("404")},
+			{path: "/api/v1/resources/abc", want: everyone("404")},
+		},
+		"GET /api/v1/demands": {{path: "/api/v1/demands", want: everyone("200")}},
+		"GET /api/v1/demands/:id": {
+			{path: "/api/v1/demands/" + strconv.FormatInt(f.memberDemand, 10), want: everyone("200")},
+			{path: "/api/v1/demands/999999", want: everyone("404")},
+		},
+
+		// Members.
+		"GET /account":           {{path: "/account", want: members("200")}},
+		"POST /account/name":     {{path: "/account/name", want: members("422")}},
+		"POST /account/email":    {{path: "/account/email", want: members("422")}},
+		"POST /account/password": {{path: "/account/password", want: members("422")}},
+
+		// Admins.
+		"GET /admin/members": {
+			{path: "/admin/members", want: admins("200")},
+			{path: "/admin/members?q=%27%3B+DROP+TABLE+members%3B+--&status=bogus&page=-1", want: admins("200")},
+			{path: "/admin/members?q=" + url.QueryEscape(strings.Repeat("€", 100)) + "&page=99999999999", want: admins("200")},
+			{path: "/admin/members?q=%FF%FE%25_", want: admins("200")},
+		},
+		"GET /admin/members/:id": {
+			{path: id(f.users[activeMember]), want: admins("200")},
+			{path: "/admin/members/999999", want: admins("404")},
+			{path: "/admin/members/abc", want: admins("404")},
+			{path: "/admin/members/-1", want: admins("404")},
+		},
+		"POST /admin/members/:id/approve": {
+			{path: id(f.candidate) + "/approve", want: admins("303 " + id(f.candidate)), changes: byAdmin},
+			{path: id(f.users[activeMember]) + "/approve", want: admins("422")},
+		},
+		"POST /admin/members/:id/reject": {
+			{path: id(f.users[applicant]) + "/reject", want: admins("422")},
+			{path: "/admin/members/999999/reject", body: form("reason", "No."), want: admins("404")},
+		},
+		"POST /admin/members/:id/suspend": {
+			{path: id(f.bystander) + "/suspend", want: admins("303 " + id(f.bystander)), changes: byAdmin},
+			{path: id(f.users[admin]) + "/suspend", want: admins("422")}, // the last admin
+		},
+		"POST /admin/members/:id/reinstate": {
+			{path: id(f.onHold) + "/reinstate", want: admins("303 " + id(f.onHold)), changes: byAdmin},
+			{path: id(f.users[activeMember]) + "/reinstate", want: admins("422")},
+		},
+		"POST /admin/members/:id/role": {
+			{path: id(f.users[activeMember]) + "/role", want: admins("422")},
+			{path: "/admin/members/abc/role", body: form("role", "admin"), want: admins("404")},
+		},
+		"POST /admin/members/:id/leave": {
+			{path: id(f.leaver) + "/leave", want: admins("303 " + id(f.leaver)), changes: byAdmin},
+			{path: id(f.users[admin]) + "/leave", want: admins("422")}, // the last admin
+		},
+		"POST /admin/members/:id/erase": {
+			{path: id(f.users[activeMember]) + "/erase", want: admins("422")},
+			{path: "/admin/members/999999/erase", body: form("confirm", "yes"), want: admins("404")},
+		},
+		"GET /admin/invitations": {{path: "/admin/invitations", want: admins("200")}},
+		"POST /admin/invitations": {
+			{path: "/admin/invitations", want: admins("303 /admin/invitations"), changes: byAdmin},
+			{path: "/admin/invitations", body: form("days", "0x10"), want: admins("422")},
+		},
+		"GET /admin/library": {{path: "/admin/library", want: admins("200")}, {path: "/admin/library?status=bogus&page=-1", want: admins("200")}},
+		"POST /admin/library/:id/status": {
+			{path: "/admin" + resource(f.queued) + "/status", body: form("status", library.StatusListed), want: admins("303 /admin/library"), changes: byAdmin},
+			{path: "/admin" + resource(f.listedResource) + "/status", want: admins("422")},
+			{path: "/admin/library/999999/status", body: form("status", library.StatusListed), want: admins("404")},
+		},
+		"POST /admin/invitations/:id/revoke": {
+			{path: "/admin/invitations/" + strconv.FormatInt(f.revokeID, 10) + "/revoke", want: admins("303 /admin/invitations"), changes: byAdmin},
+			{path: "/admin/invitations/999999/revoke", want: admins("404")},
+			{path: "/admin/invitations/abc/revoke", want: admins("404")},
+		},
+	}
+}
+
+// send makes rc's request as role r, with a valid csrf_token on a POST.
+func (f *routeFixture) send(t *testing.T, r role, method string, rc routeCase) *response {
+	t.Helper()
+	c := f.client(r)
+	switch method {
+	case http.MethodPost:
+		body := clone(rc.body)
+		body.Set("csrf_token", c.csrf(t, "/login"))
+		return c.post(t, rc.path, body)
+	default:
+		return c.request(t, method, rc.path, "", nil)
+	}
+}
+
+func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
+	t.Parallel()
+	f := newRouteFixture(t)
+	table := f.table()
+
+	routes := f.app.Srv.Routes()
+	slices.Sort(routes)
+	t.Run("every registered route has an entry in the table", func(t *testing.T) {
+		registered := map[string]bool{}
+		for _, route := range routes {
+			registered[route] = true
+			if len(table[route]) == 0 {
+				t.Errorf("route %q has no entry in the authorization table: add one saying what each role gets", route)
+			}
+		}
+		for route := range table {
+			if !registered[route] {
+				t.Errorf("the authorization table lists %q, which is not a registered route", route)
+			}
+		}
+	})
+
+	for _, route := range routes {
+		method, _, _ := strings.Cut(route, " ")
+		t.Run(route, func(t *testing.T) {
+			for _, rc := range table[route] {
+				for r := range numRoles {
+					want := rc.want[r]
+					if want == "login" {
+						want = "303 " + loginRedirect(method, rc.path)
+					}
+					t.Run(fmt.Sprintf("%s asking for %s gets %s", roleNames[r], rc.path, want), func(t *testing.T) {
+						before := f.app.snapshot(t)
+						res := f.send(t, r, method, rc)
+						status, location, _ := strings.Cut(want, " ")
+						if res.wantStatus(t, atoi(t, status)) && location != "" && res.Location() != location {
+							t.Errorf("%s redirects to %q, want %q", res, res.Location(), location)
+						}
+						if rc.absent != "" && strings.Contains(res.Body, rc.absent) {
+							t.Errorf("%s shows %q, which only its author and the admins may see", res, rc.absent)
+						}
+						if !slices.Contains(rc.changes, r) {
+							f.app.wantUnchanged(t, before)
+						}
+						if rc.path == "/logout" && r != anonymous && r != suspendedMember {
+							f.clients[r].login(t, f.users[r])
+						}
+					})
+				}
+			}
+		})
+	}
+
+	t.Run("the admin's decisions in the table took effect", func(t *testing.T) {
+		for _, c := range []struct {
+			u      user
+			status string
+		}{
+			{f.candidate, governance.StatusActive},
+			{f.bystander, governance.StatusSuspended},
+			{f.onHold, governance.StatusActive},
+			{f.leaver, governance.StatusLeft},
+		} {
+			if got := f.app.reload(t, c.u).Member.Status; got != c.status {
+				t.Errorf("member %d (%s) is %s, want %s", c.u.ID, c.u.Email, got, c.status)
+			}
+		}
+		invs, err := f.app.Gov.Invitations(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inv := range invs {
+			if inv.ID == f.revokeID && inv.RevokedAt == nil {
+				t.Errorf("invitation %d was not revoked", inv.ID)
+			}
+		}
+	})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("bad status %q in the table", s)
+	}
+	return n
+}

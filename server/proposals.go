@@ -1,0 +1,338 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"plenary/governance"
+	"plenary/library"
+)
+
+type proposalsData struct {
+	Lists governance.ProposalLists
+}
+
+func (s *Server) listProposals(c *gin.Context) {
+	lists, err := s.gov.Proposals(c.Request.Context(), member(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "proposals/index", view{Title: "Proposals", Data: proposalsData{Lists: lists}})
+}
+
+// bar is one bar of a result chart, laid out for the template's SVG.
+type bar struct {
+	Label   string
+	Count   int
+	Width   int // of 400
+	Y       int
+	Pattern string
+}
+
+type proposalData struct {
+	Proposal      governance.Proposal
+	Demand        *library.Demand
+	Resource      *library.Resource
+	Participation governance.Participation
+	Tally         governance.Tally
+	Bars          []bar
+	Box           []governance.BoxEntry
+	Receipt       string // the receipt being checked
+	ReceiptHash   string
+	ReceiptFound  string // the choice found for it, "" if none
+	Comments      []governance.Comment
+	CanComment    bool
+	CanWithdraw   bool
+	CanCancel     bool
+	Choices       []string
+	Now           time.Time
+	VoteForm      form
+	CommentForm   form
+	CancelForm    form
+}
+
+func (s *Server) showProposal(c *gin.Context) {
+	s.renderProposal(c, http.StatusOK, func(*proposalData) {})
+}
+
+// renderProposal draws a proposal's page; edit changes the data before
+// drawing, to show a form's errors.
+func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalData)) {
+	id, ok := s.idParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	m := member(c)
+	p, err := s.gov.Proposal(ctx, m, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d := proposalData{Proposal: p, Choices: governance.Choices, Now: s.cfg.Now().UTC()}
+	pub := library.Viewer{}
+	if m != nil {
+		pub = viewer(c)
+	}
+	if p.DemandID != nil {
+		if dem, err := s.lib.Demand(ctx, *p.DemandID); err == nil {
+			d.Demand = &dem
+		}
+	}
+	if p.ResourceID != nil {
+		if r, err := s.lib.Resource(ctx, pub, *p.ResourceID); err == nil {
+			d.Resource = &r
+		}
+	}
+	if m != nil {
+		if d.Participation, err = s.gov.Participation(ctx, *m, p); err != nil {
+			s.fail(c, err)
+			return
+		}
+		running := p.Status == governance.ProposalDiscussion || p.Status == governance.ProposalVoting
+		d.CanComment = running && m.IsActive()
+		d.CanWithdraw = p.Status == governance.ProposalDiscussion && p.AuthorID == m.ID
+		d.CanCancel = p.Status == governance.ProposalDiscussion && m.IsAdmin()
+	}
+	if t, ok := p.Tally(); ok {
+		d.Tally = t
+		most := max(t.Yes, t.No, t.Abstain, 1)
+		for i, b := range []struct {
+			label, pattern string
+			n              int
+		}{{"Yes", "yes", t.Yes}, {"No", "no", t.No}, {"Abstain", "abstain", t.Abstain}} {
+			d.Bars = append(d.Bars, bar{Label: b.label, Count: b.n, Width: b.n * 300 / most, Y: 10 + i*40, Pattern: b.pattern})
+		}
+		if d.Box, err = s.gov.Box(ctx, p); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if r := c.Query("receipt"); r != "" && len(r) <= 100 {
+			d.Receipt, d.ReceiptHash = r, governance.ReceiptHash(r)
+			for _, e := range d.Box {
+				if e.Key == d.ReceiptHash {
+					d.ReceiptFound = e.Choice
+				}
+			}
+		}
+	}
+	if d.Comments, err = s.gov.Comments(ctx, p.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	edit(&d)
+	s.render(c, status, "proposals/show", view{Title: p.Title, Data: d})
+}
+
+var proposalFields = []string{"kind", "title", "body", "demand_id", "resource_id", "new_title", "new_body", "new_audience",
+	"opens", "opens_at", "days", "hours", "minutes"}
+
+type newProposalData struct {
+	Kinds     []string
+	KindNames map[string]string
+	Rules     []governance.Rule
+	Audiences []string
+	Now       string
+}
+
+func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
+	rules, err := s.gov.Rules(c.Request.Context())
+	return newProposalData{Kinds: governance.Kinds, KindNames: governance.KindNames, Rules: rules,
+		Audiences: library.Audiences, Now: s.cfg.Now().UTC().Add(24 * time.Hour).Format("2006-01-02T15:04")}, err
+}
+
+func (s *Server) showNewProposal(c *gin.Context) {
+	data, err := s.newProposalData(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := form{Values: map[string]string{"opens": "now", "days": "7", "hours": "0", "minutes": "0", "kind": governance.KindEndorseDemand}}
+	if id := c.Query("demand"); id != "" {
+		f.Values["demand_id"] = id
+	}
+	if id := c.Query("resource"); id != "" {
+		f.Values["resource_id"], f.Values["kind"], f.Values["days"] = id, governance.KindEndorseResource, "3"
+	}
+	if k := c.Query("kind"); contains(governance.Kinds, k) {
+		f.Values["kind"] = k
+	}
+	s.render(c, http.StatusOK, "proposals/new", view{Title: "New proposal", Form: f, Data: data})
+}
+
+func (s *Server) propose(c *gin.Context) {
+	in := governance.ProposalInput{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Body: c.PostForm("body"),
+		DemandID: c.PostForm("demand_id"), ResourceID: c.PostForm("resource_id"), NewTitle: c.PostForm("new_title"),
+		NewBody: c.PostForm("new_body"), NewAudience: c.PostForm("new_audience"), Opens: c.PostForm("opens"),
+		OpensAt: c.PostForm("opens_at"), Days: c.PostForm("days"), Hours: c.PostForm("hours"), Minutes: c.PostForm("minutes")}
+	p, err := s.gov.Propose(c.Request.Context(), *member(c), in)
+	if v := errorsOf(err); v != nil {
+		data, derr := s.newProposalData(c)
+		if derr != nil {
+			s.fail(c, derr)
+			return
+		}
+		f := postedForm(c, proposalFields...)
+		f.Errors = v
+		s.render(c, http.StatusUnprocessableEntity, "proposals/new", view{Title: "New proposal", Form: f, Data: data})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	msg := "Your proposal is in discussion. Voting opens " + p.OpensAt.Format("2 Jan 2006 15:04 UTC") + "."
+	if p.Status == governance.ProposalVoting {
+		msg = "Your proposal is open for voting until " + p.ClosesAt.Format("2 Jan 2006 15:04 UTC") + "."
+	}
+	s.redirect(c, fmt.Sprintf("/proposals/%d", p.ID), msg)
+}
+
+func (s *Server) castVote(c *gin.Context) {
+	id, ok := s.idParam(c)
+	if !ok {
+		return
+	}
+	res, err := s.gov.Vote(c.Request.Context(), *member(c), id, c.PostForm("choice"), c.PostForm("receipt"))
+	refuse := func(msg string) {
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
+			d.VoteForm = form{Values: map[string]string{"choice": c.PostForm("choice")}, Errors: map[string]string{"": msg}}
+		})
+	}
+	switch {
+	case errors.Is(err, governance.ErrBallotClosed):
+		refuse("Voting is not open on this proposal.")
+	case errors.Is(err, governance.ErrNotOnRoll):
+		s.renderProposal(c, http.StatusForbidden, func(d *proposalData) {
+			d.VoteForm = form{Errors: map[string]string{"": "You are not on this ballot's roll: it was frozen when voting opened, and only the active members at that moment vote."}}
+		})
+	case errors.Is(err, governance.ErrAlreadyVoted):
+		s.renderProposal(c, http.StatusConflict, func(d *proposalData) {
+			d.VoteForm = form{Errors: map[string]string{"": "You have already voted. To change your vote, enter the receipt you were given."}}
+		})
+	case errorsOf(err) != nil:
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
+			d.VoteForm = form{Values: map[string]string{"choice": c.PostForm("choice")}, Errors: errorsOf(err)}
+		})
+	case err != nil:
+		s.fail(c, err)
+	case res.Receipt != "":
+		s.addFlash(c, "receipt", res.Receipt)
+		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is in the ballot box. Keep your receipt: it is shown only now. With it you can change your vote until voting closes, and find your ballot in the published box afterwards.")
+	case res.Changed:
+		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is changed.")
+	default:
+		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is recorded. You can change it until voting closes.")
+	}
+}
+
+func (s *Server) addComment(c *gin.Context) {
+	id, ok := s.idParam(c)
+	if !ok {
+		return
+	}
+	err := s.gov.AddComment(c.Request.Context(), *member(c), id, c.PostForm("body"))
+	if v := errorsOf(err); v != nil {
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
+			d.CommentForm = form{Values: map[string]string{"body": c.PostForm("body")}, Errors: v}
+		})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.redirect(c, fmt.Sprintf("/proposals/%d#comments", id), "Comment added.")
+}
+
+func (s *Server) withdrawProposal(c *gin.Context) {
+	id, ok := s.idParam(c)
+	if !ok {
+		return
+	}
+	err := s.gov.Withdraw(c.Request.Context(), *member(c), id)
+	if v := errorsOf(err); v != nil {
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) { d.CancelForm = form{Errors: v} })
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Proposal withdrawn.")
+}
+
+func (s *Server) cancelProposal(c *gin.Context) {
+	id, ok := s.idParam(c)
+	if !ok {
+		return
+	}
+	err := s.gov.Cancel(c.Request.Context(), *member(c), id, c.PostForm("reason"))
+	if v := errorsOf(err); v != nil {
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
+			d.CancelForm = form{Values: map[string]string{"reason": c.PostForm("reason")}, Errors: v}
+		})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Proposal cancelled. The reason is on the ledger.")
+}
+
+type rulesData struct {
+	Rules     []governance.Rule
+	KindNames map[string]string
+	Forms     map[string]form
+}
+
+func (s *Server) showRules(c *gin.Context) {
+	s.renderRules(c, http.StatusOK, "", form{})
+}
+
+func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
+	rules, err := s.gov.Rules(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	forms := map[string]form{}
+	for _, r := range rules {
+		forms[r.Kind] = form{Values: map[string]string{"quorum_pct": strconv.Itoa(r.QuorumPct), "threshold": r.Threshold,
+			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret)}}
+	}
+	if kind != "" {
+		forms[kind] = f
+	}
+	s.render(c, status, "admin/rules", view{Title: "Rules", Data: rulesData{Rules: rules, KindNames: governance.KindNames, Forms: forms}})
+}
+
+func (s *Server) setRule(c *gin.Context) {
+	in := governance.RuleInput{Kind: c.PostForm("kind"), QuorumPct: c.PostForm("quorum_pct"), Threshold: c.PostForm("threshold"),
+		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true"}
+	err := s.gov.SetRule(c.Request.Context(), *member(c), in)
+	if v := errorsOf(err); v != nil {
+		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret")
+		f.Errors = v
+		kind := in.Kind
+		if !contains(governance.Kinds, kind) {
+			kind = ""
+			s.renderMessage(c, http.StatusUnprocessableEntity, "Not changed", v["kind"])
+			return
+		}
+		s.renderRules(c, http.StatusUnprocessableEntity, kind, f)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.redirect(c, "/admin/rules", governance.KindNames[in.Kind]+": rules saved. Ballots already open keep the rules they opened with.")
+}
