@@ -304,19 +304,15 @@ func buildLibrary(t *testing.T, s *Service) {
 	}
 	endorsed := seedResource(t, s, StatusListed, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
 		URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Year: "2019"})
-	if _, err := s.db.W.Exec(`UPDATE resources SET endorsed_at = ?, endorsed_by = 7 WHERE id = ?`, transferClock(), endorsed); err != nil {
-		t.Fatal(err)
-	}
+	endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 7 WHERE id = ?`, transferClock(), endorsed)
 	seedResource(t, s, StatusPending, ResourceInput{Title: "Not yet listed", URL: "https://example.org/pending", Format: "other"})
 
 	seedDemand(t, s, Demand{Title: "Open routes for investment into digital co-ops", Body: "National government should **create** routes.",
 		Audience: "national government", Status: DemandProposed, Resources: []int64{full, book}})
 	won := seedDemand(t, s, Demand{Title: "Count co-ops in public procurement", Body: "Councils should.", Audience: "local government",
 		Status: DemandProposed, Resources: []int64{endorsed}})
-	if _, err := s.db.W.Exec(`UPDATE demands SET status = 'endorsed', endorsed_at = ?, endorsed_by = 9, tally = '{"yes":12,"no":3}' WHERE id = ?`,
-		transferClock(), won); err != nil {
-		t.Fatal(err)
-	}
+	endorseDirectly(t, s, `UPDATE demands SET status = 'endorsed', endorsed_at = ?, endorsed_by = 9, tally = '{"yes":12,"no":3}' WHERE id = ?`,
+		transferClock(), won)
 	seedDemand(t, s, Demand{Title: "A demand since withdrawn", Body: "Never mind.", Audience: "unions", Status: DemandWithdrawn})
 }
 
@@ -546,9 +542,7 @@ func TestImportMatchesExistingResources(t *testing.T) {
 		id := seedResource(t, s, StatusHidden, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
 			URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Year: "2019",
 			Region: "UK", DOI: "10.1000/nesta.2019", Summary: "Old summary."})
-		if _, err := s.db.W.Exec(`UPDATE resources SET endorsed_at = ?, endorsed_by = 4 WHERE id = ?`, transferClock(), id); err != nil {
-			t.Fatal(err)
-		}
+		endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 4 WHERE id = ?`, transferClock(), id)
 		return s, id
 	}
 	csvFile := func(rows ...string) []byte {
@@ -782,4 +776,25 @@ func FuzzDecode(f *testing.F) {
 			r.Input.resource()
 		}
 	})
+}
+
+// endorseDirectly marks an item endorsed as if by proposal number n, without
+// running a ballot: these tests are about import and export, and a ballot's
+// proposal row would be governance's business. Foreign keys are off for
+// this one statement on the writer's single connection.
+func endorseDirectly(t *testing.T, s *Service, query string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := s.db.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+	if _, err := conn.ExecContext(ctx, query, args...); err != nil {
+		t.Fatal(err)
+	}
 }
