@@ -182,6 +182,9 @@ type VoteResult struct {
 // when voting opened may vote, whatever their status since. In an open
 // ballot a second vote changes the first. In a secret ballot the first vote
 // returns a receipt, and only that receipt can change the choice.
+//
+// Votes go through the vote writer (votewriter.go), which commits waiting
+// votes together; Vote returns only once its vote is durable.
 func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choice, receipt string) (VoteResult, error) {
 	if !contains(Choices, choice) {
 		return VoteResult{}, ValidationError{"choice": "Choose yes, no or abstain."}
@@ -189,27 +192,31 @@ func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choi
 	if len(receipt) > 100 {
 		return VoteResult{}, ValidationError{"receipt": "That is not a receipt from this ballot."}
 	}
+	return s.votes.cast(ctx, voteRequest{voter: voter.ID, proposal: proposalID, choice: choice, receipt: receipt})
+}
+
+// castIn applies one vote inside tx.
+func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest) (VoteResult, error) {
 	var out VoteResult
-	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		p, err := getProposal(ctx, tx, proposalID)
-		if err != nil {
-			return err
-		}
-		if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
-			return ErrBallotClosed
-		}
-		var onRoll int
-		if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, voter.ID); err != nil {
-			return fmt.Errorf("governance: check roll: %w", err)
-		}
-		if onRoll == 0 {
-			return ErrNotOnRoll
-		}
-		if *p.Secret {
-			return castSecret(ctx, tx, p.ID, voter.ID, choice, receipt, &out)
-		}
-		return castOpen(ctx, tx, p.ID, voter.ID, choice, &out)
-	})
+	p, err := getProposal(ctx, tx, v.proposal)
+	if err != nil {
+		return out, err
+	}
+	if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
+		return out, ErrBallotClosed
+	}
+	var onRoll int
+	if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, v.voter); err != nil {
+		return out, fmt.Errorf("governance: check roll: %w", err)
+	}
+	if onRoll == 0 {
+		return out, ErrNotOnRoll
+	}
+	if *p.Secret {
+		err = castSecret(ctx, tx, p.ID, v.voter, v.choice, v.receipt, &out)
+	} else {
+		err = castOpen(ctx, tx, p.ID, v.voter, v.choice, &out)
+	}
 	return out, err
 }
 

@@ -53,9 +53,10 @@ func (v ValidationError) orNil() error {
 
 // Service holds the rules of membership and the ledger.
 type Service struct {
-	db   *db.DB
-	now  func() time.Time
-	hash Hasher
+	db    *db.DB
+	now   func() time.Time
+	hash  Hasher
+	votes *voteWriter
 	// Throttle: at most MaxFailures failed logins per account and per address
 	// within FailureWindow.
 	MaxFailures   int
@@ -67,7 +68,7 @@ type Service struct {
 // New returns a Service on d. now is the clock (time.Now in production, a
 // test's own clock in tests); times are stored in UTC.
 func New(d *db.DB, now func() time.Time) *Service {
-	return &Service{
+	s := &Service{
 		db:            d,
 		now:           func() time.Time { return now().UTC() },
 		hash:          Argon2id{},
@@ -75,6 +76,8 @@ func New(d *db.DB, now func() time.Time) *Service {
 		FailureWindow: 15 * time.Minute,
 		InvitationTTL: 14 * 24 * time.Hour,
 	}
+	s.votes = newVoteWriter(s)
+	return s
 }
 
 // newToken returns a random URL-safe token with 256 bits of entropy.

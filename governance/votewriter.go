@@ -1,0 +1,120 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The vote writer: group commit for votes.
+//
+// With synchronous=FULL every commit waits for the disk, so one transaction
+// per vote caps a ballot's busiest minutes at the disk's fsync rate. Votes
+// that arrive while a commit is in flight wait in a queue; one goroutine
+// takes everything waiting, applies each vote in its own savepoint (so a
+// refused vote undoes only itself), commits once, and only then answers
+// each request. Nobody hears "recorded" before their vote is durable, and
+// under load many votes share one fsync.
+
+// maxBatch bounds one transaction, so a flood never holds the writer long.
+const maxBatch = 512
+
+type voteRequest struct {
+	voter    int64
+	proposal int64
+	choice   string
+	receipt  string
+	answer   chan voteAnswer
+}
+
+type voteAnswer struct {
+	result VoteResult
+	err    error
+}
+
+type voteWriter struct {
+	s     *Service
+	queue chan voteRequest
+	start sync.Once
+	// commits counts transactions, so tests can see votes sharing them.
+	commits atomic.Int64
+}
+
+func newVoteWriter(s *Service) *voteWriter {
+	return &voteWriter{s: s, queue: make(chan voteRequest, maxBatch)}
+}
+
+// cast queues a vote and waits for its batch to commit. If ctx ends first
+// the caller gets ctx's error and no acknowledgement; the vote may or may
+// not have been committed, and is whole either way.
+func (w *voteWriter) cast(ctx context.Context, v voteRequest) (VoteResult, error) {
+	w.start.Do(func() { go w.run() })
+	v.answer = make(chan voteAnswer, 1)
+	select {
+	case w.queue <- v:
+	case <-ctx.Done():
+		return VoteResult{}, ctx.Err()
+	}
+	select {
+	case a := <-v.answer:
+		return a.result, a.err
+	case <-ctx.Done():
+		return VoteResult{}, ctx.Err()
+	}
+}
+
+// run is the writer's loop. It lives as long as the process: its only
+// resource is a goroutine blocked on an empty queue.
+func (w *voteWriter) run() {
+	for first := range w.queue {
+		batch := []voteRequest{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case v := <-w.queue:
+				batch = append(batch, v)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+		w.commits.Add(1)
+	}
+}
+
+// commit applies a batch in one transaction and answers every request.
+// Request contexts are not used for the database work: one voter leaving
+// must not roll back everyone else's votes.
+func (w *voteWriter) commit(batch []voteRequest) {
+	ctx := context.Background()
+	answers := make([]voteAnswer, len(batch))
+	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		for i, v := range batch {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
+				return fmt.Errorf("governance: savepoint: %w", err)
+			}
+			res, err := w.s.castIn(ctx, tx, v)
+			answers[i] = voteAnswer{res, err}
+			undo := `RELEASE vote`
+			if err != nil {
+				undo = `ROLLBACK TO vote; RELEASE vote`
+			}
+			if _, err := tx.ExecContext(ctx, undo); err != nil {
+				return fmt.Errorf("governance: end savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for i, v := range batch {
+		a := answers[i]
+		if err != nil {
+			// The commit failed: no vote in the batch was recorded.
+			a = voteAnswer{err: errors.Join(errors.New("governance: vote not recorded"), err)}
+		}
+		v.answer <- a
+	}
+}

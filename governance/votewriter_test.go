@@ -1,0 +1,175 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db/dbtest"
+)
+
+// seedVoters inserts n active members sharing one password hash, so a test
+// with a thousand voters doesn't spend minutes in argon2id.
+func seedVoters(t testing.TB, s *Service, n int) []Member {
+	t.Helper()
+	ctx := context.Background()
+	var out []Member
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var first int
+		if err := tx.Get(&first, `SELECT count(*) FROM members`); err != nil {
+			return err
+		}
+		for i := first; i < first+n; i++ {
+			res, err := tx.ExecContext(ctx, `INSERT INTO members (name, email, password_hash, status, applied_at, joined_at)
+				VALUES (?, ?, 'x', 'active', ?, ?)`, fmt.Sprintf("Voter %d", i), fmt.Sprintf("voter%d@example.org", i), s.now(), s.now())
+			if err != nil {
+				return err
+			}
+			id, _ := res.LastInsertId()
+			out = append(out, Member{ID: id, Status: StatusActive, Role: RoleMember})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestVoteWriter(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := New(dbtest.Open(t), func() time.Time { return now })
+	members := seedVoters(t, s, 1000)
+	author := members[0]
+	p, err := s.Propose(ctx, author, ProposalInput{Kind: KindMotion, Title: "A motion for a thousand", Opens: "now", Days: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a thousand simultaneous votes are each stored exactly once, and answered only once committed", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(members))
+		for i, m := range members {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := s.Vote(ctx, m, p.ID, Choices[i%3], "")
+				if err != nil {
+					errs <- fmt.Errorf("member %d: %w", m.ID, err)
+					return
+				}
+				// The reader pool sees only committed data: if the vote is
+				// not visible here, it was acknowledged before its commit.
+				var n int
+				if err := s.db.R.Get(&n, `SELECT count(*) FROM voters WHERE proposal_id = ? AND member_id = ?`, p.ID, m.ID); err != nil || n != 1 {
+					errs <- fmt.Errorf("member %d was answered %+v but a reader sees %d voter rows (%v)", m.ID, res, n, err)
+				}
+				if res.Receipt == "" {
+					errs <- fmt.Errorf("member %d got no receipt in a secret ballot", m.ID)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		var voters, box int
+		s.db.R.Get(&voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p.ID)
+		s.db.R.Get(&box, `SELECT count(*) FROM ballot_box WHERE proposal_id = ?`, p.ID)
+		if voters != 1000 || box != 1000 {
+			t.Errorf("stored %d voters and %d ballots; want 1000 of each", voters, box)
+		}
+		if c := s.votes.commits.Load(); c >= 1000 {
+			t.Errorf("1000 simultaneous votes took %d commits: none were grouped", c)
+		} else {
+			t.Logf("1000 simultaneous votes took %d commits", c)
+		}
+	})
+
+	t.Run("a refused vote in a batch fails alone", func(t *testing.T) {
+		p2, err := s.Propose(ctx, author, ProposalInput{Kind: KindMotion, Title: "A second motion", Opens: "now", Days: "7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Admitted after voting opened: not on the roll.
+		late := seedVoters(t, s, 1)[0]
+		var wg sync.WaitGroup
+		results := make([]error, 101)
+		for i := 0; i <= 100; i++ {
+			voter := members[i]
+			if i == 50 {
+				voter = late
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, results[i] = s.Vote(ctx, voter, p2.ID, ChoiceYes, "")
+			}()
+		}
+		wg.Wait()
+		for i, err := range results {
+			switch {
+			case i == 50 && !errors.Is(err, ErrNotOnRoll):
+				t.Errorf("the late member's vote: %v; want ErrNotOnRoll", err)
+			case i != 50 && err != nil:
+				t.Errorf("vote %d: %v", i, err)
+			}
+		}
+		var voters int
+		s.db.R.Get(&voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p2.ID)
+		if voters != 100 {
+			t.Errorf("stored %d voters; want the 100 on the roll", voters)
+		}
+	})
+}
+
+// BenchmarkCastVote measures votes through the writer on a real file with
+// synchronous=FULL: one voter at a time, where every vote pays a commit,
+// and many at once, where votes share commits.
+func BenchmarkCastVote(b *testing.B) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := New(dbtest.Open(b), func() time.Time { return now })
+	members := seedVoters(b, s, 1000)
+	// An open ballot, so the same members can vote again (a change is a
+	// write like any other) however many iterations the benchmark runs.
+	if _, err := s.db.W.Exec(`UPDATE rules SET secret = 0 WHERE kind = 'motion'`); err != nil {
+		b.Fatal(err)
+	}
+	p, err := s.Propose(ctx, members[0], ProposalInput{Kind: KindMotion, Title: "Benchmark motion", Opens: "now", Days: "7"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("one voter at a time", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.Vote(ctx, members[i%len(members)], p.ID, Choices[i%3], ""); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("256 voters at once", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(128) // 128 × GOMAXPROCS(2) = 256 goroutines
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := int(next.Add(1))
+				if _, err := s.Vote(ctx, members[i%len(members)], p.ID, Choices[i%3], ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
