@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"plenary/governance"
 	"plenary/library"
@@ -99,7 +100,17 @@ type routeFixture struct {
 	queued         int64 // pending, which the admin lists
 	memberDemand   int64 // proposed by the active member
 	adminDemand    int64 // proposed by the admin
+
+	closedProposal int64 // a motion whose ballot has closed: public
+	openProposal   int64 // a secret motion open for voting, by the active member
+	discussion     int64 // a motion in discussion, by the admin
+	toWithdraw     int64 // in discussion, by the active member, who withdraws it
+	toCancel       int64 // in discussion, by the admin, who cancels it
 }
+
+// openTitle is the title of the proposal open for voting: members follow it,
+// but the public API and feed list only closed ballots.
+const openTitle = "Open motion under ballot"
 
 func newRouteFixture(t *testing.T) *routeFixture {
 	t.Helper()
@@ -107,6 +118,28 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	f := &routeFixture{app: a}
 	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
 	f.users[admin] = ad
+	ctx := context.Background()
+	propose := func(author user, title, opens string) int64 {
+		in := governance.ProposalInput{Kind: governance.KindMotion, Title: title, Opens: opens, Days: "7"}
+		if opens == "later" {
+			in.OpensAt = a.Clock.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
+		}
+		p, err := a.Gov.Propose(ctx, author.Member, in)
+		if err != nil {
+			t.Fatalf("propose %q: %v", title, err)
+		}
+		return p.ID
+	}
+	// A ballot that ran its course before anyone else joined: the admin
+	// votes, a week passes, it closes.
+	f.closedProposal = propose(ad, "A decided motion", "now")
+	if _, err := a.Gov.Vote(ctx, ad.Member, f.closedProposal, governance.ChoiceYes, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Clock.Advance(7*24*time.Hour + time.Minute)
+	if err := a.Gov.Advance(ctx); err != nil {
+		t.Fatal(err)
+	}
 	f.users[applicant] = a.addApplicant(t, "Ali Applicant", "ali@example.org")
 	f.users[activeMember] = a.addMember(t, ad, "Mo Member", "mo@example.org")
 	f.users[suspendedMember] = a.addMember(t, ad, "Sam Suspended", "sam@example.org")
@@ -117,7 +150,6 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	_, f.openToken = a.invite(t, ad, "open")
 	f.revokeID, _ = a.invite(t, ad, "to revoke")
 
-	ctx := context.Background()
 	asMember := library.Viewer{ID: f.users[activeMember].ID, Active: true}
 	asAdmin := library.Viewer{ID: ad.ID, Active: true, Admin: true}
 	submit := func(v library.Viewer, title string) int64 {
@@ -143,6 +175,12 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	f.queued = submit(asAdmin, "A queued report")
 	f.memberDemand = draft(asMember, "A member's demand")
 	f.adminDemand = draft(asAdmin, "An admin's demand")
+	// Voting opens now on one motion, with everyone but the applicants on
+	// the roll; three more wait in discussion until two days from now.
+	f.openProposal = propose(f.users[activeMember], openTitle, "now")
+	f.discussion = propose(ad, "A motion in discussion", "later")
+	f.toWithdraw = propose(f.users[activeMember], "A motion its author withdraws", "later")
+	f.toCancel = propose(ad, "A motion the admin cancels", "later")
 
 	for r := range numRoles {
 		f.clients[r] = a.client()
@@ -173,8 +211,24 @@ func (f *routeFixture) table() map[string][]routeCase {
 	id := func(u user) string { return "/admin/members/" + strconv.FormatInt(u.ID, 10) }
 	resource := func(id int64) string { return "/library/" + strconv.FormatInt(id, 10) }
 	demand := func(id int64) string { return "/demands/" + strconv.FormatInt(id, 10) }
+	proposal := func(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
+	apiProposal := func(id int64) string { return "/api/v1" + proposal(id) }
 	loggedIn := []role{applicant, activeMember, admin}
+	voters := []role{activeMember, admin}
 	byAdmin := []role{admin}
+	byMember := []role{activeMember}
+	// running is a proposal in discussion or voting: the co-op's members
+	// follow it; applicants and the public see it once it has closed.
+	running := expect{anonymous: "404", applicant: "404", activeMember: "200", suspendedMember: "404", admin: "200"}
+	// onRunning is what a vote posted to a running proposal gets when the
+	// member's vote is refused with want: an applicant, who cannot see the
+	// proposal, finds nothing there.
+	onRunning := func(want string) expect {
+		return expect{anonymous: "login", applicant: "404", activeMember: want, suspendedMember: "login", admin: want}
+	}
+	yes := form("choice", governance.ChoiceYes)
+	comment := form("body", "I support this.")
+	reason := form("reason", "Out of order.")
 	return map[string][]routeCase{
 		// Public.
 		"GET /healthz": {{path: "/healthz", want: everyone("200")}},
@@ -260,6 +314,60 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/api/v1/demands/999999", want: everyone("404")},
 		},
 
+		// Proposals and ballots. Running ones are for the co-op's members;
+		// the public, the API and the feed see them once they close.
+		"GET /proposals": {{path: "/proposals", want: everyone("200")}},
+		"GET /proposals/:id": {
+			{path: proposal(f.closedProposal), want: everyone("200")},
+			{path: proposal(f.closedProposal) + "?receipt=" + url.QueryEscape(scriptTag), want: everyone("200"), absent: scriptTag},
+			{path: proposal(f.openProposal), want: running},
+			{path: proposal(f.discussion), want: running},
+			{path: "/proposals/999999", want: everyone("404")},
+			{path: "/proposals/abc", want: everyone("404")},
+		},
+		"GET /feed.atom":        {{path: "/feed.atom", want: everyone("200"), absent: openTitle}},
+		"GET /api/v1/proposals": {{path: "/api/v1/proposals", want: everyone("200"), absent: openTitle}},
+		"GET /api/v1/proposals/:id": {
+			{path: apiProposal(f.closedProposal), want: everyone("200")},
+			{path: apiProposal(f.openProposal), want: everyone("404"), absent: openTitle},
+			{path: apiProposal(f.discussion), want: everyone("404")},
+			{path: "/api/v1/proposals/999999", want: everyone("404")},
+			{path: "/api/v1/proposals/abc", want: everyone("404")},
+		},
+		"GET /api/v1/ledger": {{path: "/api/v1/ledger", want: everyone("200")}, {path: "/api/v1/ledger?page=-1", want: everyone("200")}},
+		"GET /proposals/new": {
+			{path: "/proposals/new", want: actives("200")},
+			{path: "/proposals/new?kind=bogus&demand=%3Cscript%3E&resource=abc", want: actives("200")},
+		},
+		"POST /proposals/new": {{path: "/proposals/new", want: actives("422")}},
+		// Voting checks the frozen roll, not today's status, so applicants
+		// get past the door and are stopped by the ballot.
+		"POST /proposals/:id/vote": {
+			{path: proposal(f.openProposal) + "/vote", body: yes, want: onRunning("303 " + proposal(f.openProposal)), changes: voters},
+			{path: proposal(f.openProposal) + "/vote", body: form("choice", "maybe"), want: onRunning("422")},
+			{path: proposal(f.discussion) + "/vote", body: yes, want: onRunning("422")},
+			{path: proposal(f.closedProposal) + "/vote", body: yes, want: members("422")},
+			{path: "/proposals/999999/vote", body: yes, want: members("404")},
+			{path: "/proposals/abc/vote", body: yes, want: members("404")},
+		},
+		"POST /proposals/:id/comments": {
+			{path: proposal(f.openProposal) + "/comments", body: comment, want: actives("303 " + proposal(f.openProposal) + "#comments"), changes: voters},
+			{path: proposal(f.discussion) + "/comments", want: actives("422")},
+			{path: proposal(f.closedProposal) + "/comments", body: comment, want: actives("422")},
+			{path: "/proposals/999999/comments", body: comment, want: actives("404")},
+		},
+		"POST /proposals/:id/withdraw": {
+			{path: proposal(f.toWithdraw) + "/withdraw", want: expect{anonymous: "login", applicant: "403",
+				activeMember: "303 " + proposal(f.toWithdraw), suspendedMember: "login", admin: "403"}, changes: byMember},
+			{path: proposal(f.openProposal) + "/withdraw", want: expect{anonymous: "login", applicant: "403",
+				activeMember: "422", suspendedMember: "login", admin: "403"}},
+			// The admin's proposal: another member may not withdraw it, and by
+			// now the admin has cancelled it (the cancel route runs first).
+			{path: proposal(f.toCancel) + "/withdraw", want: expect{anonymous: "login", applicant: "403",
+				activeMember: "403", suspendedMember: "login", admin: "422"}},
+			{path: "/proposals/999999/withdraw", want: actives("404")},
+		},
+
 		// Members.
 		"GET /account":           {{path: "/account", want: members("200")}},
 		"POST /account/name":     {{path: "/account/name", want: members("422")}},
@@ -308,6 +416,21 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/admin/members/999999/erase", body: form("confirm", "yes"), want: admins("404")},
 		},
 		"GET /admin/invitations": {{path: "/admin/invitations", want: admins("200")}},
+		"GET /admin/rules":       {{path: "/admin/rules", want: admins("200")}},
+		"POST /admin/rules": {
+			{path: "/admin/rules", body: form("kind", governance.KindMotion, "quorum_pct", "30", "threshold", governance.ThresholdMajority,
+				"min_minutes", "10080", "secret", "true"), want: admins("303 /admin/rules"), changes: byAdmin},
+			{path: "/admin/rules", want: admins("422")},
+			{path: "/admin/rules", body: form("kind", governance.KindMotion, "quorum_pct", "101", "threshold", governance.ThresholdMajority,
+				"min_minutes", "10080"), want: admins("422")},
+		},
+		"POST /admin/proposals/:id/cancel": {
+			{path: "/admin" + proposal(f.toCancel) + "/cancel", body: reason, want: admins("303 " + proposal(f.toCancel)), changes: byAdmin},
+			{path: "/admin" + proposal(f.discussion) + "/cancel", want: admins("422")},
+			{path: "/admin" + proposal(f.openProposal) + "/cancel", body: reason, want: admins("422")},
+			{path: "/admin/proposals/999999/cancel", body: reason, want: admins("404")},
+			{path: "/admin/proposals/abc/cancel", body: reason, want: admins("404")},
+		},
 		"POST /admin/invitations": {
 			{path: "/admin/invitations", want: admins("303 /admin/invitations"), changes: byAdmin},
 			{path: "/admin/invitations", body: form("days", "0x10"), want: admins("422")},
@@ -414,6 +537,39 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 		for _, inv := range invs {
 			if inv.ID == f.revokeID && inv.RevokedAt == nil {
 				t.Errorf("invitation %d was not revoked", inv.ID)
+			}
+		}
+	})
+
+	t.Run("the members' and the admin's proposal business in the table took effect", func(t *testing.T) {
+		ctx := context.Background()
+		for id, status := range map[int64]string{f.toWithdraw: governance.ProposalWithdrawn, f.toCancel: governance.ProposalCancelled,
+			f.discussion: governance.ProposalDiscussion, f.openProposal: governance.ProposalVoting} {
+			p, err := f.app.Gov.Proposal(ctx, &f.users[admin].Member, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Status != status {
+				t.Errorf("proposal %d is %s, want %s", id, p.Status, status)
+			}
+		}
+		var voted, comments int
+		if err := f.app.DB.R.Get(&voted, `SELECT count(*) FROM voters WHERE proposal_id = ?`, f.openProposal); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.DB.R.Get(&comments, `SELECT count(*) FROM comments WHERE proposal_id = ?`, f.openProposal); err != nil {
+			t.Fatal(err)
+		}
+		if voted != 2 || comments != 2 {
+			t.Errorf("the open ballot has %d voters and %d comments, want 2 and 2 (the active member's and the admin's)", voted, comments)
+		}
+		rules, err := f.app.Gov.Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			if r.Kind == governance.KindMotion && r.QuorumPct != 30 {
+				t.Errorf("the admin set the motion quorum to 30%%; it is %d%%", r.QuorumPct)
 			}
 		}
 	})

@@ -113,8 +113,13 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 			s.fail(c, err)
 			return
 		}
-		if r := c.Query("receipt"); r != "" && len(r) <= 100 {
-			d.Receipt, d.ReceiptHash = r, governance.ReceiptHash(r)
+		// A code too long to be a receipt is echoed and found in no ballot,
+		// rather than ignored as if nothing had been asked.
+		if r := c.Query("receipt"); r != "" {
+			d.Receipt = r
+			if len(r) <= 100 {
+				d.ReceiptHash = governance.ReceiptHash(r)
+			}
 			for _, e := range d.Box {
 				if e.Key == d.ReceiptHash {
 					d.ReceiptFound = e.Choice
