@@ -178,11 +178,45 @@ func TestLogin(t *testing.T) {
 		}
 	})
 
+	t.Run("a suspended member can log in to vote, but takes no other part", func(t *testing.T) {
+		// A suspended member may still hold a vote in a ballot whose roll was
+		// frozen before the suspension, so they log in; they are not active,
+		// and proposing or commenting is refused.
+		m := e.member(t, 5, governance.StatusSuspended, admin)
+		got, err := e.s.Login(e.ctx, m.EmailAddress(), password, "192.0.2.5")
+		if err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		if got.ID != m.ID || got.Status != governance.StatusSuspended || got.IsActive() {
+			t.Errorf("logged in as %d status %q active %t, want %d suspended and not active", got.ID, got.Status, got.IsActive(), m.ID)
+		}
+		motion := governance.ProposalInput{Kind: governance.KindMotion, Title: "Meet on Thursdays", Opens: "now", Days: "7"}
+		if _, err := e.s.Propose(e.ctx, got, motion); !errors.Is(err, governance.ErrForbidden) {
+			t.Errorf("a suspended member proposes: err = %v, want ErrForbidden", err)
+		}
+		p, err := e.s.Propose(e.ctx, admin, motion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.AddComment(e.ctx, got, p.ID, "I object."); !errors.Is(err, governance.ErrForbidden) {
+			t.Errorf("a suspended member comments: err = %v, want ErrForbidden", err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM comments`); n != 0 {
+			t.Errorf("%d comments stored, want 0", n)
+		}
+	})
+
+	t.Run("a suspended member with a wrong password learns nothing of their status", func(t *testing.T) {
+		_, err := e.s.Login(e.ctx, details(5).Email, "not the password at all", "192.0.2.6")
+		if !errors.Is(err, governance.ErrBadCredentials) {
+			t.Errorf("err = %v, want ErrBadCredentials", err)
+		}
+	})
+
 	notAllowed := []struct {
 		status string
 		reason string
 	}{
-		{governance.StatusSuspended, "Abusive comments in the forum."},
 		{governance.StatusRejected, "We only admit people who work in the sector."},
 		{governance.StatusLeft, ""},
 	}
@@ -338,7 +372,7 @@ func TestSessionMember(t *testing.T) {
 		}
 	})
 
-	t.Run("a session from before a suspension is dropped", func(t *testing.T) {
+	t.Run("a session from before a suspension is dropped, and a new one is good", func(t *testing.T) {
 		old := m.SessionVersion
 		if err := e.s.Suspend(e.ctx, admin, m.ID, ""); err != nil {
 			t.Fatal(err)
@@ -346,10 +380,15 @@ func TestSessionMember(t *testing.T) {
 		if _, err := e.s.SessionMember(e.ctx, m.ID, old); !errors.Is(err, governance.ErrNotFound) {
 			t.Errorf("old version: err = %v, want ErrNotFound", err)
 		}
-		// Even the new version does not let a suspended member in.
+		// A session begun after the suspension (a suspended member logs in
+		// to vote) is good, and says the member is not active.
 		now := e.get(t, m.ID).SessionVersion
-		if _, err := e.s.SessionMember(e.ctx, m.ID, now); !errors.Is(err, governance.ErrNotFound) {
-			t.Errorf("current version of a suspended member: err = %v, want ErrNotFound", err)
+		got, err := e.s.SessionMember(e.ctx, m.ID, now)
+		if err != nil {
+			t.Fatalf("current version of a suspended member: %v", err)
+		}
+		if got.Status != governance.StatusSuspended || got.IsActive() {
+			t.Errorf("session member status %q active %t, want suspended and not active", got.Status, got.IsActive())
 		}
 	})
 

@@ -267,7 +267,10 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 				v["new_"+f] = msg
 			}
 		}
-		t, b, a := strings.TrimSpace(in.NewTitle), strings.TrimSpace(in.NewBody), strings.ToLower(strings.TrimSpace(in.NewAudience))
+		// Stored as the library will keep it: a textarea's CRLF line ends
+		// would otherwise count twice against the schema's length limit.
+		t, b, a := strings.TrimSpace(in.NewTitle), strings.TrimSpace(strings.ReplaceAll(in.NewBody, "\r\n", "\n")),
+			strings.ToLower(strings.TrimSpace(in.NewAudience))
 		p.NewTitle, p.NewBody, p.NewAudience = &t, &b, &a
 	}
 
@@ -471,9 +474,14 @@ func (s *Service) Withdraw(ctx context.Context, author Member, id int64) error {
 
 // Cancel lets an admin stop a proposal, with a reason, before voting opens.
 func (s *Service) Cancel(ctx context.Context, admin Member, id int64, reason string) error {
-	reason, err := checkReason(reason, true)
-	if err != nil {
+	if strings.TrimSpace(reason) == "" {
 		return ValidationError{"reason": "Give the reason for cancelling: members will see it."}
+	}
+	// Too long or not text: checkReason says which, rather than asking for
+	// a reason the admin has given.
+	reason, err := checkReason(reason, false)
+	if err != nil {
+		return err
 	}
 	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
 		if err := requireAdmin(ctx, tx, admin.ID); err != nil {

@@ -44,8 +44,10 @@ type Tally struct {
 // Turnout is the number of ballots cast, abstentions included.
 func (t Tally) Turnout() int { return t.Yes + t.No + t.Abstain }
 
-// QuorumVotes is the smallest turnout that meets the quorum.
-func (t Tally) QuorumVotes() int { return (t.QuorumPct*t.RollSize + 99) / 100 }
+// QuorumVotes is the smallest turnout that meets the quorum: the share
+// rounded up, and never less than one ballot, as Decide never finds a
+// ballot nobody voted in quorate.
+func (t Tally) QuorumVotes() int { return max(1, (t.QuorumPct*t.RollSize+99)/100) }
 
 // Decide applies the co-op's rules to a count. Quorum: the share of the
 // roll that cast any ballot, abstentions included, must reach quorumPct.
