@@ -268,23 +268,37 @@ CREATE TABLE proposals (
 CREATE INDEX proposals_status ON proposals (status, closes_at);
 CREATE INDEX proposals_due ON proposals (status, opens_at);
 
--- The roll: the active members at the instant voting opened. No time, no
--- vote: whether someone voted is in voters.
+-- The roll: the active members at the instant voting opened, and whether
+-- each has voted. One member, one vote: the (proposal, member) key admits
+-- one row per member, and `voted` goes from 0 to 1 once, never back. It is
+-- set by updating the row in place, so neither the table nor the file's
+-- pages record who voted when (an inserted row would sit in arrival order,
+-- which could be paired with the ballot box's). No time is kept.
 CREATE TABLE roll (
     proposal_id INTEGER NOT NULL REFERENCES proposals (id),
     member_id   INTEGER NOT NULL REFERENCES members (id),
+    voted       INTEGER NOT NULL DEFAULT 0 CHECK (voted IN (0, 1)),
     PRIMARY KEY (proposal_id, member_id)
 ) WITHOUT ROWID;
 
--- One member, one vote: a member on the roll appears here at most once per
--- ballot, whatever the number of simultaneous requests. Kept in member
--- order (no rowid, no time), so it says nothing about when anyone voted.
-CREATE TABLE voters (
-    proposal_id INTEGER NOT NULL,
-    member_id   INTEGER NOT NULL,
-    PRIMARY KEY (proposal_id, member_id),
-    FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
-) WITHOUT ROWID;
+CREATE TRIGGER roll_vote_once BEFORE UPDATE ON roll
+WHEN OLD.voted = 1 OR NEW.proposal_id <> OLD.proposal_id OR NEW.member_id <> OLD.member_id
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a vote once cast stays cast');
+END;
+
+-- The roll is frozen: rows are added only while the proposal is still in
+-- discussion (the instant voting opens), and never removed.
+CREATE TRIGGER roll_frozen_insert BEFORE INSERT ON roll
+WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) <> 'discussion'
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+CREATE TRIGGER roll_frozen_delete BEFORE DELETE ON roll
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
 
 -- Open ballots: the choice beside the member, changeable until close and
 -- published as the roll-call after it.
@@ -293,7 +307,7 @@ CREATE TABLE votes (
     member_id   INTEGER NOT NULL,
     choice      TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
     PRIMARY KEY (proposal_id, member_id),
-    FOREIGN KEY (proposal_id, member_id) REFERENCES voters (proposal_id, member_id)
+    FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
 ) WITHOUT ROWID;
 
 -- Secret ballots: a box of choices keyed by a random id, with no member,

@@ -225,13 +225,28 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest) (VoteR
 	return out, err
 }
 
-func isUniqueVoter(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: voters.")
+// markVoted records on the roll that member has voted, once. The roll row
+// is updated in place; the database refuses a second mark (trigger
+// roll_vote_once), which is what makes one member one vote hold however
+// many requests race. It returns ErrNotOnRoll when there is no row to mark
+// and ErrAlreadyVoted when the database refuses.
+func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE roll SET voted = 1 WHERE proposal_id = ? AND member_id = ?`, proposal, member)
+	if err != nil {
+		if strings.Contains(err.Error(), "plenary: a vote once cast stays cast") {
+			return ErrAlreadyVoted
+		}
+		return fmt.Errorf("governance: mark voted: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotOnRoll
+	}
+	return nil
 }
 
 func castOpen(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice string, out *VoteResult) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO voters (proposal_id, member_id) VALUES (?, ?)`, proposal, member)
-	if isUniqueVoter(err) {
+	err := markVoted(ctx, tx, proposal, member)
+	if errors.Is(err, ErrAlreadyVoted) {
 		out.Changed = true
 		_, err = tx.ExecContext(ctx, `UPDATE votes SET choice = ? WHERE proposal_id = ? AND member_id = ?`, choice, proposal, member)
 		if err != nil {
@@ -240,7 +255,7 @@ func castOpen(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice s
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("governance: record voter: %w", err)
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO votes (proposal_id, member_id, choice) VALUES (?, ?, ?)`, proposal, member, choice); err != nil {
 		return fmt.Errorf("governance: cast vote: %w", err)
@@ -253,7 +268,7 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 		// A change: the member must have voted, and the receipt must be one
 		// of this ballot's. Nothing ties the two together in the database.
 		var voted int
-		if err := tx.GetContext(ctx, &voted, `SELECT count(*) FROM voters WHERE proposal_id = ? AND member_id = ?`, proposal, member); err != nil {
+		if err := tx.GetContext(ctx, &voted, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1`, proposal, member); err != nil {
 			return fmt.Errorf("governance: check voter: %w", err)
 		}
 		if voted == 0 {
@@ -270,12 +285,8 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 		out.Changed = true
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO voters (proposal_id, member_id) VALUES (?, ?)`, proposal, member)
-	if isUniqueVoter(err) {
-		return ErrAlreadyVoted
-	}
-	if err != nil {
-		return fmt.Errorf("governance: record voter: %w", err)
+	if err := markVoted(ctx, tx, proposal, member); err != nil {
+		return err
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
@@ -283,45 +294,6 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`,
 		proposal, hex.EncodeToString(id), ReceiptHash(out.Receipt), choice); err != nil {
 		return fmt.Errorf("governance: cast secret vote: %w", err)
-	}
-	return nil
-}
-
-// rewriteInKeyOrder writes a secret ballot's voters and box again, each in
-// key order, before the votes' transaction commits (the vote writer calls it
-// once per secret ballot per batch). WITHOUT ROWID hides the order of
-// casting from SQL, but not from the file: SQLite puts each new cell of a
-// page below the ones before, so anyone reading the pages could pair the
-// n-th voter with the n-th ballot and so link every voter to a choice.
-// Rewritten, a ballot's rows lie in key order (member number, random id).
-// It does not cover the WAL's frames of recent commits, which the running
-// server keeps: that is the operator's side of the honest limits.
-func rewriteInKeyOrder(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
-	var secret bool
-	var voters, box string
-	err := tx.QueryRowxContext(ctx, `SELECT coalesce(secret, 0),
-		(SELECT json_group_array(member_id) FROM voters WHERE proposal_id = ?),
-		(SELECT json_group_array(json_array(id, receipt_hash, choice)) FROM ballot_box WHERE proposal_id = ?)
-		FROM proposals WHERE id = ?`, proposal, proposal, proposal).Scan(&secret, &voters, &box)
-	if err != nil {
-		return fmt.Errorf("governance: read secret ballot: %w", err)
-	}
-	if !secret {
-		return nil // an open ballot's roll-call is public, and its votes refer to its voters
-	}
-	for _, q := range []struct {
-		query string
-		args  []any
-	}{
-		{`DELETE FROM voters WHERE proposal_id = ?`, []any{proposal}},
-		{`DELETE FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
-		{`INSERT INTO voters (proposal_id, member_id) SELECT ?, value FROM json_each(?) ORDER BY value`, []any{proposal, voters}},
-		{`INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice)
-			SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY value ->> 0`, []any{proposal, box}},
-	} {
-		if _, err := tx.ExecContext(ctx, q.query, q.args...); err != nil {
-			return fmt.Errorf("governance: rewrite secret ballot: %w", err)
-		}
 	}
 	return nil
 }

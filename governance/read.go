@@ -55,9 +55,9 @@ func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Part
 	}
 	err := s.db.R.QueryRowxContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM roll WHERE proposal_id = ? AND member_id = ?),
-		EXISTS (SELECT 1 FROM voters WHERE proposal_id = ? AND member_id = ?),
+		EXISTS (SELECT 1 FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1),
 		coalesce((SELECT choice FROM votes WHERE proposal_id = ? AND member_id = ?), ''),
-		(SELECT count(*) FROM voters WHERE proposal_id = ?)`,
+		(SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1)`,
 		p.ID, m.ID, p.ID, m.ID, p.ID, m.ID, p.ID).Scan(&out.OnRoll, &out.Voted, &out.Choice, &out.Turnout)
 	if err != nil {
 		return out, fmt.Errorf("governance: participation: %w", err)
@@ -102,7 +102,7 @@ func (s *Service) Proposals(ctx context.Context, viewer *Member) (ProposalLists,
 	var all []ProposalSummary
 	err := s.db.R.SelectContext(ctx, &all, `SELECT `+prefixedColumns("p.")+`,
 		EXISTS (SELECT 1 FROM roll r WHERE r.proposal_id = p.id AND r.member_id = ?) AS on_roll,
-		EXISTS (SELECT 1 FROM voters v WHERE v.proposal_id = p.id AND v.member_id = ?) AS voted
+		EXISTS (SELECT 1 FROM roll v WHERE v.proposal_id = p.id AND v.member_id = ? AND v.voted = 1) AS voted
 		FROM proposals p ORDER BY coalesce(p.closed_at, p.closes_at) DESC, p.id DESC LIMIT 500`, id, id)
 	if err != nil {
 		return ProposalLists{}, fmt.Errorf("governance: list proposals: %w", err)
@@ -142,8 +142,8 @@ func (s *Service) AwaitingVote(ctx context.Context, m Member) ([]Proposal, error
 	var ps []Proposal
 	err := s.db.R.SelectContext(ctx, &ps, `SELECT `+prefixedColumns("p.")+` FROM proposals p
 		JOIN roll r ON r.proposal_id = p.id AND r.member_id = ?
-		WHERE p.status = 'voting' AND NOT EXISTS (SELECT 1 FROM voters v WHERE v.proposal_id = p.id AND v.member_id = ?)
-		ORDER BY p.closes_at`, m.ID, m.ID)
+		WHERE p.status = 'voting' AND r.voted = 0
+		ORDER BY p.closes_at`, m.ID)
 	if err != nil {
 		return nil, fmt.Errorf("governance: awaiting vote: %w", err)
 	}
@@ -266,7 +266,7 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 		return Tally{}, fmt.Errorf("governance: read roll: %w", err)
 	}
 	var voters int
-	if err := s.db.R.GetContext(ctx, &voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, id); err != nil {
+	if err := s.db.R.GetContext(ctx, &voters, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, id); err != nil {
 		return Tally{}, fmt.Errorf("governance: count voters: %w", err)
 	}
 	switch {

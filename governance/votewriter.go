@@ -93,28 +93,18 @@ func (w *voteWriter) commit(batch []voteRequest) {
 	ctx := context.Background()
 	answers := make([]voteAnswer, len(batch))
 	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		cast := map[int64]bool{} // ballots this batch changed
 		for i, v := range batch {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
 				return fmt.Errorf("governance: savepoint: %w", err)
 			}
 			res, err := w.s.castIn(ctx, tx, v)
 			answers[i] = voteAnswer{res, err}
-			cast[v.proposal] = cast[v.proposal] || err == nil
 			undo := `RELEASE vote`
 			if err != nil {
 				undo = `ROLLBACK TO vote; RELEASE vote`
 			}
 			if _, err := tx.ExecContext(ctx, undo); err != nil {
 				return fmt.Errorf("governance: end savepoint: %w", err)
-			}
-		}
-		// Leave no trace of the order the votes came in (see rewriteInKeyOrder).
-		for proposal, changed := range cast {
-			if changed {
-				if err := rewriteInKeyOrder(ctx, tx, proposal); err != nil {
-					return err
-				}
 			}
 		}
 		return nil

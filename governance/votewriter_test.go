@@ -68,7 +68,7 @@ func TestVoteWriter(t *testing.T) {
 				// The reader pool sees only committed data: if the vote is
 				// not visible here, it was acknowledged before its commit.
 				var n int
-				if err := s.db.R.Get(&n, `SELECT count(*) FROM voters WHERE proposal_id = ? AND member_id = ?`, p.ID, m.ID); err != nil || n != 1 {
+				if err := s.db.R.Get(&n, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1`, p.ID, m.ID); err != nil || n != 1 {
 					errs <- fmt.Errorf("member %d was answered %+v but a reader sees %d voter rows (%v)", m.ID, res, n, err)
 				}
 				if res.Receipt == "" {
@@ -82,7 +82,7 @@ func TestVoteWriter(t *testing.T) {
 			t.Error(err)
 		}
 		var voters, box int
-		s.db.R.Get(&voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p.ID)
+		s.db.R.Get(&voters, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p.ID)
 		s.db.R.Get(&box, `SELECT count(*) FROM ballot_box WHERE proposal_id = ?`, p.ID)
 		if voters != 1000 || box != 1000 {
 			t.Errorf("stored %d voters and %d ballots; want 1000 of each", voters, box)
@@ -124,7 +124,7 @@ func TestVoteWriter(t *testing.T) {
 			}
 		}
 		var voters int
-		s.db.R.Get(&voters, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p2.ID)
+		s.db.R.Get(&voters, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p2.ID)
 		if voters != 100 {
 			t.Errorf("stored %d voters; want the 100 on the roll", voters)
 		}

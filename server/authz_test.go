@@ -554,7 +554,7 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 			}
 		}
 		var voted, comments int
-		if err := f.app.DB.R.Get(&voted, `SELECT count(*) FROM voters WHERE proposal_id = ?`, f.openProposal); err != nil {
+		if err := f.app.DB.R.Get(&voted, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, f.openProposal); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.app.DB.R.Get(&comments, `SELECT count(*) FROM comments WHERE proposal_id = ?`, f.openProposal); err != nil {

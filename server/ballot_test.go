@@ -203,7 +203,7 @@ func TestResultsStayHiddenUntilTheBallotCloses(t *testing.T) {
 				c.castVote(t, p.ID, choice, "").wantRedirect(t, page)
 				voters["voter "+strconv.Itoa(i+1)+" ("+choice+")"] = c
 			}
-			if n := co.rowCount(t, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p.ID); n != 3 {
+			if n := co.rowCount(t, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p.ID); n != 3 {
 				t.Fatalf("%d voters recorded, want 3", n)
 			}
 
@@ -341,7 +341,7 @@ func TestOneMemberOneVoteUnderSimultaneousRequests(t *testing.T) {
 					t.Errorf("an open ballot put %d ballots in a secret box", n)
 				}
 			}
-			if n := co.rowCount(t, `SELECT count(*) FROM voters WHERE proposal_id = ?`, p.ID); n != 1 {
+			if n := co.rowCount(t, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p.ID); n != 1 {
 				t.Errorf("%d voters recorded, want 1", n)
 			}
 			co.passClose(p)
@@ -377,7 +377,7 @@ func TestTheRollIsFrozenWhenVotingOpens(t *testing.T) {
 		res.wantRedirect(t, "/proposals")
 		c.get(t, "/proposals").wantText(t, "You can still vote in ballots that opened before your suspension")
 		c.castVote(t, p.ID, governance.ChoiceNo, "").wantRedirect(t, page)
-		if n := co.rowCount(t, `SELECT count(*) FROM voters WHERE proposal_id = ? AND member_id = ?`, p.ID, u.ID); n != 1 {
+		if n := co.rowCount(t, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1`, p.ID, u.ID); n != 1 {
 			t.Errorf("the suspended member's vote is not recorded (%d rows)", n)
 		}
 		if n := co.rowCount(t, `SELECT count(*) FROM ballot_box WHERE proposal_id = ?`, p.ID); n != 1 {
