@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ func New(d *db.DB, now func() time.Time) *Service {
 	s := &Service{
 		db:            d,
 		now:           func() time.Time { return now().UTC() },
-		hash:          Argon2id{},
+		hash:          limitedHasher{Argon2id{}, make(chan struct{}, runtime.NumCPU())},
 		MaxFailures:   5,
 		FailureWindow: 15 * time.Minute,
 		InvitationTTL: 14 * 24 * time.Hour,

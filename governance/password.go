@@ -68,6 +68,28 @@ func (Argon2id) Check(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
+// limitedHasher runs at most cap(slots) hashes at once. Each argon2id
+// hash takes 19 MiB and a core for tens of milliseconds, so a burst of
+// logins (a general meeting opening a vote, or an attacker) would otherwise
+// take gigabytes of memory and starve every other request; with a limit
+// they queue, and memory stays flat.
+type limitedHasher struct {
+	Hasher
+	slots chan struct{}
+}
+
+func (h limitedHasher) Hash(password string) (string, error) {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return h.Hasher.Hash(password)
+}
+
+func (h limitedHasher) Check(hash, password string) bool {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return h.Hasher.Check(hash, password)
+}
+
 // dummyHash is checked against when an email is unknown, so a login for an
 // unknown account takes as long as one for a known account.
 var dummyHash, _ = Argon2id{}.Hash("plenary-dummy-password")
