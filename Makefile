@@ -3,7 +3,7 @@ GO      ?= go
 TAGS    := -tags sqlite_fts5
 BIN     := bin/plenary
 
-.PHONY: run build test vet deps clean
+.PHONY: run build test vet deps clean bench
 
 ## run: build and serve Plenary on plenary.db (embedded SQLite); the log prints the setup link on first start
 run: build
@@ -27,6 +27,10 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium sqlite3 >/dev/null; \
 	fi
 	@if [ ! -f node_modules/axe-core/axe.min.js ]; then echo "Installing axe-core from npm"; npm ci --no-audit --no-fund --silent; fi
+
+## bench: measure votes, reads and memory against raw SQLite and minimal gin ceilings (flags: go run ./bench -h; pass them as BENCH_FLAGS="...")
+bench:
+	$(GO) run $(TAGS) ./bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin e2e/screenshots

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// run does the whole measurement: prepare, votes, ceilings, reads, memory,
+// report. The ceilings run between the votes and the reads so that a
+// one-minute ballot created at the start has closed by the time its result
+// page is read.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	progressOut = stderr
+	dir, err := os.MkdirTemp("", "plenary-bench-")
+	if err != nil {
+		return err
+	}
+	if cfg.keep {
+		defer progress("kept %s (plenary.db, server.log)", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	res := newResults(cfg)
+	res.Machine.LoadBefore = loadAverage()
+	bin := cfg.bin
+	if bin == "" {
+		if bin, err = build(ctx, dir); err != nil {
+			return err
+		}
+	}
+	dbPath := filepath.Join(dir, "plenary.db")
+	pop, err := populate(ctx, bin, dbPath, cfg)
+	if err != nil {
+		return err
+	}
+	res.Setup.Populated = pop.how
+
+	srv, err := startServer(ctx, bin, dbPath, dir)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	mem := srv.watchMemory()
+	defer mem.stop()
+
+	mem.setPhase("setup")
+	co, err := prepare(ctx, srv, bin, dbPath, cfg, pop)
+	if err != nil {
+		return err
+	}
+	res.Setup.OpenBallots, res.Setup.ClosedBallot, res.Setup.ClosedCreated = co.ballots, co.closed.ID, co.closedCreated
+	res.Setup.Voters = len(co.voters)
+	res.Notes = append(res.Notes, co.notes...)
+
+	res.Votes, res.Notes = castVotes(ctx, srv, co, cfg, mem, res.Notes)
+	if co.closedCreated {
+		res.Notes = append(res.Notes, voteOnClosing(ctx, co))
+	}
+
+	mem.setPhase("ceilings")
+	progress("ceiling: raw SQLite single-row inserts for %s", cfg.insertFor)
+	if res.Ceilings.SQLiteInserts, err = rawInserts(ctx, filepath.Join(dir, "raw.db"), cfg.insertFor); err != nil {
+		return err
+	}
+	progress("ceiling: minimal gin handler at %d connections for %s", cfg.conns, cfg.duration)
+	if res.Ceilings.Gin, err = ginCeiling(ctx, cfg.conns, cfg.duration); err != nil {
+		return err
+	}
+
+	if co.closedCreated {
+		if err := waitClosed(ctx, srv.base, co.closed); err != nil {
+			return err
+		}
+	}
+	mem.setPhase("reads")
+	res.Reads = readAll(ctx, srv, co.closed.ID, cfg)
+
+	res.Memory = mem.figures()
+	res.Machine.LoadAfter = loadAverage()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run cut short: %w", err)
+	}
+	srv.stop()
+	res.Server = srv.logSummary()
+	res.judge()
+	res.print(stdout)
+	return nil
+}
+
+// waitClosed waits, bounded by the ballot's own closing time, until the
+// one-minute ballot's result is published.
+func waitClosed(ctx context.Context, base string, p proposalRef) error {
+	deadline := p.ClosesAt.Add(30 * time.Second)
+	if wait := time.Until(p.ClosesAt); wait > 0 {
+		progress("waiting %s for ballot %d to close", wait.Round(time.Second), p.ID)
+	}
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if status, err := proposalStatus(ctx, base, p.ID); err == nil && status == "closed" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return fmt.Errorf("ballot %d had not closed 30 s after its closing time", p.ID)
+}
