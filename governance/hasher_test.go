@@ -25,7 +25,7 @@ func (h *countingHasher) work() {
 }
 
 func (h *countingHasher) Hash(string) (string, error) { h.work(); return "h", nil }
-func (h *countingHasher) Check(string, string) bool  { h.work(); return true }
+func (h *countingHasher) Check(string, string) bool   { h.work(); return true }
 
 func TestPasswordHashingIsLimited(t *testing.T) {
 	inner := &countingHasher{}
