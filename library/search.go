@@ -266,6 +266,12 @@ func (s *Service) matching(ctx context.Context, q Query, match string, limit, of
 	return rs, nil
 }
 
+// Newest returns the n most recently listed resources, without the facet
+// counts a search computes: the home page and feeds need only the list.
+func (s *Service) Newest(ctx context.Context, n int) ([]Resource, error) {
+	return s.matching(ctx, Query{Sort: SortNewest}, "", min(max(n, 1), MaxPerPage), 0)
+}
+
 // MaxExport caps how many resources one export holds.
 const MaxExport = 50_000
 

@@ -183,7 +183,7 @@ type atomText struct {
 }
 
 func (s *Server) libraryFeed(c *gin.Context) {
-	res, err := s.lib.Search(c.Request.Context(), library.Query{Sort: library.SortNewest, PerPage: 50})
+	newest, err := s.lib.Newest(c.Request.Context(), 50)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -192,7 +192,7 @@ func (s *Server) libraryFeed(c *gin.Context) {
 	feed := atomFeed{Title: s.cfg.Name + ": new in the library", ID: base + "/library/feed.atom",
 		Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
 		Links:   []atomLink{{Href: base + "/library/feed.atom", Rel: "self"}, {Href: base + "/library", Rel: "alternate", Type: "text/html"}}}
-	for _, r := range res.Resources {
+	for _, r := range newest {
 		updated := r.UpdatedAt
 		if r.ListedAt != nil {
 			updated = *r.ListedAt

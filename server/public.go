@@ -39,7 +39,7 @@ func (s *Server) showHome(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	newest, err := s.lib.Search(ctx, library.Query{Sort: library.SortNewest, PerPage: 6})
+	newest, err := s.lib.Newest(ctx, 6)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -52,7 +52,7 @@ func (s *Server) showHome(c *gin.Context) {
 		}
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Awaiting: awaiting,
-		Endorsed: endorsed, Resources: newest.Resources, Ledger: entries[:min(5, len(entries))]}})
+		Endorsed: endorsed, Resources: newest, Ledger: entries[:min(5, len(entries))]}})
 }
 
 // pageParam reads ?page=, treating anything odd as the first page and
