@@ -2,6 +2,8 @@ package governance
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -280,6 +282,39 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 		return fail("recount gives %d yes, %d no, %d abstain; stored result is %d, %d, %d", yes, no, abstain, stored.Yes, stored.No, stored.Abstain)
 	case p.QuorumMet == nil || *p.QuorumMet != recount.QuorumMet || p.Outcome == nil || *p.Outcome != recount.Outcome:
 		return fail("the rules give %s (quorum met: %t); stored outcome differs", recount.Outcome, recount.QuorumMet)
+	}
+	// The ledger holds what was published when voting opened and closed;
+	// the stored ballot must agree with it, so editing the ballot and its
+	// stored result together still fails here (and editing the ledger to
+	// match fails plenary ledger verify).
+	var published struct {
+		RollSize   *int    `db:"roll_size"`
+		RollDigest *string `db:"roll_digest"`
+		Yes        *int    `db:"yes"`
+		No         *int    `db:"no"`
+		Abstain    *int    `db:"abstain"`
+		BoxDigest  *string `db:"box_digest"`
+		Outcome    *string `db:"outcome"`
+	}
+	err = s.db.R.GetContext(ctx, &published, `SELECT
+		(SELECT json_extract(body, '$.roll_size') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_size,
+		(SELECT json_extract(body, '$.roll_digest') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_digest,
+		c.yes, c.no, c.abstain, c.box_digest, c.outcome
+		FROM (SELECT json_extract(body, '$.yes') AS yes, json_extract(body, '$.no') AS no, json_extract(body, '$.abstain') AS abstain,
+			json_extract(body, '$.box_digest') AS box_digest, json_extract(body, '$.outcome') AS outcome
+			FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) c`,
+		EventBallotOpened, id, EventBallotOpened, id, EventBallotClosed, id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fail("the ledger has no record of this ballot closing")
+	case err != nil:
+		return Tally{}, fmt.Errorf("governance: read ledger for proposal %d: %w", id, err)
+	case published.RollSize == nil || *published.RollSize != len(members) || published.RollDigest == nil || *published.RollDigest != *p.RollDigest:
+		return fail("the roll does not match the one published on the ledger when voting opened")
+	case published.BoxDigest == nil || *published.BoxDigest != *p.BoxDigest:
+		return fail("the box digest does not match the one published on the ledger at close")
+	case *published.Yes != yes || *published.No != no || *published.Abstain != abstain || *published.Outcome != recount.Outcome:
+		return fail("the recount differs from the result published on the ledger at close")
 	}
 	return recount, nil
 }

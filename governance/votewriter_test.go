@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,4 +173,48 @@ func BenchmarkCastVote(b *testing.B) {
 			}
 		})
 	})
+}
+
+func TestVerifyTallyChecksTheLedger(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := New(dbtest.Open(t), func() time.Time { return now })
+	ms := seedVoters(t, s, 3)
+	p, err := s.Propose(ctx, ms[0], ProposalInput{Kind: KindMotion, Title: "A motion to tamper with", Opens: "now", Days: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if _, err := s.Vote(ctx, m, p.ID, ChoiceYes, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	if err := s.Advance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.VerifyTally(ctx, p.ID); err != nil {
+		t.Fatalf("an untouched ballot: %v", err)
+	}
+	// Turn one yes into a no, and rewrite the stored count and box digest
+	// to match: the ballot agrees with itself, but not with the ledger.
+	if _, err := s.db.W.Exec(`UPDATE ballot_box SET choice = 'no' WHERE id = (SELECT min(id) FROM ballot_box WHERE proposal_id = ?)`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := getProposal(ctx, s.db.R, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := box(ctx, s.db.R, closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.W.Exec(`UPDATE proposals SET yes = 2, no = 1, box_digest = ? WHERE id = ?`, boxDigest(entries), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.VerifyTally(ctx, p.ID)
+	var te *TallyError
+	if !errors.As(err, &te) || !strings.Contains(te.Problem, "ledger") {
+		t.Errorf("VerifyTally after a consistent edit of box and result: %v; want a mismatch with the ledger", err)
+	}
 }
