@@ -163,9 +163,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
 		}
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://" + cfg.Addr
-	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -185,6 +182,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Info("loaded the starter library into the empty database")
 		}
 	}
+	// Listen before building the server, so that with -addr :0 the links it
+	// prints (the setup link) name the port actually chosen.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + ln.Addr().String()
+	}
 	srv, err := server.New(ctx, server.Config{
 		Name: cfg.Name, BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		Templates: sub("templates"), Static: sub("static"),
@@ -193,10 +200,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	httpServer := srv.HTTPServer(cfg.Addr)
 	log.Info("Plenary is serving", "addr", "http://"+ln.Addr().String(), "db", cfg.DB)
 	if token, err := gov.NewSetupToken(ctx); err == nil {
