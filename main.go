@@ -43,6 +43,8 @@ Usage:
   plenary tally verify [-db FILE] ID        recount a closed ballot from its box
   plenary import [-db FILE] FILE            import Plenary JSON, Zotero CSV or CSL-JSON
   plenary export [-db FILE] -format json|csv|csl [-o FILE]  export the library
+  plenary demo [-db FILE] [-members N] [-resources N] [-proposals N] [-votes N] [-seed S]
+                                            fill a new database with a generated co-op
 
 Environment: PLENARY_ADDR, PLENARY_DB, PLENARY_BASE_URL, PLENARY_NAME,
 PLENARY_TRUSTED_PROXIES, PLENARY_PASSWORD. Run "plenary COMMAND -h" for more.
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = importLibrary(ctx, args, stdout, stderr)
 	case "export":
 		err = exportLibrary(ctx, args, stdout, stderr)
+	case "demo":
+		err = demo(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -38,7 +38,9 @@ func TestServe(t *testing.T) {
 	var stderr syncBuffer
 	exit := make(chan int, 1)
 	db := filepath.Join(t.TempDir(), "plenary.db")
-	go func() { exit <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, nil, io.Discard, &stderr) }()
+	go func() {
+		exit <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, nil, io.Discard, &stderr)
+	}()
 
 	// Wait (bounded) for the log line that says where it listens.
 	var base string
