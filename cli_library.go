@@ -91,10 +91,7 @@ func exportLibrary(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "plenary export: -format must be json, csv or csl, not %q\n", *format)
 		return errUsage
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("no database at %s", cfg.DB)
-	}
-	d, err := openDB(ctx, cfg.DB)
+	d, err := openExisting(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,15 @@ func openDB(ctx context.Context, path string) (*db.DB, error) {
 	return db.Open(ctx, path, schema(), db.Options{})
 }
 
+// openExisting opens a database that must already exist: commands that
+// check or read one should not quietly create an empty one.
+func openExisting(ctx context.Context, path string) (*db.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no database at %s", path)
+	}
+	return openDB(ctx, path)
+}
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var cfg Config
 	fs := flags("serve [-addr ADDR] [-db FILE]", "Serve Plenary over HTTP.", stderr, &cfg)
@@ -342,10 +351,7 @@ func verifyLedger(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("no database at %s", cfg.DB)
-	}
-	d, err := openDB(ctx, cfg.DB)
+	d, err := openExisting(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
@@ -373,10 +379,7 @@ func verifyTally(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil || id < 1 {
 		return fmt.Errorf("%q is not a proposal number", fs.Arg(0))
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("no database at %s", cfg.DB)
-	}
-	d, err := openDB(ctx, cfg.DB)
+	d, err := openExisting(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
