@@ -136,6 +136,10 @@ func (s *Service) OpenInvitation(ctx context.Context, token string) (Invitation,
 // used up in the same transaction: of two people racing with one link, one
 // gets in.
 func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details) (Member, error) {
+	// A spent or unknown link is gone whatever was typed into its form.
+	if _, err := s.OpenInvitation(ctx, token); err != nil {
+		return Member{}, err
+	}
 	var inv Invitation
 	return s.createMember(ctx, d, false, func(tx *sqlx.Tx, m *Member) error {
 		err := tx.GetContext(ctx, &inv, `SELECT id, created_by, expires_at FROM invitations

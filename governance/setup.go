@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,19 @@ func (s *Service) CheckSetupToken(ctx context.Context, token string) error {
 // Setup creates the founding admin with the one-time token, which stops
 // working at once.
 func (s *Service) Setup(ctx context.Context, token string, d Details) (Member, error) {
+	// A spent or unknown link is gone whatever was typed into its form:
+	// an unknown token is not found, and a known one is spent once the
+	// co-op has an admin. (The transaction below checks both again.)
+	var known int
+	if err := s.db.R.GetContext(ctx, &known, `SELECT count(*) FROM setup_tokens WHERE token_hash = ?`, tokenHash(token)); err != nil {
+		return Member{}, fmt.Errorf("governance: check setup token: %w", err)
+	}
+	if known == 0 {
+		return Member{}, ErrNotFound
+	}
+	if has, err := s.HasAdmin(ctx); err != nil || has {
+		return Member{}, cmp.Or(err, ErrSetupDone)
+	}
 	return s.createMember(ctx, d, false, func(tx *sqlx.Tx, m *Member) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens WHERE token_hash = ?`, tokenHash(token))
 		if err != nil {

@@ -128,11 +128,6 @@ func (s *Server) setupGone(c *gin.Context, err error) {
 
 func (s *Server) setup(c *gin.Context) {
 	token := c.PostForm("token")
-	// A spent or unknown link is gone whatever was typed into its form.
-	if err := s.gov.CheckSetupToken(c.Request.Context(), token); err != nil {
-		s.setupGone(c, err)
-		return
-	}
 	m, err := s.gov.Setup(c.Request.Context(), token, details(c))
 	if v := errorsOf(err); v != nil {
 		f := postedForm(c, detailsFields...)
@@ -169,11 +164,6 @@ func (s *Server) invitationGone(c *gin.Context, err error) {
 
 func (s *Server) acceptInvitation(c *gin.Context) {
 	token := c.Param("token")
-	// A spent or unknown link is gone whatever was typed into its form.
-	if _, err := s.gov.OpenInvitation(c.Request.Context(), token); err != nil {
-		s.invitationGone(c, err)
-		return
-	}
 	m, err := s.gov.AcceptInvitation(c.Request.Context(), token, details(c))
 	if v := errorsOf(err); v != nil {
 		f := postedForm(c, detailsFields...)
