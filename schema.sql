@@ -207,7 +207,7 @@ CREATE TABLE rules (
     kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion')),
     quorum_pct  INTEGER NOT NULL CHECK (quorum_pct BETWEEN 0 AND 100),
     threshold   TEXT    NOT NULL CHECK (threshold IN ('majority', 'two_thirds')),
-    min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 131400), -- 1 minute to 3 months
+    min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 129600), -- 1 minute to 90 days, the longest vote
     secret      INTEGER NOT NULL CHECK (secret IN (0, 1))
 ) WITHOUT ROWID;
 

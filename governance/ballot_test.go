@@ -481,6 +481,7 @@ func TestVotingPeriod(t *testing.T) {
 			{governance.RuleInput{Kind: "motion", QuorumPct: "25", Threshold: "unanimity", MinMinutes: "1"}, "threshold"},
 			{governance.RuleInput{Kind: "motion", QuorumPct: "25", Threshold: "majority", MinMinutes: "0"}, "min_minutes"},
 			{governance.RuleInput{Kind: "motion", QuorumPct: "25", Threshold: "majority", MinMinutes: "131401"}, "min_minutes"},
+			{governance.RuleInput{Kind: "motion", QuorumPct: "25", Threshold: "majority", MinMinutes: "129601"}, "min_minutes"},
 		} {
 			wantValidation(t, c.s.SetRule(c.ctx, c.admin, tt.in), tt.field, "")
 		}

@@ -171,8 +171,8 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 		v["threshold"] = "Choose simple majority or two-thirds."
 	}
 	m, err := strconv.Atoi(strings.TrimSpace(in.MinMinutes))
-	if err != nil || m < 1 || m > 131400 {
-		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 131,400 minutes (three months)."
+	if err != nil || m < 1 || m > 129600 {
+		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
 	}
 	if err := v.orNil(); err != nil {
 		return err

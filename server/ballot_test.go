@@ -609,7 +609,7 @@ func TestProposalFormsRefuseBadInput(t *testing.T) {
 	const (
 		quorumMsg    = "Enter a quorum between 0 and 100 per cent."
 		thresholdMsg = "Choose simple majority or two-thirds."
-		minMsg       = "Enter a minimum voting period between 1 minute and 131,400 minutes (three months)."
+		minMsg       = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
 	)
 	ruleValid := form("kind", governance.KindMotion, "quorum_pct", "25", "threshold", governance.ThresholdMajority,
 		"min_minutes", "10080", "secret", "true")
@@ -618,7 +618,7 @@ func TestProposalFormsRefuseBadInput(t *testing.T) {
 		ruleCases = append(ruleCases, formCase{name: "a quorum of " + strconv.Quote(q) + " is refused", values: with(ruleValid, "quorum_pct", q),
 			status: 422, errors: errs("f-motion-quorum", quorumMsg)})
 	}
-	for _, m := range []string{"0", "x", "-5", "131401", ""} {
+	for _, m := range []string{"0", "x", "-5", "129601", "131401", ""} {
 		ruleCases = append(ruleCases, formCase{name: "a minimum period of " + strconv.Quote(m) + " is refused",
 			values: with(ruleValid, "min_minutes", m), status: 422, errors: errs("f-motion-min", minMsg)})
 	}
