@@ -168,6 +168,21 @@ func (s *Server) showNewProposal(c *gin.Context) {
 	if k := c.Query("kind"); contains(governance.Kinds, k) {
 		f.Values["kind"] = k
 	}
+	// Coming from a demand's or resource's page, suggest a title naming it.
+	verb := map[string]string{governance.KindEndorseDemand: "Endorse", governance.KindEndorseResource: "Endorse",
+		governance.KindWithdraw: "Withdraw our endorsement of"}[f.Values["kind"]]
+	if id, err := strconv.ParseInt(f.Values["demand_id"], 10, 64); err == nil && verb != "" {
+		if d, err := s.lib.Demand(c.Request.Context(), id); err == nil {
+			f.Values["title"] = verb + ": " + d.Title
+		}
+	} else if id, err := strconv.ParseInt(f.Values["resource_id"], 10, 64); err == nil && verb != "" {
+		if r, err := s.lib.Resource(c.Request.Context(), viewer(c), id); err == nil {
+			f.Values["title"] = verb + ": " + r.Title
+		}
+	}
+	if len([]rune(f.Values["title"])) > governance.MaxProposalTitleLen {
+		f.Values["title"] = string([]rune(f.Values["title"])[:governance.MaxProposalTitleLen-1]) + "…"
+	}
 	s.render(c, http.StatusOK, "proposals/new", view{Title: "New proposal", Form: f, Data: data})
 }
 
