@@ -42,6 +42,7 @@ func newSessionStore(ctx context.Context, d *db.DB, secure bool) (*sessions.Cook
 		keys = append(keys, k)
 	}
 	store := sessions.NewCookieStore(keys[0], keys[1])
+	useSessionCodec(store)
 	store.Options = &sessions.Options{
 		Path:     "/",
 		MaxAge:   30 * 24 * 3600,
