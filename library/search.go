@@ -223,17 +223,12 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 	if len(res.Words) > 0 {
 		match = ftsMatch(res.Words)
 	}
-	cond, args := q.filter(match, "")
-	if err := s.db.R.GetContext(ctx, &res.Total, `SELECT count(*) FROM resources r WHERE `+cond, args...); err != nil {
-		return Results{}, fmt.Errorf("library: count search: %w", err)
-	}
-	res.Pages = max(1, (res.Total+q.PerPage-1)/q.PerPage)
-
 	var err error
-	if res.Resources, err = s.matching(ctx, q, match, q.PerPage, (q.Page-1)*q.PerPage); err != nil {
+	if res.Total, res.Facets, err = s.facets(ctx, q, match); err != nil {
 		return Results{}, err
 	}
-	if res.Facets, err = s.facets(ctx, q, match); err != nil {
+	res.Pages = max(1, (res.Total+q.PerPage-1)/q.PerPage)
+	if res.Resources, err = s.matching(ctx, q, match, q.PerPage, (q.Page-1)*q.PerPage); err != nil {
 		return Results{}, err
 	}
 	return res, nil
@@ -298,52 +293,126 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
-// facets counts each facet's options for the current search.
-func (s *Service) facets(ctx context.Context, q Query, match string) (Facets, error) {
+// facetGroups are the facet groups in the order facets counts them.
+var facetGroups = []string{"topic", "format", "language", "region", "year"}
+
+// groupCond is the SQL condition of one facet group's filter over a row r,
+// "1" when the group has no selection.
+func (q Query) groupCond(group string) (string, []any) {
+	in := func(column string, vals []string) (string, []any) {
+		if len(vals) == 0 {
+			return "1", nil
+		}
+		args := make([]any, len(vals))
+		for i, v := range vals {
+			args[i] = v
+		}
+		return column + " IN (" + placeholders(len(vals)) + ")", args
+	}
+	switch group {
+	case "topic":
+		if len(q.Topics) == 0 {
+			return "1", nil
+		}
+		cond, args := in("t.value", q.Topics)
+		return "EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE " + cond + ")", args
+	case "format":
+		return in("r.format", q.Formats)
+	case "language":
+		return in("r.language", q.Languages)
+	case "region":
+		return in("r.region", q.Regions)
+	}
+	var conds []string
+	var args []any
+	if q.YearFrom != 0 {
+		conds, args = append(conds, "r.year >= ?"), append(args, q.YearFrom)
+	}
+	if q.YearTo != 0 {
+		conds, args = append(conds, "r.year <= ?"), append(args, q.YearTo)
+	}
+	if len(conds) == 0 {
+		return "1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// facets counts the matching resources and each facet's options in one
+// statement: the text match and the scan of the library run once, into a
+// table of the matches with a flag per facet group saying whether the row
+// passes that group's filter; each group's counts then take the rows that
+// pass every other group.
+func (s *Service) facets(ctx context.Context, q Query, match string) (int, Facets, error) {
+	var cols []string
+	var args []any
+	for _, g := range facetGroups {
+		cond, a := q.groupCond(g)
+		cols = append(cols, "("+cond+") AS f_"+g)
+		args = append(args, a...)
+	}
+	where := "r.status = 'listed'"
+	if match != "" {
+		where += " AND r.id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)"
+		args = append(args, match)
+	}
+	others := func(except string) string {
+		var fs []string
+		for _, g := range facetGroups {
+			if g != except {
+				fs = append(fs, "f_"+g)
+			}
+		}
+		return strings.Join(fs, " AND ")
+	}
+	count := func(group, expr, from string) string {
+		return `SELECT * FROM (SELECT '` + group + `', ` + expr + ` AS v, count(*) AS n FROM ` + from + ` WHERE ` + others(group) +
+			` AND v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v LIMIT 50)`
+	}
+	query := `WITH h AS MATERIALIZED (SELECT r.format, r.language, r.region, r.year, r.topics, ` + strings.Join(cols, ", ") +
+		` FROM resources r WHERE ` + where + `)
+		SELECT 'total', '', count(*) FROM h WHERE ` + others("") + `
+		UNION ALL ` + count("topic", "t.value", "h, json_each(h.topics) t") + `
+		UNION ALL ` + count("format", "format", "h") + `
+		UNION ALL ` + count("language", "language", "h") + `
+		UNION ALL ` + count("region", "region", "h") + `
+		UNION ALL ` + count("year", "CAST(year / 10 * 10 AS TEXT)", "h")
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, Facets{}, fmt.Errorf("library: count facets: %w", err)
+	}
+	defer rows.Close()
+	var total int
 	var f Facets
-	count := func(group, expr, from string, selected []string) ([]Option, error) {
-		cond, args := q.filter(match, group)
-		rows, err := s.db.R.QueryContext(ctx, `SELECT `+expr+` AS v, count(*) FROM `+from+` WHERE `+cond+
-			` AND `+expr+` IS NOT NULL AND `+expr+` <> '' GROUP BY v ORDER BY count(*) DESC, v LIMIT 50`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("library: count %s facet: %w", group, err)
+	groups := map[string]*[]Option{"topic": &f.Topics, "format": &f.Formats, "language": &f.Languages, "region": &f.Regions, "year": &f.Decades}
+	selected := map[string][]string{"topic": q.Topics, "format": q.Formats, "language": q.Languages, "region": q.Regions}
+	for rows.Next() {
+		var group string
+		var o Option
+		if err := rows.Scan(&group, &o.Value, &o.Count); err != nil {
+			return 0, Facets{}, fmt.Errorf("library: read facets: %w", err)
 		}
-		defer rows.Close()
-		var opts []Option
-		seen := map[string]bool{}
-		for rows.Next() {
-			var o Option
-			if err := rows.Scan(&o.Value, &o.Count); err != nil {
-				return nil, err
+		if group == "total" {
+			total = o.Count
+			continue
+		}
+		o.Selected = contains(selected[group], o.Value)
+		*groups[group] = append(*groups[group], o)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, Facets{}, fmt.Errorf("library: read facets: %w", err)
+	}
+	// A selected option with no results still shows, so it can be unticked.
+	for group, vals := range selected {
+		for _, v := range vals {
+			found := false
+			for _, o := range *groups[group] {
+				found = found || o.Value == v
 			}
-			o.Selected = contains(selected, o.Value)
-			seen[o.Value] = true
-			opts = append(opts, o)
-		}
-		// A selected option with no results still shows, so it can be unticked.
-		for _, v := range selected {
-			if !seen[v] {
-				opts = append(opts, Option{Value: v, Selected: true})
+			if !found {
+				*groups[group] = append(*groups[group], Option{Value: v, Selected: true})
 			}
 		}
-		return opts, rows.Err()
-	}
-	var err error
-	if f.Topics, err = count("topic", "t.value", "resources r, json_each(r.topics) t", q.Topics); err != nil {
-		return f, err
-	}
-	if f.Formats, err = count("format", "r.format", "resources r", q.Formats); err != nil {
-		return f, err
-	}
-	if f.Languages, err = count("language", "r.language", "resources r", q.Languages); err != nil {
-		return f, err
-	}
-	if f.Regions, err = count("region", "r.region", "resources r", q.Regions); err != nil {
-		return f, err
-	}
-	if f.Decades, err = count("year", "CAST(r.year / 10 * 10 AS TEXT)", "resources r", nil); err != nil {
-		return f, err
 	}
 	sort.Slice(f.Decades, func(i, j int) bool { return f.Decades[i].Value < f.Decades[j].Value })
-	return f, nil
+	return total, f, nil
 }
