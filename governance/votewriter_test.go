@@ -218,3 +218,72 @@ func TestVerifyTallyChecksTheLedger(t *testing.T) {
 		t.Errorf("VerifyTally after a consistent edit of box and result: %v; want a mismatch with the ledger", err)
 	}
 }
+
+func TestPublishedBoxComesInPages(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := New(dbtest.Open(t), func() time.Time { return now })
+	ms := seedVoters(t, s, 450)
+	p, err := s.Propose(ctx, ms[0], ProposalInput{Kind: KindMotion, Title: "A motion for a big box", Opens: "now", Days: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipts := make([]string, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.Vote(ctx, m, p.ID, Choices[i%3], "")
+			if err != nil {
+				t.Error(err)
+			}
+			receipts[i] = res.Receipt
+		}()
+	}
+	wg.Wait()
+	if _, _, err := s.BoxPage(ctx, p, 1); !errors.Is(err, ErrBallotClosed) {
+		t.Errorf("the box of an open ballot: err = %v, want ErrBallotClosed", err)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	if err := s.Advance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := getProposal(ctx, s.db.R, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []BoxEntry
+	for page := 1; page <= 3; page++ {
+		entries, total, err := s.BoxPage(ctx, closed, page)
+		if err != nil || total != 450 {
+			t.Fatalf("page %d: total %d, %v", page, total, err)
+		}
+		if want := []int{200, 200, 50}[page-1]; len(entries) != want {
+			t.Errorf("page %d has %d lines, want %d", page, len(entries), want)
+		}
+		all = append(all, entries...)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1].Key >= all[i].Key {
+			t.Fatalf("the box is not in key order across pages at line %d", i)
+		}
+	}
+	for _, i := range []int{0, 199, 449} {
+		choice, page, err := s.FindReceipt(ctx, closed, receipts[i])
+		if err != nil || choice != Choices[i%3] {
+			t.Errorf("receipt %d: %q, %v; want %q", i, choice, err, Choices[i%3])
+		}
+		entries, _, _ := s.BoxPage(ctx, closed, page)
+		found := false
+		for _, e := range entries {
+			found = found || e.Key == ReceiptHash(receipts[i])
+		}
+		if !found {
+			t.Errorf("receipt %d is not on the page FindReceipt named (%d)", i, page)
+		}
+	}
+	if choice, page, err := s.FindReceipt(ctx, closed, "NOT-A-REAL-RECEIPT"); err != nil || choice != "" || page != 0 {
+		t.Errorf("a wrong receipt: %q, %d, %v", choice, page, err)
+	}
+}

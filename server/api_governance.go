@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,7 @@ type apiProposal struct {
 	BoxDigest  *string               `json:"box_digest,omitempty"`
 	ClosedAt   *time.Time            `json:"closed_at,omitempty"`
 	Box        []governance.BoxEntry `json:"box,omitempty"`
+	BoxMeta    *listMeta             `json:"box_meta,omitempty"`
 	HTMLURL    string                `json:"html_url"`
 }
 
@@ -74,10 +76,17 @@ func (s *Server) apiShowProposal(c *gin.Context) {
 	}
 	a := s.apiProposal(p)
 	if p.Closed() {
-		if a.Box, err = s.gov.Box(c.Request.Context(), p); err != nil {
+		// The box comes a page at a time (?box_page=N): a big co-op's box
+		// has a line per voter.
+		page, _ := strconv.Atoi(c.Query("box_page"))
+		page = max(page, 1)
+		var total int
+		if a.Box, total, err = s.gov.BoxPage(c.Request.Context(), p, page); err != nil {
 			s.fail(c, err)
 			return
 		}
+		per := governance.BoxPerPage
+		a.BoxMeta = &listMeta{Total: total, Page: page, Pages: max(1, (total+per-1)/per), PerPage: per}
 	}
 	c.JSON(http.StatusOK, gin.H{"data": a})
 }

@@ -43,6 +43,7 @@ type proposalData struct {
 	Tally         governance.Tally
 	Bars          []bar
 	Box           []governance.BoxEntry
+	BoxPager      pagination
 	Receipt       string // the receipt being checked
 	ReceiptHash   string
 	ReceiptFound  string // the choice found for it, "" if none
@@ -109,23 +110,33 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		}{{"Yes", "yes", t.Yes}, {"No", "no", t.No}, {"Abstain", "abstain", t.Abstain}} {
 			d.Bars = append(d.Bars, bar{Label: b.label, Count: b.n, Width: b.n * 300 / most, Y: 10 + i*40, Pattern: b.pattern})
 		}
-		if d.Box, err = s.gov.Box(ctx, p); err != nil {
-			s.fail(c, err)
-			return
-		}
+		page, _ := strconv.Atoi(c.Query("box_page"))
 		// A code too long to be a receipt is echoed and found in no ballot,
-		// rather than ignored as if nothing had been asked.
+		// rather than ignored as if nothing had been asked. A receipt that
+		// is found opens the box at its page.
 		if r := c.Query("receipt"); r != "" {
 			d.Receipt = r
 			if len(r) <= 100 {
 				d.ReceiptHash = governance.ReceiptHash(r)
 			}
-			for _, e := range d.Box {
-				if e.Key == d.ReceiptHash {
-					d.ReceiptFound = e.Choice
-				}
+			found, at, err := s.gov.FindReceipt(ctx, p, r)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			if d.ReceiptFound = found; found != "" && page == 0 {
+				page = at
 			}
 		}
+		var total int
+		if d.Box, total, err = s.gov.BoxPage(ctx, p, page); err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.BoxPager = newPagination(page, total, governance.BoxPerPage, func(n int) string {
+			return fmt.Sprintf("/proposals/%d?box_page=%d#box-h", p.ID, n)
+		})
+		d.BoxPager.PrevLabel, d.BoxPager.NextLabel = "← Previous", "Next →"
 	}
 	if d.Comments, err = s.gov.Comments(ctx, p.ID); err != nil {
 		s.fail(c, err)

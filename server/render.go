@@ -266,6 +266,9 @@ func (s *Server) redirect(c *gin.Context, to, message string) {
 type pagination struct {
 	Page, Pages, Total int
 	Link               func(page int) string
+	// PrevLabel and NextLabel name the links; the default suits lists that
+	// run newest first.
+	PrevLabel, NextLabel string
 }
 
 func (p pagination) Prev() string {
@@ -284,7 +287,7 @@ func (p pagination) Next() string {
 
 func newPagination(page, total, perPage int, link func(int) string) pagination {
 	pages := max(1, (total+perPage-1)/perPage)
-	return pagination{Page: min(max(page, 1), pages), Pages: pages, Total: total, Link: link}
+	return pagination{Page: min(max(page, 1), pages), Pages: pages, Total: total, Link: link, PrevLabel: "← Newer", NextLabel: "Older →"}
 }
 
 // failAPI is fail for the JSON API.
