@@ -157,11 +157,40 @@ func TestMembershipJourney(t *testing.T) {
 		visit(t, applicant, "account-member")
 	})
 
+	t.Run("the admin invites someone, who joins through the link", func(t *testing.T) {
+		navigate(t, admin, s.URL+"/admin/invitations")
+		visit(t, admin, "invitations")
+		fill(t, admin, "#f-note", "For Cai, from the riders' meeting")
+		submit(t, admin, "main button[type=submit]")
+		mustContain(t, admin, ".flash.ok", "shown only once")
+		link := run(t, admin, "reading the invitation link", chromedp.Value(chromedp.CSS("#invitation-link")))
+		if !strings.HasPrefix(link, s.URL+"/invite/") {
+			t.Fatalf("invitation link %q", link)
+		}
+		mustContain(t, admin, "table", "open")
+		visit(t, admin, "invitation-created")
+
+		guest := newIsolatedTab(t, applicant)
+		navigate(t, guest, link)
+		mustContain(t, guest, "h1", "You are invited")
+		visit(t, guest, "invitation")
+		fill(t, guest, "#f-name", "Cai Rider")
+		fill(t, guest, "#f-email", "cai@example.org")
+		fill(t, guest, "#f-password", "seven quiet otters at dawn")
+		submit(t, guest, "main button[type=submit]")
+		mustContain(t, guest, ".flash.ok", "You are a member now")
+		mustContain(t, guest, "dl.facts", "active")
+
+		other := newIsolatedTab(t, applicant)
+		navigate(t, other, link)
+		mustContain(t, other, "h1", "Invitation not valid")
+	})
+
 	t.Run("the public ledger records both decisions by member number", func(t *testing.T) {
 		reader := newIsolatedTab(t, admin)
 		navigate(t, reader, s.URL+"/ledger")
 		ledger := text(t, reader, "table")
-		for _, want := range []string{"member 1 is its first admin", "Member 2 admitted by member 1"} {
+		for _, want := range []string{"member 1 is its first admin", "Member 2 admitted by member 1", "Member 3 admitted through invitation 1 from member 1"} {
 			if !strings.Contains(ledger, want) {
 				t.Errorf("ledger lacks %q:\n%s", want, ledger)
 			}
@@ -170,15 +199,15 @@ func TestMembershipJourney(t *testing.T) {
 			t.Errorf("the public ledger names a member:\n%s", ledger)
 		}
 		visit(t, reader, "ledger")
-		if n, _, err := s.Gov.VerifyLedger(ctx); err != nil || n != 2 {
-			t.Errorf("VerifyLedger = %d entries, %v; want 2, nil", n, err)
+		if n, _, err := s.Gov.VerifyLedger(ctx); err != nil || n != 4 {
+			t.Errorf("VerifyLedger = %d entries, %v; want 4 (founded, admitted, invitation, admitted), nil", n, err)
 		}
 	})
 
 	t.Run("plenary ledger verify passes, and names the entry edited with the sqlite3 shell", func(t *testing.T) {
 		bin := buildPlenary(t)
 		out, err := exec.Command(bin, "ledger", "verify", "-db", s.Path).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "ledger ok: 2 entries") {
+		if err != nil || !strings.Contains(string(out), "ledger ok: 4 entries") {
 			t.Fatalf("ledger verify on the journey's database: %v\n%s", err, out)
 		}
 		tamper := `DROP TRIGGER ledger_no_update; UPDATE ledger SET body = '{"by":1,"member":3}' WHERE seq = 2;`

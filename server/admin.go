@@ -189,10 +189,11 @@ func (s *Server) createInvitation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// The link goes in a flash of its own kind, drawn as a field to copy:
-	// it is shown this once, since only its hash is kept.
+	// The link goes in a flash of its own kind, drawn as a field to copy
+	// below the message: it is shown this once, since only its hash is kept.
+	s.addFlash(c, "ok", "Invitation created. Send the link below to the person you are inviting; it is shown only once.")
 	s.addFlash(c, "link", s.cfg.BaseURL+"/invite/"+token)
-	s.redirect(c, "/admin/invitations", "Invitation created. Send the link below to the person you are inviting; it is shown only once.")
+	c.Redirect(http.StatusSeeOther, "/admin/invitations")
 }
 
 func (s *Server) revokeInvitation(c *gin.Context) {
