@@ -139,15 +139,25 @@ type ProposalSummary struct {
 
 // ProposalLists are the proposals page's sections.
 type ProposalLists struct {
-	Voting     []ProposalSummary // awaiting the viewer's vote first
-	Discussion []ProposalSummary
-	Closed     []ProposalSummary
-	Ended      []ProposalSummary // withdrawn or cancelled
+	Voting      []ProposalSummary // awaiting the viewer's vote first
+	Discussion  []ProposalSummary
+	Closed      []ProposalSummary // one page, newest first
+	ClosedTotal int
+	Ended       []ProposalSummary // the latest withdrawn or cancelled
 }
 
+// ClosedPerPage is how many decided proposals a page of the list shows.
+const ClosedPerPage = 25
+
 // Proposals lists proposals for viewer (nil for the public, who see only
-// closed, withdrawn and cancelled ones).
+// closed, withdrawn and cancelled ones), with the first page of decisions.
 func (s *Service) Proposals(ctx context.Context, viewer *Member) (ProposalLists, error) {
+	return s.ProposalsPage(ctx, viewer, 1)
+}
+
+// ProposalsPage is Proposals with page of the decided ones: a co-op that
+// has decided a thousand questions lists them 25 at a time.
+func (s *Service) ProposalsPage(ctx context.Context, viewer *Member, page int) (ProposalLists, error) {
 	if err := s.Advance(ctx); err != nil {
 		return ProposalLists{}, err
 	}
@@ -155,38 +165,48 @@ func (s *Service) Proposals(ctx context.Context, viewer *Member) (ProposalLists,
 	if viewer != nil {
 		id = viewer.ID
 	}
-	var all []ProposalSummary
-	err := s.db.R.SelectContext(ctx, &all, `SELECT `+prefixedColumns("p.")+`,
-		EXISTS (SELECT 1 FROM roll r WHERE r.proposal_id = p.id AND r.member_id = ?) AS on_roll,
-		EXISTS (SELECT 1 FROM roll v WHERE v.proposal_id = p.id AND v.member_id = ? AND v.voted = 1) AS voted
-		FROM proposals p ORDER BY coalesce(p.closed_at, p.closes_at) DESC, p.id DESC LIMIT 500`, id, id)
-	if err != nil {
-		return ProposalLists{}, fmt.Errorf("governance: list proposals: %w", err)
+	list := func(where string, args ...any) ([]ProposalSummary, error) {
+		var ps []ProposalSummary
+		err := s.db.R.SelectContext(ctx, &ps, `SELECT `+prefixedColumns("p.")+`,
+			EXISTS (SELECT 1 FROM roll r WHERE r.proposal_id = p.id AND r.member_id = ?) AS on_roll,
+			EXISTS (SELECT 1 FROM roll v WHERE v.proposal_id = p.id AND v.member_id = ? AND v.voted = 1) AS voted
+			FROM proposals p WHERE `+where, append([]any{id, id}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("governance: list proposals: %w", err)
+		}
+		return ps, nil
 	}
 	var out ProposalLists
-	running := viewer != nil && canSeeRunning(*viewer)
-	var voted []ProposalSummary
-	for _, p := range all {
-		switch p.Status {
-		case ProposalVoting:
-			if running {
-				if p.OnRoll && !p.Voted {
-					out.Voting = append(out.Voting, p)
-				} else {
-					voted = append(voted, p)
-				}
+	var err error
+	if viewer != nil && canSeeRunning(*viewer) {
+		voting, err := list(`p.status = 'voting' ORDER BY p.closes_at, p.id`)
+		if err != nil {
+			return ProposalLists{}, err
+		}
+		var voted []ProposalSummary
+		for _, p := range voting {
+			if p.OnRoll && !p.Voted {
+				out.Voting = append(out.Voting, p)
+			} else {
+				voted = append(voted, p)
 			}
-		case ProposalDiscussion:
-			if running {
-				out.Discussion = append(out.Discussion, p)
-			}
-		case ProposalClosed:
-			out.Closed = append(out.Closed, p)
-		default:
-			out.Ended = append(out.Ended, p)
+		}
+		out.Voting = append(out.Voting, voted...)
+		if out.Discussion, err = list(`p.status = 'discussion' ORDER BY p.opens_at, p.id`); err != nil {
+			return ProposalLists{}, err
 		}
 	}
-	out.Voting = append(out.Voting, voted...)
+	if err := s.db.R.GetContext(ctx, &out.ClosedTotal, `SELECT count(*) FROM proposals WHERE status = 'closed'`); err != nil {
+		return ProposalLists{}, fmt.Errorf("governance: count closed: %w", err)
+	}
+	page = min(max(page, 1), 1_000_000)
+	if out.Closed, err = list(`p.status = 'closed' ORDER BY p.closed_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+		ClosedPerPage, (page-1)*ClosedPerPage); err != nil {
+		return ProposalLists{}, err
+	}
+	if out.Ended, err = list(`p.status IN ('withdrawn', 'cancelled') ORDER BY p.id DESC LIMIT 20`); err != nil {
+		return ProposalLists{}, err
+	}
 	return out, nil
 }
 

@@ -287,3 +287,34 @@ func TestPublishedBoxComesInPages(t *testing.T) {
 		t.Errorf("a wrong receipt: %q, %d, %v", choice, page, err)
 	}
 }
+
+func TestDecidedProposalsComeInPages(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := New(dbtest.Open(t), func() time.Time { return now })
+	m := seedVoters(t, s, 1)[0]
+	for i := 0; i < ClosedPerPage+5; i++ {
+		if _, err := s.Propose(ctx, m, ProposalInput{Kind: KindMotion, Title: fmt.Sprintf("Motion %d", i), Opens: "now", Days: "7"}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Minute)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	first, err := s.ProposalsPage(ctx, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.ProposalsPage(ctx, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ClosedTotal != 30 || len(first.Closed) != ClosedPerPage || len(second.Closed) != 5 {
+		t.Fatalf("total %d, pages of %d and %d; want 30 in pages of 25 and 5", first.ClosedTotal, len(first.Closed), len(second.Closed))
+	}
+	if first.Closed[0].Title != "Motion 29" || second.Closed[4].Title != "Motion 0" {
+		t.Errorf("pages run %q … %q; want newest first", first.Closed[0].Title, second.Closed[4].Title)
+	}
+	if len(first.Voting) != 0 || len(first.Discussion) != 0 {
+		t.Error("the public was shown running proposals")
+	}
+}

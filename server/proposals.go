@@ -15,15 +15,20 @@ import (
 
 type proposalsData struct {
 	Lists governance.ProposalLists
+	Pager pagination
 }
 
 func (s *Server) listProposals(c *gin.Context) {
-	lists, err := s.gov.Proposals(c.Request.Context(), member(c))
+	page := pageParam(c)
+	lists, err := s.gov.ProposalsPage(c.Request.Context(), member(c), page)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "proposals/index", view{Title: "Proposals", Data: proposalsData{Lists: lists}})
+	pager := newPagination(page, lists.ClosedTotal, governance.ClosedPerPage, func(n int) string {
+		return fmt.Sprintf("/proposals?page=%d#closed-h", n)
+	})
+	s.render(c, http.StatusOK, "proposals/index", view{Title: "Proposals", Data: proposalsData{Lists: lists, Pager: pager}})
 }
 
 // bar is one bar of a result chart, laid out for the template's SVG.
