@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -103,7 +104,7 @@ func (s *Service) decide(ctx context.Context, actor Member, id int64, event stri
 		if m.ErasedAt != nil {
 			return ValidationError{"": "This member's data has been erased; nothing more can change."}
 		}
-		if !contains(from, m.Status) {
+		if !slices.Contains(from, m.Status) {
 			return ValidationError{"": wrongState}
 		}
 		res, err := tx.ExecContext(ctx, query, args...)
@@ -131,13 +132,4 @@ func requireAdmin(ctx context.Context, tx *sqlx.Tx, id int64) error {
 		return ErrForbidden
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,7 +187,7 @@ type VoteResult struct {
 // Votes go through the vote writer (votewriter.go), which commits waiting
 // votes together; Vote returns only once its vote is durable.
 func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choice, receipt string) (VoteResult, error) {
-	if !contains(Choices, choice) {
+	if !slices.Contains(Choices, choice) {
 		return VoteResult{}, ValidationError{"choice": "Choose yes, no or abstain."}
 	}
 	if len(receipt) > 100 {

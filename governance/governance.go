@@ -10,10 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
-	"sort"
-	"strings"
 	"time"
 
+	"plenary/internal/check"
 	"plenary/internal/db"
 )
 
@@ -26,31 +25,10 @@ var (
 	ErrLastAdmin      = errors.New("governance: the co-op must keep at least one active admin")
 )
 
-// ValidationError says, field by field, what is wrong with some input. The
-// messages are safe to show to the person who typed it. The field "" holds
-// a message about the input as a whole.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + v[k]
-	}
-	return "governance: invalid input: " + strings.Join(parts, "; ")
-}
-
-// orNil returns v as an error, or nil if it holds no message.
-func (v ValidationError) orNil() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return v
-}
+// ValidationError says, field by field, what is wrong with some input; the
+// messages are safe to show. It is the same type in governance and library,
+// so a ballot's check of a library item passes its messages straight on.
+type ValidationError = check.Errors
 
 // Service holds the rules of membership and the ledger.
 type Service struct {

@@ -58,7 +58,7 @@ func (s *Service) Invite(ctx context.Context, actor Member, note string, days in
 		}
 		ttl = time.Duration(days) * 24 * time.Hour
 	}
-	if err := v.orNil(); err != nil {
+	if err := v.Err(); err != nil {
 		return Invitation{}, "", err
 	}
 	token := newToken()

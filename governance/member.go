@@ -355,7 +355,7 @@ func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, em
 	if !s.passwordMatches(m, currentPassword) {
 		v["current_password"] = "That is not your current password."
 	}
-	if err := v.orNil(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND erased_at IS NULL`, email, id)
@@ -380,7 +380,7 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, currentPassword,
 	if !s.passwordMatches(m, currentPassword) {
 		v["current_password"] = "That is not your current password."
 	}
-	if err := v.orNil(); err != nil {
+	if err := v.Err(); err != nil {
 		return 0, err
 	}
 	hash, err := s.hash.Hash(password)

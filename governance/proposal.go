@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ type RuleInput struct {
 // with; the change goes on the ledger.
 func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error {
 	v := ValidationError{}
-	if !contains(Kinds, in.Kind) {
+	if !slices.Contains(Kinds, in.Kind) {
 		return ValidationError{"kind": "Choose a kind of proposal."}
 	}
 	q, err := strconv.Atoi(strings.TrimSpace(in.QuorumPct))
@@ -174,7 +175,7 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 	if err != nil || m < 1 || m > 129600 {
 		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
 	}
-	if err := v.orNil(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
@@ -216,7 +217,7 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 	now := s.now()
 	v := ValidationError{}
 	p := Proposal{Kind: in.Kind, AuthorID: author.ID, CreatedAt: now}
-	if !contains(Kinds, in.Kind) {
+	if !slices.Contains(Kinds, in.Kind) {
 		v["kind"] = "Choose what kind of proposal this is."
 	}
 	p.Title = strings.TrimSpace(in.Title)
@@ -261,7 +262,7 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		}
 	case KindAdoptDemand:
 		dem := library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience}
-		var lv library.ValidationError
+		var lv ValidationError
 		if err := library.CheckDemandInput(dem); errors.As(err, &lv) {
 			for f, msg := range lv {
 				v["new_"+f] = msg
@@ -275,7 +276,7 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 	}
 
 	rule, err := getRule(ctx, s.db.R, in.Kind)
-	if err != nil && contains(Kinds, in.Kind) {
+	if err != nil && slices.Contains(Kinds, in.Kind) {
 		return Proposal{}, err
 	}
 	p.OpensAt = now
@@ -306,7 +307,7 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		v["days"] = "Voting can last at most 90 days."
 	}
 	p.ClosesAt = p.OpensAt.Add(period)
-	if err := v.orNil(); err != nil {
+	if err := v.Err(); err != nil {
 		return Proposal{}, err
 	}
 
@@ -362,9 +363,9 @@ func checkSubject(ctx context.Context, tx *sqlx.Tx, p Proposal) error {
 	case p.Kind == KindWithdraw && p.ResourceID != nil:
 		err = library.CheckResourceEndorsed(ctx, tx, *p.ResourceID)
 	}
-	var lv library.ValidationError
+	var lv ValidationError
 	if errors.As(err, &lv) {
-		return ValidationError(lv)
+		return lv
 	}
 	if errors.Is(err, library.ErrNotFound) {
 		if p.DemandID != nil {

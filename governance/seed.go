@@ -108,7 +108,7 @@ type CastVote struct {
 // choice.
 func (s *Service) VoteMany(ctx context.Context, proposalID int64, votes []CastVote) error {
 	for _, v := range votes {
-		if !contains(Choices, v.Choice) {
+		if !slices.Contains(Choices, v.Choice) {
 			return ValidationError{"choice": "Choose yes, no or abstain."}
 		}
 	}

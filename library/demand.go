@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -59,7 +60,7 @@ func (in DemandInput) demand() (Demand, ValidationError) {
 		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxDemandBodyLen)
 	}
 	d.Audience = strings.ToLower(strings.TrimSpace(in.Audience))
-	if !contains(Audiences, d.Audience) {
+	if !slices.Contains(Audiences, d.Audience) {
 		v["audience"] = "Choose who the demand is addressed to."
 	}
 	seen := map[int64]bool{}
@@ -109,7 +110,7 @@ func (s *Service) DraftDemand(ctx context.Context, v Viewer, in DemandInput) (De
 		return Demand{}, ErrForbidden
 	}
 	d, errs := in.demand()
-	if err := errs.orNil(); err != nil {
+	if err := errs.Err(); err != nil {
 		return Demand{}, err
 	}
 	d.Status = DemandProposed
@@ -188,7 +189,7 @@ func (s *Service) UpdateDemand(ctx context.Context, v Viewer, id int64, in Deman
 		if !CanEditDemand(v, old) {
 			return ErrForbidden
 		}
-		if err := errs.orNil(); err != nil {
+		if err := errs.Err(); err != nil {
 			return err
 		}
 		if err := checkSupporting(ctx, tx, d.Resources); err != nil {

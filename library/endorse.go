@@ -86,7 +86,7 @@ func WithdrawResource(ctx context.Context, tx *sqlx.Tx, id int64, at time.Time) 
 // AdoptDemand creates a demand that a ballot adopted, endorsed from birth.
 func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, proposal int64, at time.Time, tally string) (int64, error) {
 	d, errs := in.demand()
-	if err := errs.orNil(); err != nil {
+	if err := errs.Err(); err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally)
@@ -100,7 +100,7 @@ func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, propo
 // CheckDemandInput validates a new demand's text for an adopt proposal.
 func CheckDemandInput(in DemandInput) error {
 	_, errs := in.demand()
-	return errs.orNil()
+	return errs.Err()
 }
 
 // exec1 runs an update that must change exactly one row: an effect that

@@ -9,10 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
+	"plenary/internal/check"
 	"plenary/internal/db"
 )
 
@@ -23,28 +22,9 @@ var (
 )
 
 // ValidationError says, field by field, what is wrong with some input; the
-// messages are safe to show. The field "" is about the input as a whole.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + v[k]
-	}
-	return "library: invalid input: " + strings.Join(parts, "; ")
-}
-
-func (v ValidationError) orNil() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return v
-}
+// messages are safe to show. It is the same type in governance and library,
+// so a ballot's check of a library item passes its messages straight on.
+type ValidationError = check.Errors
 
 // Formats a resource can take, in the order a form lists them.
 var Formats = []string{"report", "article", "book", "toolkit", "case study", "policy brief",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -132,7 +133,7 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 	}
 
 	r.Format = strings.ToLower(strings.TrimSpace(in.Format))
-	if !contains(Formats, r.Format) {
+	if !slices.Contains(Formats, r.Format) {
 		v["format"] = "Choose one of the formats listed."
 	}
 
@@ -231,15 +232,6 @@ func dedupe(items List) List {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // languageTag is the shape of a BCP 47 tag as libraries use them: a primary
@@ -410,7 +402,7 @@ func (s *Service) SubmitResource(ctx context.Context, v Viewer, in ResourceInput
 		return Resource{}, ErrForbidden
 	}
 	r, errs := in.resource()
-	if err := errs.orNil(); err != nil {
+	if err := errs.Err(); err != nil {
 		return Resource{}, err
 	}
 	r.Status = StatusPending
@@ -459,7 +451,7 @@ func (s *Service) UpdateResource(ctx context.Context, v Viewer, id int64, in Res
 		if !CanEditResource(v, old) {
 			return ErrForbidden
 		}
-		if err := errs.orNil(); err != nil {
+		if err := errs.Err(); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE resources SET title = ?, url = ?, authors = ?, publisher = ?, year = ?, format = ?,

@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -102,7 +103,7 @@ func (q Query) normalise() Query {
 	if q.YearTo < MinYear || q.YearTo > MaxYear {
 		q.YearTo = 0
 	}
-	if !contains(Sorts, q.Sort) {
+	if !slices.Contains(Sorts, q.Sort) {
 		q.Sort = ""
 	}
 	if q.Sort == "" || (q.Sort == SortRelevance && strings.TrimSpace(q.Text) == "") {
@@ -162,46 +163,18 @@ func ftsMatch(words []string) string {
 // and the summary least.
 const rankExpr = `bm25(resources_fts, 10.0, 5.0, 1.0, 3.0)`
 
-// filter builds the WHERE clause for listed resources matching q, leaving
-// out one facet group (or none, with except "").
-func (q Query) filter(match, except string) (string, []any) {
+// filter builds the WHERE clause for listed resources matching q: the
+// text match and every facet group's condition.
+func (q Query) filter(match string) (string, []any) {
 	where := []string{"r.status = 'listed'"}
 	var args []any
 	if match != "" {
 		where = append(where, "r.id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)")
 		args = append(args, match)
 	}
-	in := func(column string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		where = append(where, column+" IN ("+placeholders(len(vals))+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
-	}
-	if except != "topic" && len(q.Topics) > 0 {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value IN ("+placeholders(len(q.Topics))+"))")
-		for _, v := range q.Topics {
-			args = append(args, v)
-		}
-	}
-	if except != "format" {
-		in("r.format", q.Formats)
-	}
-	if except != "language" {
-		in("r.language", q.Languages)
-	}
-	if except != "region" {
-		in("r.region", q.Regions)
-	}
-	if except != "year" {
-		if q.YearFrom != 0 {
-			where, args = append(where, "r.year >= ?"), append(args, q.YearFrom)
-		}
-		if q.YearTo != 0 {
-			where, args = append(where, "r.year <= ?"), append(args, q.YearTo)
-		}
+	for _, g := range facetGroups {
+		cond, a := q.groupCond(g)
+		where, args = append(where, cond), append(args, a...)
 	}
 	return strings.Join(where, " AND "), args
 }
@@ -236,7 +209,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 
 // matching returns limit resources matching q from offset, in q's order.
 func (s *Service) matching(ctx context.Context, q Query, match string, limit, offset int) ([]Resource, error) {
-	cond, args := q.filter(match, "")
+	cond, args := q.filter(match)
 	var order string
 	from := "resources r"
 	rankArgs := []any{}
@@ -395,7 +368,7 @@ func (s *Service) facets(ctx context.Context, q Query, match string) (int, Facet
 			total = o.Count
 			continue
 		}
-		o.Selected = contains(selected[group], o.Value)
+		o.Selected = slices.Contains(selected[group], o.Value)
 		*groups[group] = append(*groups[group], o)
 	}
 	if err := rows.Err(); err != nil {

@@ -26,7 +26,7 @@ func (s *Service) ListMany(ctx context.Context, v Viewer, subs []Submission) ([]
 	rs := make([]Resource, len(subs))
 	for i, sub := range subs {
 		r, errs := sub.Input.resource()
-		if err := errs.orNil(); err != nil {
+		if err := errs.Err(); err != nil {
 			return nil, fmt.Errorf("library: resource %d of %d (%q): %w", i+1, len(subs), sub.Input.Title, err)
 		}
 		r.Status = StatusListed

@@ -11,6 +11,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -415,7 +416,7 @@ func cslYear(raw json.RawMessage) string {
 // "Report Type", "Website Type", ...) names one of ours: a report whose type
 // is "Policy brief" is a policy brief.
 func formatOr(format, genre string) string {
-	if g := strings.ToLower(strings.TrimSpace(genre)); contains(Formats, g) {
+	if g := strings.ToLower(strings.TrimSpace(genre)); slices.Contains(Formats, g) {
 		return g
 	}
 	if format == "" {
@@ -868,7 +869,7 @@ func (s *Service) supportingKeys(ctx context.Context, urls []string, inFile map[
 			return nil, fmt.Sprintf("%q is not a full web address starting with https:// or http://.", raw), nil
 		}
 		key := urlKey(link)
-		if contains(keys, key) {
+		if slices.Contains(keys, key) {
 			continue
 		}
 		if !inFile[key] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ type membersData struct {
 
 func (s *Server) listMembers(c *gin.Context) {
 	q := governance.MemberQuery{Search: c.Query("q"), Page: pageParam(c)}
-	if st := c.Query("status"); contains(governance.Statuses, st) {
+	if st := c.Query("status"); slices.Contains(governance.Statuses, st) {
 		q.Status = st
 	}
 	if len(q.Search) > 200 {
@@ -41,15 +42,6 @@ func (s *Server) listMembers(c *gin.Context) {
 	})
 	s.render(c, http.StatusOK, "admin/members", view{Title: "Members", Data: membersData{
 		Members: ms, Search: q.Search, Status: q.Status, Statuses: governance.Statuses, Pager: pager}})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // idParam reads a numeric :id; anything else is a page that doesn't exist.

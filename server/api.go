@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,11 +109,11 @@ func (s *Server) apiDemand(d library.Demand) apiDemand {
 
 func (s *Server) apiListDemands(c *gin.Context) {
 	q := library.DemandQuery{Page: pageParam(c), Audience: c.Query("audience"), Status: c.Query("status")}
-	if q.Audience != "" && !contains(library.Audiences, q.Audience) {
+	if q.Audience != "" && !slices.Contains(library.Audiences, q.Audience) {
 		apiFail(c, http.StatusBadRequest, "bad_audience", "audience must be one of: "+strings.Join(library.Audiences, ", "))
 		return
 	}
-	if q.Status != "" && !contains(demandStatuses, q.Status) {
+	if q.Status != "" && !slices.Contains(demandStatuses, q.Status) {
 		apiFail(c, http.StatusBadRequest, "bad_status", "status must be one of: "+strings.Join(demandStatuses, ", "))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -24,10 +25,10 @@ var demandStatuses = []string{library.DemandProposed, library.DemandEndorsed, li
 
 func (s *Server) listDemands(c *gin.Context) {
 	q := library.DemandQuery{Page: pageParam(c)}
-	if a := c.Query("audience"); contains(library.Audiences, a) {
+	if a := c.Query("audience"); slices.Contains(library.Audiences, a) {
 		q.Audience = a
 	}
-	if st := c.Query("status"); contains(demandStatuses, st) {
+	if st := c.Query("status"); slices.Contains(demandStatuses, st) {
 		q.Status = st
 	}
 	ds, total, err := s.lib.Demands(c.Request.Context(), q)

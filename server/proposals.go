@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -181,7 +182,7 @@ func (s *Server) showNewProposal(c *gin.Context) {
 	if id := c.Query("resource"); id != "" {
 		f.Values["resource_id"], f.Values["kind"], f.Values["days"] = id, governance.KindEndorseResource, "3"
 	}
-	if k := c.Query("kind"); contains(governance.Kinds, k) {
+	if k := c.Query("kind"); slices.Contains(governance.Kinds, k) {
 		f.Values["kind"] = k
 	}
 	// Coming from a demand's or resource's page, suggest a title naming it.
@@ -358,7 +359,7 @@ func (s *Server) setRule(c *gin.Context) {
 		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret")
 		f.Errors = v
 		kind := in.Kind
-		if !contains(governance.Kinds, kind) {
+		if !slices.Contains(governance.Kinds, kind) {
 			kind = ""
 			s.renderMessage(c, http.StatusUnprocessableEntity, "Not changed", v["kind"])
 			return

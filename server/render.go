@@ -55,13 +55,9 @@ func postedForm(c *gin.Context, names ...string) form {
 // errorsOf returns the per-field messages of a domain ValidationError, or
 // nil if err is not one.
 func errorsOf(err error) map[string]string {
-	var g governance.ValidationError
-	if errors.As(err, &g) {
-		return g
-	}
-	var l library.ValidationError
-	if errors.As(err, &l) {
-		return l
+	var v governance.ValidationError // the same type as library's
+	if errors.As(err, &v) {
+		return v
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/sessions"
@@ -159,19 +160,10 @@ func (s *Server) takeFlashes(c *gin.Context) []flash {
 	var out []flash
 	for _, r := range raw {
 		str, _ := r.(string)
-		kind, msg, ok := cutKind(str)
+		kind, msg, ok := strings.Cut(str, ":")
 		if ok {
 			out = append(out, flash{Kind: kind, Message: msg})
 		}
 	}
 	return out
-}
-
-func cutKind(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return "", "", false
 }
