@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
@@ -57,6 +58,29 @@ func (s *Service) Advance(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// NextDue is when Advance next has work: the earliest opening of a ballot
+// in discussion or closing of one in voting. ok is false when no ballot is
+// waiting for a time. Anything that shows ballots as they stand (a cached
+// page, say) is out of date from that moment.
+func (s *Service) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	for _, q := range []string{
+		`SELECT opens_at FROM proposals WHERE status = 'discussion' ORDER BY opens_at LIMIT 1`,
+		`SELECT closes_at FROM proposals WHERE status = 'voting' ORDER BY closes_at LIMIT 1`,
+	} {
+		var t time.Time
+		switch err := s.db.R.GetContext(ctx, &t, q); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return time.Time{}, false, fmt.Errorf("governance: next due ballot: %w", err)
+		}
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok, nil
 }
 
 // box reads a ballot's published lines: receipt hashes and choices for a

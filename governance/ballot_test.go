@@ -1780,3 +1780,47 @@ func castAtOnce(c *coop, p governance.Proposal, ms []governance.Member) []castRe
 	wg.Wait()
 	return out
 }
+
+func TestNextDue(t *testing.T) {
+	c := newCoop(t)
+	members := c.quickMembers(t, 2)
+	due := func() (time.Time, bool) {
+		t.Helper()
+		at, ok, err := c.s.NextDue(c.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at, ok
+	}
+	if at, ok := due(); ok {
+		t.Fatalf("no proposals, yet something is due at %v", at)
+	}
+
+	now := c.propose(t, members[0], motion("Open now"))
+	if at, ok := due(); !ok || !at.Equal(now.ClosesAt) {
+		t.Fatalf("one ballot voting: due %v %v, want its close %v", at, ok, now.ClosesAt)
+	}
+	later := motion("Open tomorrow")
+	later.Opens, later.OpensAt = "later", c.clock.Now().Add(24*time.Hour).Format("2006-01-02T15:04")
+	l := c.propose(t, members[1], later)
+	if at, ok := due(); !ok || !at.Equal(l.OpensAt) {
+		t.Fatalf("a ballot opening tomorrow: due %v %v, want its opening %v", at, ok, l.OpensAt)
+	}
+
+	// Once it has opened, the earlier of the two closes is next; once both
+	// have closed, nothing is.
+	c.until(l.OpensAt)
+	if err := c.s.Advance(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if at, ok := due(); !ok || !at.Equal(now.ClosesAt) {
+		t.Fatalf("both voting: due %v %v, want the first close %v", at, ok, now.ClosesAt)
+	}
+	c.until(l.ClosesAt)
+	if err := c.s.Advance(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if at, ok := due(); ok {
+		t.Fatalf("both closed, yet something is due at %v", at)
+	}
+}

@@ -51,6 +51,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	engine   *gin.Engine
 	handler  http.Handler
+	cache    *pageCache
 }
 
 // New builds the server: it loads the session keys from the database and
@@ -67,7 +68,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 		return nil, fmt.Errorf("server: base URL %q must be an absolute http or https URL", cfg.BaseURL)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, log: log, db: d, gov: gov, lib: lib}
+	s := &Server{cfg: cfg, log: log, db: d, gov: gov, lib: lib, cache: newPageCache()}
 	if s.sessions, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type DB struct {
 	W    *sqlx.DB
 	R    *sqlx.DB
 	Path string
+	// watch is one read-only connection that only ever asks for
+	// data_version, so that Version sees every commit as someone else's.
+	watch *sql.DB
 }
 
 // Options tune how the database is opened.
@@ -64,6 +67,14 @@ func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d.R = r
+	if d.watch, err = sql.Open("sqlite3", dsn(path, opt.Synchronous, true)); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: open watcher: %w", err)
+	}
+	d.watch.SetMaxOpenConns(1)
+	d.watch.SetMaxIdleConns(1)
+	d.watch.SetConnMaxLifetime(0)
+	d.watch.SetConnMaxIdleTime(0)
 	return d, nil
 }
 
@@ -86,11 +97,27 @@ func dsn(path, synchronous string, readOnly bool) string {
 // Close closes both pools.
 func (d *DB) Close() error {
 	var errs []error
+	if d.watch != nil {
+		errs = append(errs, d.watch.Close())
+	}
 	if d.R != nil {
 		errs = append(errs, d.R.Close())
 	}
 	errs = append(errs, d.W.Close())
 	return errors.Join(errs...)
+}
+
+// DataVersion is SQLite's data_version on a connection that never writes: it
+// changes whenever any connection, in this process or another (the command
+// line writing to a served file), commits. Two equal readings mean nothing
+// was committed between them, so whatever was read after the first is
+// still current.
+func (d *DB) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := d.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("db: data version: %w", err)
+	}
+	return v, nil
 }
 
 // WithTx runs fn in one immediate transaction on the writer, committing if fn

@@ -430,3 +430,53 @@ func TestBackup(t *testing.T) {
 		}
 	})
 }
+
+func TestDataVersion(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	version := func() int64 {
+		t.Helper()
+		v, err := d.DataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v0 := version()
+	if _, err := d.R.ExecContext(ctx, `SELECT count(*) FROM members`); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != v0 {
+		t.Errorf("a read moved the version from %d to %d", v0, v)
+	}
+	if _, err := d.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'a', '2026-01-01')`); err != nil {
+		t.Fatal(err)
+	}
+	v1 := version()
+	if v1 == v0 {
+		t.Error("a commit on the writer left the version unchanged")
+	}
+	// Another process's commit (here another opening of the same file, as
+	// the command line would be) moves it too.
+	other := open(t, d.Path)
+	if _, err := other.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'b', '2026-01-01')`); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v == v1 {
+		t.Error("a commit from another connection left the version unchanged")
+	}
+	// A rolled-back transaction commits nothing.
+	v2 := version()
+	err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'c', '2026-01-01')`); err != nil {
+			return err
+		}
+		return errors.New("change of mind")
+	})
+	if err == nil {
+		t.Fatal("WithTx hid the error")
+	}
+	if v := version(); v != v2 {
+		t.Errorf("a rolled-back transaction moved the version from %d to %d", v2, v)
+	}
+}

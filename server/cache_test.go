@@ -1,0 +1,124 @@
+package server_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"plenary/internal/db"
+	"plenary/internal/db/dbtest"
+	"plenary/library"
+	"plenary/server"
+)
+
+// The page cache may only ever save work: every test here fails if a
+// visitor is shown something that is no longer so, or someone else's page.
+func TestPageCache(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("an anonymous page is rendered once and served again", func(t *testing.T) {
+		a := newApp(t)
+		first := a.client().get(t, "/demands")
+		first.wantStatus(t, 200)
+		hits := server.CacheHits(a.Srv)
+		again := a.client().get(t, "/demands")
+		again.wantStatus(t, 200)
+		if got := server.CacheHits(a.Srv); got != hits+1 {
+			t.Fatalf("cache hits went from %d to %d, want one more", hits, got)
+		}
+		if again.Body != first.Body {
+			t.Error("the cached page differs from the page it was rendered as")
+		}
+		if csp := again.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("a cached page lost its security headers: CSP %q", csp)
+		}
+	})
+
+	t.Run("a change made through Plenary shows at once", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		before := a.client().get(t, "/ledger").Body
+		a.client().get(t, "/ledger") // now cached
+		a.addMember(t, admin, "Grace Member", "grace@example.org")
+		if after := a.client().get(t, "/ledger").Body; after == before {
+			t.Error("the ledger page still shows the old ledger after a member was admitted")
+		}
+	})
+
+	t.Run("a change made by another process shows at once", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		r, err := a.Lib.SubmitResource(ctx, library.Viewer{ID: admin.ID, Active: true, Admin: true},
+			library.ResourceInput{Title: "The original title", URL: "https://example.org/r", Format: "report", Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Lib.SetResourceStatus(ctx, library.Viewer{ID: admin.ID, Active: true, Admin: true}, r.ID, "listed"); err != nil {
+			t.Fatal(err)
+		}
+		page := "/library/" + strconv.FormatInt(r.ID, 10)
+		a.client().get(t, page).wantText(t, "The original title")
+		a.client().get(t, page) // cached
+		// The command line, say, writing to the served file.
+		other, err := db.Open(ctx, a.DB.Path, dbtest.Schema(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if _, err := other.W.ExecContext(ctx, `UPDATE resources SET title = 'A title from elsewhere' WHERE id = ?`, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		a.client().get(t, page).wantText(t, "A title from elsewhere")
+	})
+
+	t.Run("a ballot that closes is shown closed at once, though nothing was written", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		p := a.putProposal(t, admin, motion("Adopt the budget", 7, time.Time{}))
+		// Five seconds before the close: well within a cached page's age.
+		a.Clock.Advance(p.ClosesAt.Add(-5 * time.Second).Sub(a.Clock.Now()))
+		if body := a.client().get(t, "/proposals").Body; strings.Contains(body, "inquorate") {
+			t.Fatal("the ballot shows an outcome before it closed")
+		}
+		a.client().get(t, "/proposals") // cached
+		a.Clock.Advance(6 * time.Second)
+		a.client().get(t, "/proposals").wantText(t, "inquorate")
+	})
+
+	t.Run("a visitor with a message waiting gets a fresh page", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		a.client().get(t, "/")
+		a.client().get(t, "/") // cached
+		m := a.as(t, admin)
+		m.submit(t, "/account", "/logout", form()).wantRedirect(t, "/")
+		m.get(t, "/").wantText(t, "You are logged out.")
+		if body := a.client().get(t, "/").Body; strings.Contains(body, "You are logged out.") {
+			t.Error("another visitor was shown the message meant for the one who logged out")
+		}
+	})
+
+	t.Run("pages with a form token are never shared", func(t *testing.T) {
+		a := newApp(t)
+		one, two := a.client(), a.client()
+		if t1, t2 := one.csrf(t, "/login"), two.csrf(t, "/login"); t1 == t2 {
+			t.Fatal("two visitors were given the same CSRF token")
+		}
+	})
+
+	t.Run("members never get the anonymous page, nor visitors each other's cookie", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		first := a.client()
+		first.get(t, "/demands")
+		second := a.client()
+		second.get(t, "/demands")
+		if s1, s2 := first.cookie("plenary_session"), second.cookie("plenary_session"); s1 == "" || s1 == s2 {
+			t.Errorf("session cookies %q and %q: each visitor must get their own", s1, s2)
+		}
+		m := a.as(t, admin)
+		m.get(t, "/demands").wantText(t, "Log out")
+	})
+}
