@@ -97,7 +97,7 @@ func (s *Server) cacheGeneration(c *gin.Context, now time.Time) (version int64, 
 // cachePublic serves anonymous GETs from the page cache, and keeps what
 // the handler renders when it may be kept.
 func (s *Server) cachePublic(c *gin.Context) {
-	if c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) {
+	if s.cache == nil || c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) {
 		c.Next()
 		return
 	}
