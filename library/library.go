@@ -122,8 +122,9 @@ func (l *List) Scan(src any) error {
 
 // Service holds the library's rules.
 type Service struct {
-	db  *db.DB
-	now func() time.Time
+	db         *db.DB
+	now        func() time.Time
+	countCache countCache
 }
 
 // New returns a Service on d with the clock now.

@@ -121,17 +121,18 @@ func (q Query) normalise() Query {
 }
 
 // terms turns what a person typed into the words to search for: runs of
-// letters and digits, lower-cased. FTS5's own syntax (quotes, AND, OR, NOT,
+// letters and numbers, lower-cased. FTS5's own syntax (quotes, AND, OR, NOT,
 // NEAR, *, ^, column filters, parentheses) never reaches the engine.
 func terms(text string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !wordRune(r) }) {
 		if len(w) > 64 {
 			w = w[:64]
 			w = strings.ToValidUTF8(w, "")
+		}
+		if !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsMark(r) }) {
+			continue // accents alone: nothing the index holds
 		}
 		if !seen[w] {
 			seen[w] = true
@@ -142,6 +143,17 @@ func terms(text string) []string {
 		}
 	}
 	return out
+}
+
+// wordRune says whether r is part of a word. A word may only break where
+// FTS5's unicode61 tokenizer breaks the indexed text, or the words looked
+// for are not the words indexed: it keeps letters, numbers (all of them:
+// "x²" is one token) and private-use characters, and combining marks
+// belong to their letter ("résumé" with decomposed accents, as macOS
+// often sends it, is one word, not "re" and "sume"). Where the tokenizer
+// breaks a word further, it does the same inside the quoted word.
+func wordRune(r rune) bool {
+	return unicode.In(r, unicode.Letter, unicode.Number, unicode.Mark, unicode.Co)
 }
 
 // ftsMatch builds an FTS5 query from terms: each one a quoted string (so it
@@ -197,7 +209,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 		match = ftsMatch(res.Words)
 	}
 	var err error
-	if res.Total, res.Facets, err = s.facets(ctx, q, match); err != nil {
+	if res.Total, res.Facets, err = s.counts(ctx, q, match); err != nil {
 		return Results{}, err
 	}
 	res.Pages = max(1, (res.Total+q.PerPage-1)/q.PerPage)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
 )
 
@@ -307,7 +308,19 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	names := []string{"words and a topic", "words and two formats", "words", "facets only"}
 	for i, q := range queries {
+		// Counted afresh each time, as after every commit.
 		b.Run(names[i], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.forgetCounts()
+				if _, err := s.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for i, q := range queries {
+		b.Run("counts cached/"+names[i], func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := s.Search(ctx, q); err != nil {
@@ -315,5 +328,52 @@ func BenchmarkSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// forgetCounts empties the count cache, so a benchmark measures counting.
+func (s *Service) forgetCounts() {
+	s.countCache.mu.Lock()
+	defer s.countCache.mu.Unlock()
+	s.countCache.known = false
+}
+
+func TestCountsFollowEveryCommit(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	addMember(t, s, 1)
+	addListed(t, s, ResourceInput{Title: "Co-op report one", URL: "https://example.org/1", Format: "report", Topics: "finance"})
+	q := Query{Text: "co-op", Topics: []string{"finance"}}
+	first, err := s.Search(ctx, q)
+	if err != nil || first.Total != 1 {
+		t.Fatalf("first search: total %d, %v; want 1", first.Total, err)
+	}
+	// Whoever gets counts, counted or cached, must not be able to change
+	// the next reader's.
+	first.Facets.Topics[0].Count = 99
+	cached, _ := s.Search(ctx, q)
+	cached.Facets.Topics[0].Count = 99
+	again, _ := s.Search(ctx, q)
+	if again.Facets.Topics[0].Count != 1 {
+		t.Errorf("a caller's change to its facets reached the next search: count %d", again.Facets.Topics[0].Count)
+	}
+
+	addListed(t, s, ResourceInput{Title: "Co-op report two", URL: "https://example.org/2", Format: "book", Topics: "finance"})
+	after, _ := s.Search(ctx, q)
+	if after.Total != 2 || len(after.Facets.Formats) != 2 {
+		t.Errorf("after a second listing: total %d, formats %v; want 2 and two formats", after.Total, after.Facets.Formats)
+	}
+
+	// A commit by another connection, as the command line's import would make.
+	other, err := db.Open(ctx, s.db.Path, dbtest.Schema(t), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.W.ExecContext(ctx, `UPDATE resources SET status = 'hidden' WHERE url = 'https://example.org/2'`); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := s.Search(ctx, q); hidden.Total != 1 {
+		t.Errorf("after another connection hid one: total %d, want 1", hidden.Total)
 	}
 }
