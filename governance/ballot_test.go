@@ -1824,3 +1824,30 @@ func TestNextDue(t *testing.T) {
 		t.Fatalf("both closed, yet something is due at %v", at)
 	}
 }
+
+// A vote is the first thing to reach a ballot whose opening time has
+// passed: it opens the ballot and counts, with no tick in between.
+func TestAVoteOpensADueBallot(t *testing.T) {
+	c := newCoop(t)
+	ms := c.quickMembers(t, 2)
+	in := motion("Open at noon")
+	in.Opens, in.OpensAt = "later", c.clock.Now().Add(time.Hour).Format("2006-01-02T15:04")
+	p := c.propose(t, ms[0], in)
+	if _, err := c.s.Vote(c.ctx, ms[1], p.ID, governance.ChoiceYes, ""); !errors.Is(err, governance.ErrBallotClosed) {
+		t.Fatalf("a vote before opening: %v, want ErrBallotClosed", err)
+	}
+	c.until(p.OpensAt)
+	if _, err := c.s.Vote(c.ctx, ms[1], p.ID, governance.ChoiceYes, ""); err != nil {
+		t.Fatalf("the first vote after the opening time: %v", err)
+	}
+	if got := c.proposal(t, p.ID); got.Status != governance.ProposalVoting {
+		t.Errorf("status %s, want voting", got.Status)
+	}
+	c.until(p.ClosesAt)
+	if _, err := c.s.Vote(c.ctx, ms[0], p.ID, governance.ChoiceNo, ""); !errors.Is(err, governance.ErrBallotClosed) {
+		t.Errorf("a vote at the closing time: %v, want ErrBallotClosed", err)
+	}
+	if got := c.proposal(t, p.ID); got.Status != governance.ProposalClosed {
+		t.Errorf("after a vote at the closing time the ballot is %s, want closed", got.Status)
+	}
+}
