@@ -233,12 +233,18 @@ func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choi
 	return s.votes.cast(ctx, req)
 }
 
-// castIn applies one vote inside tx.
-func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest) (VoteResult, error) {
+// castIn applies one vote inside tx. proposals holds the proposals this
+// transaction has read already: votes change no proposal, so within one
+// transaction each is read once however many votes it gets.
+func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, proposals map[int64]Proposal) (VoteResult, error) {
 	var out VoteResult
-	p, err := getProposal(ctx, tx, v.proposal)
-	if err != nil {
-		return out, err
+	p, ok := proposals[v.proposal]
+	if !ok {
+		var err error
+		if p, err = getProposal(ctx, tx, v.proposal); err != nil {
+			return out, err
+		}
+		proposals[v.proposal] = p
 	}
 	if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
 		return out, ErrBallotClosed
@@ -250,6 +256,7 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest) (VoteR
 	if onRoll == 0 {
 		return out, ErrNotOnRoll
 	}
+	var err error
 	if *p.Secret {
 		err = castSecret(ctx, tx, p.ID, v.voter, v.choice, v.receipt, &out)
 	} else {

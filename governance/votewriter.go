@@ -93,11 +93,12 @@ func (w *voteWriter) commit(batch []voteRequest) {
 	ctx := context.Background()
 	answers := make([]voteAnswer, len(batch))
 	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		proposals := map[int64]Proposal{}
 		for i, v := range batch {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
 				return fmt.Errorf("governance: savepoint: %w", err)
 			}
-			res, err := w.s.castIn(ctx, tx, v)
+			res, err := w.s.castIn(ctx, tx, v, proposals)
 			answers[i] = voteAnswer{res, err}
 			undo := `RELEASE vote`
 			if err != nil {
