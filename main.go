@@ -333,7 +333,9 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file name", out)
 	}
-	d, err := openDB(ctx, cfg.DB)
+	// A mistyped -db (or a cron job run from another directory) must fail,
+	// not back up a new empty database and report success.
+	d, err := openExisting(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
