@@ -32,5 +32,10 @@ deps:
 bench:
 	$(GO) run $(TAGS) ./bench $(BENCH_FLAGS)
 
+## chaos: SIGKILL the real server 40 times under votes and submissions, then check nothing acknowledged is lost or half-written (CHAOS_FLAGS="-chaos.seed=N -chaos.kills=N -chaos.minutes=N -chaos.voters=N")
+.PHONY: chaos
+chaos:
+	$(GO) test $(TAGS) -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e -chaos.kills=40 -chaos.minutes=2 $(CHAOS_FLAGS)
+
 clean:
 	rm -rf bin e2e/screenshots
