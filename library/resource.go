@@ -147,7 +147,9 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 		v["language"] = "Enter a language tag such as en, fr, pt-BR or es-419."
 	}
 
-	r.Summary = strings.TrimSpace(strings.ReplaceAll(in.Summary, "\r\n", "\n"))
+	// Every line break becomes \n, a lone \r included, so that a summary
+	// read back from an export (where "\r\r\n" has become "\r\n") is the same.
+	r.Summary = strings.TrimSpace(lineBreaks.Replace(in.Summary))
 	switch {
 	case !utf8.ValidString(r.Summary):
 		v["summary"] = "This contains invalid characters."
@@ -179,6 +181,8 @@ var errUnderBallot = ValidationError{"": "A proposal about this is in discussion
 func isUnderBallot(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "plenary: under ballot")
 }
+
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 func isControl(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }
 

@@ -648,18 +648,25 @@ func zoteroAuthors(s string) string {
 // typed cannot run in an admin's Excel; the import takes it off again.
 const formulaStarts = "=+-@\t\r"
 
+// A cell that already looks escaped (apostrophes, then a formula start) is
+// escaped once more, so that a title typed as "'=x" comes back as it was.
 func escapeCell(s string) string {
-	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) || escaped(s) {
 		return "'" + s
 	}
 	return s
 }
 
 func unescapeCell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+	if escaped(s) {
 		return s[1:]
 	}
 	return s
+}
+
+func escaped(s string) bool {
+	rest := strings.TrimLeft(s, "'")
+	return len(rest) < len(s) && rest != "" && strings.ContainsRune(formulaStarts, rune(rest[0]))
 }
 
 // checkedResource is a valid resource row of an import.
