@@ -3,7 +3,29 @@ GO      ?= go
 TAGS    := -tags sqlite_fts5
 BIN     := bin/plenary
 
-.PHONY: run build test vet deps clean bench
+.PHONY: run build test vet deps clean bench fuzz fuzz-brief vuln
+
+# Every fuzz target, as package:Target; a new target is added here once.
+# go test alone replays each target's seeds and testdata/fuzz corpus.
+FUZZ_TARGETS := \
+	./internal/markdown:FuzzHTML \
+	./library:FuzzSearchText \
+	./library:FuzzSearchQuery \
+	./library:FuzzDecode \
+	./library:FuzzImportJSON \
+	./library:FuzzImportCSV \
+	./library:FuzzImportCSL \
+	./server:FuzzForms
+FUZZTIME  ?= 1m
+FUZZBRIEF ?= 3s
+
+# govulncheck, pinned, from the module proxy into bin/ (go run would hide
+# its exit status: 3 means vulnerabilities found); its database is vuln.go.dev
+# when that answers, else the copy the proxy serves as the module
+# golang.org/x/vulndb (the same OSV entries, which govulncheck indexes
+# itself when given their directory).
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB      ?= golang.org/x/vulndb@latest
 
 ## run: build and serve Plenary on plenary.db (embedded SQLite); the log prints the setup link on first start
 run: build
@@ -19,6 +41,8 @@ test: deps
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(TAGS) ./...
 	$(GO) test $(TAGS) -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-brief
+	$(MAKE) --no-print-directory vuln
 
 ## deps: Debian's Chromium and the sqlite3 shell for the tests, axe-core from npm; each only when missing
 deps:
@@ -36,6 +60,38 @@ bench:
 .PHONY: chaos
 chaos:
 	$(GO) test $(TAGS) -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e -chaos.kills=40 -chaos.minutes=2 $(CHAOS_FLAGS)
+
+## fuzz: run every fuzz target for FUZZTIME each (default 1m); a failing input is saved under the package's testdata/fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+## fuzz-brief: every fuzz target for FUZZBRIEF each (default 3s), as make test runs them
+fuzz-brief:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZBRIEF)
+
+## vuln: govulncheck the code: fails when it calls a vulnerable module; the Go toolchain's own only warn, unless VULN_STDLIB=fail
+vuln:
+	@if curl -fsS -m 10 -o /dev/null https://vuln.go.dev/index/db.json.gz 2>/dev/null; then \
+	  db=https://vuln.go.dev; \
+	else \
+	  tmp=$$(mktemp -d); \
+	  dir=$$(cd $$tmp && $(GO) mod download -json $(VULNDB) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  rmdir $$tmp; \
+	  if [ ! -d "$$dir/data/osv" ]; then \
+	    echo "vuln: neither vuln.go.dev nor $(VULNDB) on the module proxy could be reached; nothing was checked"; exit 1; \
+	  fi; \
+	  db=file://$$dir/data/osv; \
+	  echo "vuln: vuln.go.dev cannot be reached; using $${dir##*/} from the module proxy"; \
+	fi; \
+	GOBIN=$(CURDIR)/bin $(GO) install $(GOVULNCHECK) || exit 1; \
+	out=$$(bin/govulncheck -db $$db $(TAGS) ./... 2>&1); rc=$$?; echo "$$out"; \
+	if [ $$rc -eq 3 ] && ! echo "$$out" | sed -n '/^=== Symbol Results ===/,/^=== /p' | grep -q '^  Module: '; then \
+	  echo "vuln: WARNING: only the Go toolchain ($$($(GO) env GOVERSION)) is affected; upgrade Go to the version named above"; \
+	  [ "$(VULN_STDLIB)" != fail ]; \
+	else exit $$rc; fi
 
 clean:
 	rm -rf bin e2e/screenshots
