@@ -94,11 +94,17 @@ func (b *browser) csrf(ctx context.Context, path string) (string, error) {
 
 // login logs in as a person would: the form for its token, then the POST.
 func (b *browser) login(ctx context.Context, email string) error {
+	return b.loginWith(ctx, email, password)
+}
+
+// loginWith logs in with a password other than the bench's own, such as
+// a demo database's.
+func (b *browser) loginWith(ctx context.Context, email, pass string) error {
 	token, err := b.csrf(ctx, "/login")
 	if err != nil {
 		return err
 	}
-	a, err := b.post(ctx, "/login", url.Values{"csrf_token": {token}, "email": {email}, "password": {password}})
+	a, err := b.post(ctx, "/login", url.Values{"csrf_token": {token}, "email": {email}, "password": {pass}})
 	if err != nil {
 		return fmt.Errorf("log in as %s: %w", email, err)
 	}

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,6 +39,13 @@ type config struct {
 	freshClosed      bool
 	keep             bool
 	timeout          time.Duration
+
+	// The scale mode's settings: see scaleUsage.
+	scaleDB       string
+	scaleRequests int
+	scaleConns    int
+	scaleAdmin    string
+	scalePassword string
 }
 
 const usage = `bench starts the real Plenary binary on 127.0.0.1 with a fresh database in a
@@ -58,8 +66,42 @@ temporary directory, and measures in one run:
 It prints each figure with its ratio to its ceiling, the targets of issue 5
 met or missed, and last a single line of JSON with every figure. Progress
 goes to stderr; the table and the JSON to stdout.
-
+` + scaleUsage + `
 Flags:
+`
+
+const scaleUsage = `
+With -scale-db FILE, bench runs instead on a database built beforehand by
+
+  plenary demo -db FILE -members 100000 -resources 10000 -proposals 1000 -votes 1000000
+
+and measures issue 5's targets at that scale. It works on FILE IN PLACE,
+copying nothing, and writes to it: a motion it opens (freezing a roll of
+every active member, about 1.3 MB at 100,000), one vote, the motion's
+result and their ledger entries. Use a file you can spare. It:
+
+  pages     starts the server on FILE, logs in as the demo admin and reads
+            every public page (/, /library, a search with a topic facet,
+            a resource, /demands, a demand, /proposals, the closed ballot
+            with the most votes, /ledger, the API's lists and that ballot,
+            /feed.atom) anonymously and as the admin, and /account,
+            /proposals/new, /admin/members and /admin/library as the
+            admin: the first request alone (cold), then -scale-requests
+            one at a time (p50, p95, max; target p95 < 50 ms), then as
+            many over -scale-conns connections
+  verify    times plenary ledger verify (target < 10 s) and plenary tally
+            verify on the three closed ballots with the most votes, with
+            the server idle
+  ballot    opens a motion now through POST /proposals/new (target < 1 s)
+            for the shortest period the rules allow, reads the size of its
+            roll, votes on it (timed), and waits until it has closed if
+            that is within 5 minutes (a demo's rules allow 1), so that no
+            ballot is left running; then, the server stopped, verifies the
+            ledger again with the run's entries at its head
+  memory    the server's peak resident memory throughout (target < 200 MB)
+
+The vote, read and ceiling phases above do not run in this mode, and
+-members, -voters, -ballots, -conns and -duration do not apply.
 `
 
 func main() {
@@ -79,13 +121,26 @@ func main() {
 	fs.DurationVar(&cfg.insertFor, "insert-duration", 3*time.Second, "how long the raw SQLite insert ceiling runs")
 	fs.BoolVar(&cfg.freshClosed, "fresh-closed", false, "always create a one-minute ballot for the closed result page rather than reuse a closed one")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (database, server log) and print where it is")
-	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long")
+	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long (with -scale-db: 30m unless set)")
+	fs.StringVar(&cfg.scaleDB, "scale-db", "", "run the scale mode on this demo database, in place, writing to it (see above)")
+	fs.IntVar(&cfg.scaleRequests, "scale-requests", 200, "with -scale-db: requests for each page, one at a time and again over -scale-conns")
+	fs.IntVar(&cfg.scaleConns, "scale-conns", 8, "with -scale-db: connections for each page's concurrent requests")
+	fs.StringVar(&cfg.scaleAdmin, "scale-admin", "admin@example.org", "with -scale-db: the admin to log in as (plenary demo's)")
+	fs.StringVar(&cfg.scalePassword, "scale-password", "",
+		`with -scale-db: the admin's password (default: PLENARY_PASSWORD if set, as plenary demo took it from there, else "plenary demo password")`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
 		os.Exit(2)
 	}
+	timeoutSet := false
+	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
+	if cfg.scaleDB != "" && !timeoutSet {
+		cfg.timeout = 30 * time.Minute
+	}
+	// Not a flag default: -h would print the password.
+	cfg.scalePassword = cmp.Or(cfg.scalePassword, os.Getenv("PLENARY_PASSWORD"), "plenary demo password")
 	if err := cfg.check(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
@@ -98,7 +153,11 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
+	runMode := run
+	if cfg.scaleDB != "" {
+		runMode = runScale
+	}
+	if err := runMode(ctx, cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
@@ -122,6 +181,19 @@ func (cfg config) check() error {
 		return errors.New("-insert-duration must be between 100ms and 5m")
 	case cfg.timeout < time.Minute:
 		return errors.New("-timeout must be at least 1m")
+	case cfg.scaleRequests < 1 || cfg.scaleRequests > 100000:
+		return errors.New("-scale-requests must be between 1 and 100000")
+	case cfg.scaleConns < 1 || cfg.scaleConns > 256:
+		return errors.New("-scale-conns must be between 1 and 256")
+	}
+	if cfg.scaleDB != "" {
+		fi, err := os.Stat(cfg.scaleDB)
+		if err != nil {
+			return fmt.Errorf("-scale-db: %w", err)
+		}
+		if !fi.Mode().IsRegular() || fi.Size() == 0 {
+			return fmt.Errorf("-scale-db: %s is not a database built by plenary demo", cfg.scaleDB)
+		}
 	}
 	return nil
 }

@@ -60,10 +60,14 @@ type Target struct {
 
 func newResults(cfg config) *Results {
 	return &Results{
-		Machine: Machine{CPUs: runtime.NumCPU(), CPU: cpuModel(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()},
+		Machine: thisMachine(),
 		Setup: Setup{Members: cfg.members, LoginConcurrency: cfg.loginConcurrency, Conns: cfg.conns,
 			DurationS: cfg.duration.Seconds()},
 	}
+}
+
+func thisMachine() Machine {
+	return Machine{CPUs: runtime.NumCPU(), CPU: cpuModel(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()}
 }
 
 func cpuModel() string {
