@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	netmail "net/mail"
 	"os"
 	"os/signal"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/db"
+	"plenary/internal/mail"
 	"plenary/library"
 	"plenary/server"
 )
@@ -116,6 +118,10 @@ type Config struct {
 	BaseURL        string
 	Name           string
 	TrustedProxies []string
+	// SMTP, for mailing password-reset links; no mail when SMTPAddr is
+	// empty. The password comes from PLENARY_SMTP_PASSWORD only, never a
+	// flag, so it does not show in the process list.
+	SMTPAddr, SMTPFrom, SMTPUser string
 }
 
 func env(name, fallback string) string {
@@ -168,7 +174,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	noStarter := fs.Bool("no-starter", false, "don't load the starter library into an empty database")
 	fs.StringVar(&cfg.Name, "name", env("PLENARY_NAME", "Plenary"), "the co-op's name, shown on every page (env PLENARY_NAME)")
 	proxies := fs.String("trusted-proxies", env("PLENARY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (env PLENARY_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", env("PLENARY_SMTP_ADDR", ""), "SMTP server host:port for mailing password-reset links; none means admins pass links on (env PLENARY_SMTP_ADDR)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", env("PLENARY_SMTP_FROM", ""), "sender address of Plenary's emails (env PLENARY_SMTP_FROM)")
+	fs.StringVar(&cfg.SMTPUser, "smtp-user", env("PLENARY_SMTP_USER", ""), "SMTP login, if the server wants one (env PLENARY_SMTP_USER; default the sender address; password from PLENARY_SMTP_PASSWORD)")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	mailer, err := smtpMailer(cfg, os.Getenv("PLENARY_SMTP_PASSWORD"))
+	if err != nil {
 		return err
 	}
 	for _, p := range strings.Split(*proxies, ",") {
@@ -207,7 +220,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := server.New(ctx, server.Config{
 		Name: cfg.Name, BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
-		Templates: sub("templates"), Static: sub("static"),
+		Templates: sub("templates"), Static: sub("static"), Mailer: mailer,
 	}, log, d, gov, lib)
 	if err != nil {
 		return err
@@ -257,6 +270,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	srv.Wait() // emails already on their way
 	log.Info("stopped")
 	return nil
 }
@@ -393,4 +407,21 @@ func verifyTally(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "tally ok: proposal %d %s: %d yes, %d no, %d abstain; turnout %d of %d (quorum %d%% %s)\n",
 		id, t.Outcome, t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])
 	return nil
+}
+
+// smtpMailer builds the mailer cfg asks for, or nil for none.
+func smtpMailer(cfg Config, password string) (mail.Mailer, error) {
+	if cfg.SMTPAddr == "" {
+		if cfg.SMTPFrom != "" || cfg.SMTPUser != "" || password != "" {
+			return nil, errors.New("-smtp-from, -smtp-user and PLENARY_SMTP_PASSWORD need -smtp-addr (PLENARY_SMTP_ADDR) as well")
+		}
+		return nil, nil
+	}
+	if _, port, err := net.SplitHostPort(cfg.SMTPAddr); err != nil || port == "" {
+		return nil, fmt.Errorf("-smtp-addr %q: want host:port, such as smtp.example.coop:587", cfg.SMTPAddr)
+	}
+	if a, err := netmail.ParseAddress(cfg.SMTPFrom); err != nil || a.Address != cfg.SMTPFrom {
+		return nil, fmt.Errorf("-smtp-from %q: want the bare address Plenary's emails come from, such as plenary@example.coop", cfg.SMTPFrom)
+	}
+	return mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Name: cfg.Name, Username: cfg.SMTPUser, Password: password}, nil
 }

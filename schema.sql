@@ -78,6 +78,45 @@ CREATE TABLE invitations (
     CHECK (used_at IS NULL OR revoked_at IS NULL)
 );
 
+-- Single-use, expiring password-reset links. Only the token's hash is kept.
+-- created_by is the admin who issued the link, or NULL when it was mailed to
+-- the member at their own request. A member has at most one link that is
+-- neither used nor revoked: issuing a new one revokes the old.
+CREATE TABLE password_resets (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER   NOT NULL REFERENCES members (id),
+    token_hash  TEXT      NOT NULL UNIQUE,
+    created_by  INTEGER   REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL CHECK (expires_at > created_at),
+    used_at     TIMESTAMP,
+    revoked_at  TIMESTAMP,
+    CHECK (used_at IS NULL OR revoked_at IS NULL)
+);
+
+CREATE UNIQUE INDEX password_resets_one_open ON password_resets (member_id)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+
+-- A member's request, from the "forgot your password" page, for the admins
+-- to see; it goes when the password is reset.
+CREATE TABLE reset_requests (
+    member_id     INTEGER PRIMARY KEY REFERENCES members (id),
+    requested_at  TIMESTAMP NOT NULL
+);
+
+-- What the rate limits on the public forms count, per action and key (a
+-- client address, or an email as typed): applications made, wrong
+-- invitation links tried, password-reset requests. Old rows are pruned as
+-- new ones come in.
+CREATE TABLE rate_events (
+    id      INTEGER PRIMARY KEY,
+    action  TEXT      NOT NULL CHECK (action IN ('join', 'invitation', 'reset-address', 'reset-email')),
+    key     TEXT      NOT NULL CHECK (length(key) <= 300),
+    at      TIMESTAMP NOT NULL
+);
+
+CREATE INDEX rate_events_key ON rate_events (action, key, at);
+
 -- The ledger: an append-only, hash-chained record of every governance event.
 -- Each hash covers the previous hash and the entry's canonical JSON, so an
 -- edited, removed or reordered row breaks the chain (`plenary ledger verify`).

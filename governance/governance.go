@@ -42,6 +42,15 @@ type Service struct {
 	FailureWindow time.Duration
 	// InvitationTTL is how long an invitation link works unless said otherwise.
 	InvitationTTL time.Duration
+	// ResetTTL is how long a password-reset link works.
+	ResetTTL time.Duration
+	// Rate limits on the public forms, per client address unless said
+	// otherwise: applications made; wrong invitation links tried;
+	// password-reset requests per address and per email as typed.
+	JoinLimit         Limit
+	InvitationLimit   Limit
+	ResetAddressLimit Limit
+	ResetEmailLimit   Limit
 }
 
 // New returns a Service on d. now is the clock (time.Now in production, a
@@ -54,6 +63,13 @@ func New(d *db.DB, now func() time.Time) *Service {
 		MaxFailures:   5,
 		FailureWindow: 15 * time.Minute,
 		InvitationTTL: 14 * 24 * time.Hour,
+		ResetTTL:      24 * time.Hour,
+		// Generous enough for a household or an office behind one
+		// address; a general meeting on one network uses invitations.
+		JoinLimit:         Limit{Max: 5, Window: time.Hour},
+		InvitationLimit:   Limit{Max: 10, Window: 15 * time.Minute},
+		ResetAddressLimit: Limit{Max: 10, Window: time.Hour},
+		ResetEmailLimit:   Limit{Max: 3, Window: time.Hour},
 	}
 	s.votes = newVoteWriter(s)
 	return s

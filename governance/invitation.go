@@ -159,3 +159,30 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details)
 		return appendEntry(ctx, tx, s.now(), EventAdmitted, map[string]any{"member": m.ID, "by": inv.CreatedBy, "invitation": inv.ID})
 	})
 }
+
+// AcceptInvitationFrom is AcceptInvitation for a person at a client address,
+// as the /invite/:token form takes it. Each address may try
+// InvitationLimit unknown links in its window, which is what guessing
+// makes; past that, every link is refused from there until the window
+// passes. A person with a real link never trips it, however often they
+// correct the form, and nor does one with a real link that is spent (used,
+// revoked or expired): that is a late guest, not a guess.
+func (s *Service) AcceptInvitationFrom(ctx context.Context, address, token string, d Details) (Member, error) {
+	now := s.now()
+	if err := s.checkLimit(ctx, s.db.R, s.InvitationLimit, limitInvitation, address, now); err != nil {
+		return Member{}, err
+	}
+	m, err := s.AcceptInvitation(ctx, token, d)
+	if errors.Is(err, ErrNotFound) {
+		if err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+			var issued int
+			if err := tx.GetContext(ctx, &issued, `SELECT count(*) FROM invitations WHERE token_hash = ?`, tokenHash(token)); err != nil || issued > 0 {
+				return err
+			}
+			return countEvent(ctx, tx, s.InvitationLimit, limitInvitation, address, now)
+		}); err != nil {
+			return Member{}, fmt.Errorf("governance: count wrong invitation link: %w", err)
+		}
+	}
+	return m, err
+}

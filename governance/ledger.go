@@ -24,6 +24,8 @@ const (
 	EventErased            = "member.erased"
 	EventInvitationCreated = "invitation.created"
 	EventInvitationRevoked = "invitation.revoked"
+	EventResetIssued       = "member.reset_issued"
+	EventPasswordReset     = "member.password_reset"
 )
 
 // genesis is the previous hash of the first entry.
@@ -78,6 +80,10 @@ func (e Entry) Summary() string {
 		return fmt.Sprintf("%s left the co-op (recorded by %s)", capital(num("member")), num("by"))
 	case EventErased:
 		return fmt.Sprintf("The personal data of %s was erased by %s", num("member"), num("by"))
+	case EventResetIssued:
+		return fmt.Sprintf("A password-reset link for %s was issued by %s", num("member"), num("by"))
+	case EventPasswordReset:
+		return fmt.Sprintf("%s reset their password", capital(num("member")))
 	case EventInvitationCreated:
 		return fmt.Sprintf("Invitation %v created by %s", f["invitation"], num("by"))
 	case EventInvitationRevoked:

@@ -202,6 +202,26 @@ func (s *Service) Apply(ctx context.Context, d Details) (Member, error) {
 	})
 }
 
+// ApplyFrom is Apply for a person at a client address, as the /join form
+// takes it: each address may make JoinLimit applications in its window.
+// Only applications made are counted; a form sent back for correction is
+// not.
+func (s *Service) ApplyFrom(ctx context.Context, address string, d Details) (Member, error) {
+	now := s.now()
+	if err := s.checkLimit(ctx, s.db.R, s.JoinLimit, limitJoin, address, now); err != nil {
+		return Member{}, err
+	}
+	return s.createMember(ctx, d, true, func(tx *sqlx.Tx, m *Member) error {
+		m.Status = StatusApplicant
+		// Checked again inside the writer's transaction, so that
+		// simultaneous applications cannot slip past the limit together.
+		if err := s.checkLimit(ctx, tx, s.JoinLimit, limitJoin, address, now); err != nil {
+			return err
+		}
+		return countEvent(ctx, tx, s.JoinLimit, limitJoin, address, now)
+	})
+}
+
 // createMember checks d, hashes the password and inserts the member inside
 // one transaction, in which before may check more and set the status, role
 // and ledger entry.

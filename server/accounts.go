@@ -22,11 +22,16 @@ func (s *Server) showJoin(c *gin.Context) {
 }
 
 func (s *Server) join(c *gin.Context) {
-	m, err := s.gov.Apply(c.Request.Context(), details(c))
-	if v := errorsOf(err); v != nil {
+	m, err := s.gov.ApplyFrom(c.Request.Context(), c.ClientIP(), details(c))
+	var limited *governance.LimitError
+	if v := errorsOf(err); v != nil || errors.As(err, &limited) {
 		f := postedForm(c, detailsFields...)
 		f.Errors = v
-		s.render(c, http.StatusUnprocessableEntity, "accounts/join", view{Title: "Apply to join", Form: f})
+		status := http.StatusUnprocessableEntity
+		if limited != nil {
+			status = s.throttled(c, limited, &f, "Too many applications to join have come from your network address in the last hour.")
+		}
+		s.render(c, status, "accounts/join", view{Title: "Apply to join", Form: f})
 		return
 	}
 	if err != nil {
@@ -164,11 +169,16 @@ func (s *Server) invitationGone(c *gin.Context, err error) {
 
 func (s *Server) acceptInvitation(c *gin.Context) {
 	token := c.Param("token")
-	m, err := s.gov.AcceptInvitation(c.Request.Context(), token, details(c))
-	if v := errorsOf(err); v != nil {
+	m, err := s.gov.AcceptInvitationFrom(c.Request.Context(), c.ClientIP(), token, details(c))
+	var limited *governance.LimitError
+	if v := errorsOf(err); v != nil || errors.As(err, &limited) {
 		f := postedForm(c, detailsFields...)
 		f.Errors = v
-		s.render(c, http.StatusUnprocessableEntity, "accounts/invitation", view{Title: "You are invited", Form: f, Data: invitationData{Token: token}})
+		status := http.StatusUnprocessableEntity
+		if limited != nil {
+			status = s.throttled(c, limited, &f, "Too many invitation links that do not work have been tried from your network address.")
+		}
+		s.render(c, status, "accounts/invitation", view{Title: "You are invited", Form: f, Data: invitationData{Token: token}})
 		return
 	}
 	if err != nil {

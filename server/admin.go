@@ -18,6 +18,7 @@ import (
 
 type membersData struct {
 	Members  []governance.Member
+	Resets   []governance.ResetRequest // members waiting for a password reset
 	Search   string
 	Status   string
 	Statuses []string
@@ -37,11 +38,16 @@ func (s *Server) listMembers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	resets, err := s.gov.ResetRequests(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	pager := newPagination(q.Page, total, governance.MembersPerPage, func(p int) string {
 		return "/admin/members?" + url.Values{"q": {q.Search}, "status": {q.Status}, "page": {strconv.Itoa(p)}}.Encode()
 	})
 	s.render(c, http.StatusOK, "admin/members", view{Title: "Members", Data: membersData{
-		Members: ms, Search: q.Search, Status: q.Status, Statuses: governance.Statuses, Pager: pager}})
+		Members: ms, Resets: resets, Search: q.Search, Status: q.Status, Statuses: governance.Statuses, Pager: pager}})
 }
 
 // idParam reads a numeric :id; anything else is a page that doesn't exist.
@@ -57,6 +63,9 @@ func (s *Server) idParam(c *gin.Context) (int64, bool) {
 type memberData struct {
 	Subject governance.Member
 	Self    bool
+	Reset   governance.ResetStatus
+	// ResetFor is how long a reset link works, in words.
+	ResetFor string
 }
 
 func (s *Server) showMember(c *gin.Context) {
@@ -73,8 +82,14 @@ func (s *Server) renderMember(c *gin.Context, status int, f form) {
 		s.fail(c, err)
 		return
 	}
+	reset, err := s.gov.ResetStatus(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, status, "admin/member", view{Title: fmt.Sprintf("Member %d", id), Form: f,
-		Data: memberData{Subject: subject, Self: subject.ID == member(c).ID}})
+		Data: memberData{Subject: subject, Self: subject.ID == member(c).ID, Reset: reset,
+			ResetFor: hours(s.gov.ResetTTL)}})
 }
 
 // memberAction is the five beats every membership decision shares: read the

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -78,8 +77,7 @@ func (s *Server) apiShowProposal(c *gin.Context) {
 	if p.Closed() {
 		// The box comes a page at a time (?box_page=N): a big co-op's box
 		// has a line per voter.
-		page, _ := strconv.Atoi(c.Query("box_page"))
-		page = max(page, 1)
+		page := pageNumber(c.Query("box_page"))
 		var total int
 		if a.Box, total, err = s.gov.BoxPage(c.Request.Context(), p, page); err != nil {
 			s.fail(c, err)

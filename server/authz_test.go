@@ -95,6 +95,11 @@ type routeFixture struct {
 	openToken string // an open invitation's token
 	revokeID  int64  // an open invitation the admin revokes
 
+	resetee        user   // an active member with a password-reset link
+	resetToken     string // resetee's open link
+	usedResetToken string // a link of the applicant's, already used
+	gone           user   // a member who has left: no reset for them
+
 	memberResource int64 // pending, submitted by the active member
 	listedResource int64 // listed, submitted by the admin
 	queued         int64 // pending, which the admin lists
@@ -114,7 +119,9 @@ const openTitle = "Open motion under ballot"
 
 func newRouteFixture(t *testing.T) *routeFixture {
 	t.Helper()
-	a := newApp(t)
+	// Every role asks for a reset of the same address; the limit per
+	// address is tested on its own.
+	a := newApp(t, func(g *governance.Service) { g.ResetEmailLimit.Max = 100 })
 	f := &routeFixture{app: a}
 	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
 	f.users[admin] = ad
@@ -149,6 +156,16 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	f.leaver = a.addMember(t, ad, "Lee Leaver", "lee@example.org")
 	_, f.openToken = a.invite(t, ad, "open")
 	f.revokeID, _ = a.invite(t, ad, "to revoke")
+	f.resetee = a.addMember(t, ad, "Rita Resetee", "rita@example.org")
+	f.resetToken = a.issueReset(t, ad, f.resetee)
+	f.usedResetToken = a.issueReset(t, ad, f.users[applicant])
+	if _, err := a.Gov.ResetPassword(ctx, f.usedResetToken, password, password); err != nil {
+		t.Fatal(err)
+	}
+	f.gone = a.addMember(t, ad, "Gil Gone", "gil@example.org")
+	if err := a.Gov.MarkLeft(ctx, ad.Member, f.gone.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	asMember := library.Viewer{ID: f.users[activeMember].ID, Active: true}
 	asAdmin := library.Viewer{ID: ad.ID, Active: true, Admin: true}
@@ -217,6 +234,7 @@ func (f *routeFixture) table() map[string][]routeCase {
 	voters := []role{activeMember, admin}
 	byAdmin := []role{admin}
 	byMember := []role{activeMember}
+	byAnyone := []role{anonymous, applicant, activeMember, suspendedMember, admin}
 	// running is a proposal in discussion or voting: the co-op's members
 	// follow it; applicants and the public see it once it has closed.
 	running := expect{anonymous: "404", applicant: "404", activeMember: "200", suspendedMember: "404", admin: "200"}
@@ -254,7 +272,24 @@ func (f *routeFixture) table() map[string][]routeCase {
 		},
 		"POST /invite/:token": {
 			{path: "/invite/" + f.openToken, want: everyone("422")},
-			{path: "/invite/bogus", want: everyone("404")},
+			// A wrong link is counted against the address: that is the point.
+			{path: "/invite/bogus", want: everyone("404"), changes: byAnyone},
+		},
+		"GET /forgot": {{path: "/forgot", want: everyone("200")}},
+		"POST /forgot": {
+			{path: "/forgot", want: everyone("422")},
+			// The request is counted for the rate limits, whoever asks.
+			{path: "/forgot", body: form("email", "nobody@example.org"), want: everyone("303 /login"), changes: byAnyone},
+		},
+		"GET /reset/:token": {
+			{path: "/reset/" + f.resetToken, want: everyone("200")},
+			{path: "/reset/" + f.usedResetToken, want: everyone("410")},
+			{path: "/reset/bogus", want: everyone("404")},
+		},
+		"POST /reset/:token": {
+			{path: "/reset/" + f.resetToken, want: everyone("422")},
+			{path: "/reset/" + f.usedResetToken, body: form("password", "a whole new password", "password_repeat", "a whole new password"), want: everyone("410")},
+			{path: "/reset/bogus", want: everyone("404")},
 		},
 
 		// The library and the demands register.
@@ -415,6 +450,12 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: id(f.users[activeMember]) + "/erase", want: admins("422")},
 			{path: "/admin/members/999999/erase", body: form("confirm", "yes"), want: admins("404")},
 		},
+		"POST /admin/members/:id/reset": {
+			{path: id(f.users[activeMember]) + "/reset", want: admins("303 " + id(f.users[activeMember])), changes: byAdmin},
+			{path: id(f.gone) + "/reset", want: admins("422")},
+			{path: "/admin/members/999999/reset", want: admins("404")},
+			{path: "/admin/members/abc/reset", want: admins("404")},
+		},
 		"GET /admin/invitations": {{path: "/admin/invitations", want: admins("200")}},
 		"GET /admin/rules":       {{path: "/admin/rules", want: admins("200")}},
 		"POST /admin/rules": {
@@ -529,6 +570,9 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 			if got := f.app.reload(t, c.u).Member.Status; got != c.status {
 				t.Errorf("member %d (%s) is %s, want %s", c.u.ID, c.u.Email, got, c.status)
 			}
+		}
+		if st, err := f.app.Gov.ResetStatus(context.Background(), f.users[activeMember].ID); err != nil || st.Open == nil {
+			t.Errorf("the admin issued a password reset for member %d, yet none is open (%v)", f.users[activeMember].ID, err)
 		}
 		invs, err := f.app.Gov.Invitations(context.Background())
 		if err != nil {

@@ -230,6 +230,8 @@ func TestFormsRefuseBadInput(t *testing.T) {
 			formCase{name: c.name + ", with bad input too", values: url.Values{}, path: "/invite/" + c.token, status: 404})
 	}
 	formSpec{action: "/invite/" + openToken, page: "/invite/" + openToken, client: anon, valid: invValid, big: "name", cases: invCases,
+		// A wrong link is counted in rate_events: that is the point.
+		except: []string{"rate_events"},
 		check: func(t *testing.T) {
 			if _, err := a.Gov.OpenInvitation(ctx, openToken); err != nil {
 				t.Errorf("the invitation is no longer open after bad input: %v", err)
@@ -598,4 +600,106 @@ func TestSetupFormRefusesBadInput(t *testing.T) {
 			t.Errorf("after setup the co-op has no admin (%v)", err)
 		}
 	})
+}
+
+func TestPasswordResetFormsRefuseBadInput(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
+	mem := a.addMember(t, ad, "Mo Member", "mo@example.org")
+	erased := a.addMember(t, ad, "Eri Erased", "eri@example.org")
+	if err := a.Gov.Erase(ctx, ad.Member, erased.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	token := a.issueReset(t, ad, mem)
+	used := a.issueReset(t, ad, ad)
+	if _, err := a.Gov.ResetPassword(ctx, used, password, password); err != nil {
+		t.Fatal(err)
+	}
+	anon := a.client()
+	adminC := a.client()
+	adminC.login(t, ad)
+
+	// forgot
+	const emailMsg = "Enter an email address like name@example.org."
+	formSpec{action: "/forgot", page: "/forgot", client: anon, valid: form("email", mem.Email), big: "email", cases: []formCase{
+		{name: "an empty email is asked for", values: url.Values{}, status: 422, errors: errs("f-email", "Enter your email address.")},
+		{name: "an email of only spaces is asked for", values: form("email", "   "), status: 422, errors: errs("f-email", "Enter your email address.")},
+		{name: "an email of 300 characters is too long", values: form("email", strings.Repeat("a", 288)+"@example.org"), status: 422,
+			errors: errs("f-email", "That email address is too long.")},
+		{name: "an email of 60,000 characters is too long", values: form("email", long), status: 422,
+			errors: errs("f-email", "That email address is too long.")},
+		{name: "a script tag comes back escaped", values: form("email", scriptTag), status: 422,
+			errors: errs("f-email", emailMsg), echo: scriptTag},
+		{name: "an attribute breakout comes back escaped", values: form("email", imgTag), status: 422,
+			errors: errs("f-email", emailMsg), echo: imgTag},
+		{name: "SQL is just a wrong address", values: form("email", sqlDrop), status: 422,
+			errors: errs("f-email", emailMsg), echo: sqlDrop},
+		{name: "SQL that would match every row is just a wrong address", values: form("email", "' OR '1'='1"), status: 422,
+			errors: errs("f-email", emailMsg), echo: "' OR '1'='1"},
+		{name: "invalid UTF-8 is refused", values: form("email", badUTF8+"@example.org"), status: 422,
+			errors: errs("f-email", emailMsg)},
+		{name: "an email with a header injected is refused", values: form("email", mem.Email+"\r\nBcc: all@example.org"), status: 422,
+			errors: errs("f-email", emailMsg)},
+		{name: "an email with a display name is refused", values: form("email", "Mo <"+mem.Email+">"), status: 422,
+			errors: errs("f-email", emailMsg), echo: "Mo <" + mem.Email + ">"},
+	}}.run(t, a)
+
+	// reset/:token
+	const fresh = "lantern meadow copper 77"
+	valid := form("password", fresh, "password_repeat", fresh)
+	cases := []formCase{
+		{name: "an empty form asks for a password", values: url.Values{}, status: 422, errors: errs("f-password", "Choose a password.")},
+		{name: "a short password is refused", values: form("password", "short", "password_repeat", "short"), status: 422,
+			errors: errs("f-password", "Use at least 10 characters.")},
+		{name: "a password of 60,000 characters is refused", values: form("password", long, "password_repeat", "x"), status: 422,
+			errors: errs("f-password", "Use at most 128 characters.")},
+		{name: "a common password is refused", values: form("password", "Password123", "password_repeat", "Password123"), status: 422,
+			errors: errs("f-password", "This password is among the most common ones; choose another.")},
+		{name: "a password made from the name is refused", values: form("password", "momember-2026", "password_repeat", "momember-2026"), status: 422,
+			errors: errs("f-password", "Don't build your password from your name or email.")},
+		{name: "a password not typed again is asked for", values: with(valid, "password_repeat", ""), status: 422,
+			errors: errs("f-password_repeat", "Type the new password again.")},
+		{name: "two different passwords are refused", values: with(valid, "password_repeat", fresh+"!"), status: 422,
+			errors: errs("f-password_repeat", "The two passwords are not the same.")},
+		{name: "markup as the password is never echoed", values: form("password", scriptTag+imgTag, "password_repeat", imgTag), status: 422,
+			errors: errs("f-password_repeat", "The two passwords are not the same.")},
+		{name: "SQL as the password changes nothing", values: form("password", sqlDrop, "password_repeat", sqlOr), status: 422,
+			errors: errs("f-password_repeat", "The two passwords are not the same.")},
+		{name: "invalid UTF-8 as the password is refused", values: form("password", badUTF8, "password_repeat", badUTF8), status: 422,
+			errors: errs("f-password", "Use at least 10 characters.")},
+		{name: "a used link is gone", values: valid, path: "/reset/" + used, status: 410},
+		{name: "a used link is gone, with bad input too", values: url.Values{}, path: "/reset/" + used, status: 410},
+	}
+	for _, c := range []struct{ name, token string }{
+		{"an unknown link is not found", "bogus"},
+		{"SQL as the token is not found", url.PathEscape(sqlDrop)},
+		{"markup as the token is not found", url.PathEscape(scriptTag)},
+		{"invalid UTF-8 as the token is not found", url.PathEscape(badUTF8)},
+		{"a token of 5,000 characters is not found", strings.Repeat("A", 5000)},
+	} {
+		cases = append(cases,
+			formCase{name: c.name, values: valid, path: "/reset/" + c.token, status: 404},
+			formCase{name: c.name + ", with bad input too", values: url.Values{}, path: "/reset/" + c.token, status: 404})
+	}
+	formSpec{action: "/reset/" + token, page: "/reset/" + token, client: anon, valid: valid, big: "password", cases: cases,
+		check: func(t *testing.T) {
+			if _, _, err := a.Gov.OpenReset(ctx, token); err != nil {
+				t.Errorf("the reset link stopped working after bad input: %v", err)
+			}
+		}}.run(t, a)
+
+	// admin/members/:id/reset
+	var forged []formCase
+	for _, id := range forgedIDs {
+		forged = append(forged, formCase{name: "the forged member id " + id + " is not found", values: url.Values{},
+			path: "/admin/members/" + id + "/reset", status: 404})
+	}
+	memberPage := "/admin/members/" + strconv.FormatInt(mem.ID, 10)
+	formSpec{action: memberPage + "/reset", page: memberPage, client: adminC, valid: url.Values{}, big: "note", cases: append(forged,
+		formCase{name: "an erased member has no password to reset", values: url.Values{},
+			path: "/admin/members/" + strconv.FormatInt(erased.ID, 10) + "/reset", status: 422,
+			errors: errs("", "This member's data has been erased; there is no account to reset.")},
+	)}.run(t, a)
 }

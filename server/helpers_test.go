@@ -94,6 +94,13 @@ type app struct {
 // the service before the server takes its first request.
 func newApp(t *testing.T, configure ...func(*governance.Service)) *app {
 	t.Helper()
+	return newAppWith(t, nil, configure...)
+}
+
+// newAppWith is newApp with the server's config tuned by tune (when not
+// nil) before the server is built.
+func newAppWith(t *testing.T, tune func(*server.Config), configure ...func(*governance.Service)) *app {
+	t.Helper()
 	d := dbtest.Open(t)
 	clk := newClock()
 	gov := governance.New(d, clk.Now)
@@ -110,13 +117,17 @@ func newApp(t *testing.T, configure ...func(*governance.Service)) *app {
 		handler.ServeHTTP(w, r)
 	}))
 	base := "http://" + ts.Listener.Addr().String()
-	srv, err := server.New(context.Background(), server.Config{
+	cfg := server.Config{
 		Name:      "Test Co-op",
 		BaseURL:   base,
 		Templates: os.DirFS("../templates"),
 		Static:    os.DirFS("../static"),
 		Now:       clk.Now,
-	}, slog.New(errs), d, gov, lib)
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg, slog.New(errs), d, gov, lib)
 	if err != nil {
 		ts.Close()
 		t.Fatalf("server.New: %v", err)

@@ -17,16 +17,26 @@ import (
 const MaxBodyBytes = 64 << 10
 
 // requestLog logs one line per request. It logs the path without the query,
-// which may hold a setup or invitation token.
+// which may hold a setup token, and the route rather than the path when the
+// path holds an invitation or password-reset token: whoever reads the log
+// must not be able to use the links.
 func (s *Server) requestLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+	attrs := []any{"method", c.Request.Method, "path", logPath(c), "status", c.Writer.Status(),
 		"duration", time.Since(start), "ip", c.ClientIP()}
 	if m := member(c); m != nil {
 		attrs = append(attrs, "member", m.ID)
 	}
 	s.log.Info("request", attrs...)
+}
+
+// logPath is the path to log: the route instead when the path holds a token.
+func logPath(c *gin.Context) string {
+	if route := c.FullPath(); strings.Contains(route, ":token") {
+		return route
+	}
+	return c.Request.URL.Path
 }
 
 // recoverPanic turns a panic into a logged stack and a plain 500 page.

@@ -116,7 +116,10 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		}{{"Yes", "yes", t.Yes}, {"No", "no", t.No}, {"Abstain", "abstain", t.Abstain}} {
 			d.Bars = append(d.Bars, bar{Label: b.label, Count: b.n, Width: b.n * 300 / most, Y: 10 + i*40, Pattern: b.pattern})
 		}
-		page, _ := strconv.Atoi(c.Query("box_page"))
+		page := 0 // none asked for: a found receipt chooses
+		if raw := c.Query("box_page"); raw != "" {
+			page = pageNumber(raw)
+		}
 		// A code too long to be a receipt is echoed and found in no ballot,
 		// rather than ignored as if nothing had been asked. A receipt that
 		// is found opens the box at its page.

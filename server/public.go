@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,15 +54,8 @@ func (s *Server) showHome(c *gin.Context) {
 		Endorsed: endorsed, Resources: newest, Ledger: entries[:min(5, len(entries))]}})
 }
 
-// pageParam reads ?page=, treating anything odd as the first page and
-// capping it so a huge number can't become a huge OFFSET.
-func pageParam(c *gin.Context) int {
-	p, err := strconv.Atoi(c.Query("page"))
-	if err != nil || p < 1 {
-		return 1
-	}
-	return min(p, 1_000_000)
-}
+// pageParam reads ?page= through pageNumber.
+func pageParam(c *gin.Context) int { return pageNumber(c.Query("page")) }
 
 type ledgerData struct {
 	Entries []governance.Entry

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -241,7 +242,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, errMethod):
 		s.renderMessage(c, http.StatusMethodNotAllowed, "Not allowed", "This address does not take that kind of request.")
 	default:
-		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "err", err}
+		attrs := []any{"method", c.Request.Method, "path", logPath(c), "err", err}
 		if m := member(c); m != nil {
 			attrs = append(attrs, "member", m.ID)
 		}
@@ -279,6 +280,27 @@ func (p pagination) Next() string {
 		return ""
 	}
 	return p.Link(p.Page + 1)
+}
+
+// maxPage is the deepest page any list goes to: nobody browses 10,000 pages
+// in, and a bigger number must not become a huge OFFSET.
+const maxPage = library.MaxPage
+
+// pageNumber reads a page number from a query string (?page=, ?box_page=)
+// for every list. It clamps rather than refuses, so a stale or hand-edited
+// link still shows a page: anything that is not a whole number of at least
+// 1 (empty, "abc", "1e3", zero, negative) is page 1, and anything past
+// maxPage, however many digits it has, is maxPage. A page past the last
+// shows an empty list under a pager that leads back.
+func pageNumber(raw string) int {
+	n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(raw), "-"):
+		return maxPage
+	case err != nil || n < 1:
+		return 1
+	}
+	return int(min(n, maxPage))
 }
 
 func newPagination(page, total, perPage int, link func(int) string) pagination {

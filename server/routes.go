@@ -52,6 +52,10 @@ func (s *Server) routes() {
 	r.POST("/setup", s.setup)
 	r.GET("/invite/:token", s.showInvitation)
 	r.POST("/invite/:token", s.acceptInvitation)
+	r.GET("/forgot", s.showForgot)
+	r.POST("/forgot", s.requestReset)
+	r.GET("/reset/:token", s.showReset)
+	r.POST("/reset/:token", s.resetPassword)
 
 	// Members: anyone logged in, applicants included (they keep their
 	// details up to date while they wait).
@@ -90,6 +94,7 @@ func (s *Server) routes() {
 	a.POST("/members/:id/role", s.setRole)
 	a.POST("/members/:id/leave", s.markLeft)
 	a.POST("/members/:id/erase", s.eraseMember)
+	a.POST("/members/:id/reset", s.issueReset)
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
