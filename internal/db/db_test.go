@@ -480,3 +480,45 @@ func TestDataVersion(t *testing.T) {
 		t.Errorf("a rolled-back transaction moved the version from %d to %d", v2, v)
 	}
 }
+
+// A database made by an earlier release, brought forward by the migration
+// steps, must end up with exactly the schema a new database gets, and keep
+// its data.
+func TestMigrateMatchesSchema(t *testing.T) {
+	ctx := context.Background()
+	v1, err := os.ReadFile("testdata/schema-v1.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sqlx.Open("sqlite3", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(string(v1) + `; PRAGMA user_version = 1;
+		INSERT INTO secrets (name, value) VALUES ('kept', zeroblob(32))`); err != nil {
+		t.Fatalf("make a version 1 database: %v", err)
+	}
+	raw.Close()
+
+	migrated := open(t, old)
+	fresh := dbtest.Open(t)
+	schemaOf := func(d *db.DB) string {
+		var rows []string
+		if err := d.R.SelectContext(ctx, &rows, `SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY type, name`); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, "\n")
+	}
+	if got, want := schemaOf(migrated), schemaOf(fresh); got != want {
+		t.Errorf("migrated schema differs from schema.sql's:\n--- migrated\n%s\n--- fresh\n%s", got, want)
+	}
+	var v int
+	if err := migrated.R.GetContext(ctx, &v, `PRAGMA user_version`); err != nil || v != db.Version {
+		t.Errorf("user_version %d (%v), want %d", v, err, db.Version)
+	}
+	var kept []byte
+	if err := migrated.R.GetContext(ctx, &kept, `SELECT value FROM secrets WHERE name = 'kept'`); err != nil || !bytes.Equal(kept, make([]byte, 32)) {
+		t.Errorf("the data from before the migration: %v, %v", kept, err)
+	}
+}

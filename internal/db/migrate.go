@@ -10,11 +10,43 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 1
+const Version = 2
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
-// transaction together with the version bump.
-var steps = []string{}
+// transaction together with the version bump. TestMigrateMatchesSchema
+// checks that a database brought forward step by step ends up with the very
+// schema a new one gets from schema.sql.
+var steps = []string{
+	// 2: password resets, reset requests and the public forms' rate limits.
+	`CREATE TABLE password_resets (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER   NOT NULL REFERENCES members (id),
+    token_hash  TEXT      NOT NULL UNIQUE,
+    created_by  INTEGER   REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL CHECK (expires_at > created_at),
+    used_at     TIMESTAMP,
+    revoked_at  TIMESTAMP,
+    CHECK (used_at IS NULL OR revoked_at IS NULL)
+);
+
+CREATE UNIQUE INDEX password_resets_one_open ON password_resets (member_id)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+
+CREATE TABLE reset_requests (
+    member_id     INTEGER PRIMARY KEY REFERENCES members (id),
+    requested_at  TIMESTAMP NOT NULL
+);
+
+CREATE TABLE rate_events (
+    id      INTEGER PRIMARY KEY,
+    action  TEXT      NOT NULL CHECK (action IN ('join', 'invitation', 'reset-address', 'reset-email')),
+    key     TEXT      NOT NULL CHECK (length(key) <= 300),
+    at      TIMESTAMP NOT NULL
+);
+
+CREATE INDEX rate_events_key ON rate_events (action, key, at);`,
+}
 
 func (d *DB) migrate(ctx context.Context, schema string) error {
 	var v int
