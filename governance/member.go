@@ -274,7 +274,9 @@ func (s *Service) createMember(ctx context.Context, d Details, needStatement boo
 // password gets a *NotAllowedError saying why.
 func (s *Service) Login(ctx context.Context, email, password, address string) (Member, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if len(email) > MaxEmailLen || len(password) > MaxPasswordLen {
+	// The limit is in characters, as checkPassword counts it when the
+	// password is chosen.
+	if len(email) > MaxEmailLen || utf8.RuneCountInString(password) > MaxPasswordLen {
 		return Member{}, ErrBadCredentials
 	}
 	now := s.now()
@@ -432,7 +434,7 @@ func (s *Service) EndSessions(ctx context.Context, id int64) error {
 }
 
 func (s *Service) passwordMatches(m Member, password string) bool {
-	if m.PasswordHash == nil || len(password) > MaxPasswordLen {
+	if m.PasswordHash == nil || utf8.RuneCountInString(password) > MaxPasswordLen {
 		return false
 	}
 	return s.hash.Check(*m.PasswordHash, password)
