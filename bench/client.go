@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -121,16 +120,5 @@ func (e *statusError) Error() string { return fmt.Sprintf("status %d, want %d", 
 
 // getJSON decodes a public API answer.
 func getJSON(ctx context.Context, base, path string, into any) error {
-	b := newBrowser(http.DefaultTransport, base)
-	a, err := b.get(ctx, path)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	if a.status != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", path, a.status)
-	}
-	if err := json.Unmarshal([]byte(a.body), into); err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	return nil
+	return newBrowser(http.DefaultTransport, base).getJSON(ctx, path, into)
 }

@@ -178,14 +178,19 @@ func (r *Results) print(out io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Got, verdict)
 	}
 	tw.Flush()
-	for _, n := range r.Notes {
+	printEnd(out, r.Notes, r)
+}
+
+// printEnd prints the notes, then every figure as one line of JSON: the
+// last line, for scripts (make bench | tail -n 1).
+func printEnd(out io.Writer, notes []string, figures any) {
+	for _, n := range notes {
 		fmt.Fprintf(out, "note: %s\n", n)
 	}
-	// The JSON is the last line, for scripts: make bench | tail -n 1.
 	fmt.Fprintln(out)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(figures); err != nil {
 		fmt.Fprintf(out, "{\"error\":%q}\n", err.Error())
 	}
 }

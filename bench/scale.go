@@ -583,15 +583,7 @@ func (r *ScaleResults) print(out io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Got, verdict)
 	}
 	tw.Flush()
-	for _, n := range r.Notes {
-		fmt.Fprintf(out, "note: %s\n", n)
-	}
-	fmt.Fprintln(out)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		fmt.Fprintf(out, "{\"error\":%q}\n", err.Error())
-	}
+	printEnd(out, r.Notes, r)
 }
 
 // getJSON decodes an API answer as this browser's visitor gets it.
