@@ -24,8 +24,9 @@ import (
 //   - it is younger than cacheMaxAge, a backstop for anything else.
 //
 // Only anonymous GETs that answer 200 are kept, never a page holding the
-// visitor's CSRF token (a login or join form), and a visitor with a flash
-// message waiting is always served fresh. Members' pages differ by member
+// visitor's CSRF token (a login or join form: drawing its form starts the
+// visitor's session), and a visitor with a flash message waiting is always
+// served fresh. Members' pages differ by member
 // and are never cached.
 type pageCache struct {
 	mu       sync.Mutex
@@ -128,8 +129,10 @@ func (s *Server) cachePublic(c *gin.Context) {
 	c.Writer = tee
 	c.Next()
 	c.Writer = tee.ResponseWriter
-	if tee.Status() != http.StatusOK || tee.buf.Len() > cacheMaxPage ||
-		bytes.Contains(tee.buf.Bytes(), []byte(s.csrfToken(c))) {
+	if tee.Status() != http.StatusOK || tee.buf.Len() > cacheMaxPage {
+		return
+	}
+	if token := s.csrfToken(c); token != "" && bytes.Contains(tee.buf.Bytes(), []byte(token)) {
 		return
 	}
 	header := tee.Header().Clone()

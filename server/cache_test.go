@@ -111,14 +111,30 @@ func TestPageCache(t *testing.T) {
 	t.Run("members never get the anonymous page, nor visitors each other's cookie", func(t *testing.T) {
 		a := newApp(t)
 		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
-		first := a.client()
-		first.get(t, "/demands")
-		second := a.client()
-		second.get(t, "/demands")
+		// Someone who only reads is given no cookie, rendered or cached.
+		for range 2 {
+			if r := a.client().get(t, "/demands"); len(r.Header.Values("Set-Cookie")) > 0 {
+				t.Errorf("a reader was given cookies: %q", r.Header.Values("Set-Cookie"))
+			}
+		}
+		// A form starts a session of the visitor's own.
+		first, second := a.client(), a.client()
+		first.get(t, "/login")
+		second.get(t, "/login")
 		if s1, s2 := first.cookie("plenary_session"), second.cookie("plenary_session"); s1 == "" || s1 == s2 {
-			t.Errorf("session cookies %q and %q: each visitor must get their own", s1, s2)
+			t.Errorf("session cookies %q and %q: each visitor shown a form must get their own", s1, s2)
 		}
 		m := a.as(t, admin)
 		m.get(t, "/demands").wantText(t, "Log out")
+	})
+
+	t.Run("a form posted without a session is refused", func(t *testing.T) {
+		a := newApp(t)
+		a.addAdmin(t, "Ada Admin", "ada@example.org")
+		before := a.snapshot(t)
+		// No session and an empty token: the two empty strings must not match.
+		r := a.client().post(t, "/login", form("email", "ada@example.org", "password", password, "csrf_token", ""))
+		r.wantStatus(t, 403)
+		a.wantUnchanged(t, before)
 	})
 }

@@ -21,14 +21,25 @@ import (
 
 // view is what every page template gets. Data is the page's own typed data.
 type view struct {
-	Title     string
-	Coop      string
-	Member    *governance.Member
-	CSRFToken string
-	Flash     []flash
-	Path      string
-	Form      form
-	Data      any
+	Title  string
+	Coop   string
+	Member *governance.Member
+	Flash  []flash
+	Path   string
+	Form   form
+	Data   any
+	// token gives the CSRF token; see CSRFToken.
+	token func() string
+}
+
+// CSRFToken is the token for the page's forms. Templates ask for it only
+// where they draw a form, and only then does a visitor without a session
+// get one.
+func (v view) CSRFToken() string {
+	if v.token == nil {
+		return ""
+	}
+	return v.token()
 }
 
 // form is a form's input as typed, echoed back with a message per field
@@ -187,7 +198,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	}
 	v.Coop = s.cfg.Name
 	v.Member = member(c)
-	v.CSRFToken = s.csrfToken(c)
+	v.token = func() string { return s.formToken(c) }
 	v.Path = c.Request.URL.Path
 	if v.Form.Values == nil {
 		v.Form.Values = map[string]string{}

@@ -64,7 +64,9 @@ func (s *Server) session(c *gin.Context) *sessions.Session {
 
 // loadSession finds who is asking. A session whose member was suspended,
 // removed or logged out everywhere since (the version moved on) is dropped
-// on this very request. Every visitor gets a session id for CSRF tokens.
+// on this very request, with a new session id. A visitor who has no session
+// gets none here: a session (and its cookie) starts only when a page shows
+// them a form (formToken), so someone who only reads is given no cookie.
 func (s *Server) loadSession(c *gin.Context) {
 	sess := s.session(c)
 	sid, _ := sess.Values[keySID].(string)
@@ -78,16 +80,13 @@ func (s *Server) loadSession(c *gin.Context) {
 		case err == governance.ErrNotFound:
 			delete(sess.Values, keyMember)
 			delete(sess.Values, keyVersion)
-			sid, dirty = "", true
+			sid, dirty = newSID(), true
+			sess.Values[keySID] = sid
 		default:
 			s.fail(c, err)
 			c.Abort()
 			return
 		}
-	}
-	if sid == "" {
-		sid, dirty = newSID(), true
-		sess.Values[keySID] = sid
 	}
 	if dirty {
 		if err := sess.Save(c.Request, c.Writer); err != nil {
@@ -96,7 +95,9 @@ func (s *Server) loadSession(c *gin.Context) {
 			return
 		}
 	}
-	c.Set(ctxSID, sid)
+	if sid != "" {
+		c.Set(ctxSID, sid)
+	}
 	c.Next()
 }
 
@@ -129,11 +130,34 @@ func member(c *gin.Context) *governance.Member {
 	return nil
 }
 
-// csrfToken is bound to the session id: HMAC(csrf key, session id).
+// csrfToken is bound to the session id: HMAC(csrf key, session id). A
+// visitor without a session has no token: "".
 func (s *Server) csrfToken(c *gin.Context) string {
+	sid := c.GetString(ctxSID)
+	if sid == "" {
+		return ""
+	}
 	mac := hmac.New(sha256.New, s.csrfKey)
-	mac.Write([]byte(c.GetString(ctxSID)))
+	mac.Write([]byte(sid))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// formToken is the token for a form on the page being rendered, starting
+// the visitor's session (and setting its cookie) if they have none yet. It
+// runs while the page is rendered into a buffer, before any byte is sent,
+// so the cookie still goes out with the page.
+func (s *Server) formToken(c *gin.Context) string {
+	if c.GetString(ctxSID) == "" {
+		sess := s.session(c)
+		sid := newSID()
+		sess.Values[keySID] = sid
+		if err := sess.Save(c.Request, c.Writer); err != nil {
+			s.log.Error("start session", "err", err)
+			return ""
+		}
+		c.Set(ctxSID, sid)
+	}
+	return s.csrfToken(c)
 }
 
 // flash is a one-time message shown on the next page.
