@@ -128,6 +128,28 @@ func TestPageCache(t *testing.T) {
 		m.get(t, "/demands").wantText(t, "Log out")
 	})
 
+	t.Run("a cookie set for one visitor is never replayed to the next", func(t *testing.T) {
+		a := newApp(t)
+		admin := a.addAdmin(t, "Ada Admin", "ada@example.org")
+		member := a.addMember(t, admin, "Grace Member", "grace@example.org")
+		stale := a.as(t, member)
+		stale.get(t, "/account") // shows, and so clears, the welcome message
+		a.suspend(t, admin, member)
+		// The suspended member's session is dropped on this request and a
+		// fresh one set: the page is anonymous, and may be cached.
+		if r := stale.get(t, "/demands"); len(r.Header.Values("Set-Cookie")) == 0 {
+			t.Fatal("a dropped session was not replaced")
+		}
+		hits := server.CacheHits(a.Srv)
+		r := a.client().get(t, "/demands")
+		if server.CacheHits(a.Srv) != hits+1 {
+			t.Fatal("the second reader's page did not come from the cache, so this test shows nothing")
+		}
+		if got := r.Header.Values("Set-Cookie"); len(got) > 0 {
+			t.Errorf("the next reader was handed another visitor's cookie: %q", got)
+		}
+	})
+
 	t.Run("a form posted without a session is refused", func(t *testing.T) {
 		a := newApp(t)
 		a.addAdmin(t, "Ada Admin", "ada@example.org")

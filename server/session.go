@@ -180,6 +180,11 @@ func (s *Server) takeFlashes(c *gin.Context) []flash {
 	if len(raw) == 0 {
 		return nil
 	}
+	// Shown: the cookie goes too, so that the visitor's next pages can come
+	// from the page cache, which never serves anyone with a message waiting.
+	opts := *sess.Options
+	opts.MaxAge = -1
+	sess.Options = &opts
 	sess.Save(c.Request, c.Writer)
 	var out []flash
 	for _, r := range raw {
