@@ -29,12 +29,18 @@ type Invitation struct {
 
 // State is "used", "revoked", "expired" or "open" as of now.
 func (i Invitation) State(now time.Time) string {
+	return linkState(i.UsedAt, i.RevokedAt, i.ExpiresAt, now)
+}
+
+// linkState is where a single-use, expiring link (an invitation, a password
+// reset) stands as of now: "used", "revoked", "expired" or "open".
+func linkState(used, revoked *time.Time, expires, now time.Time) string {
 	switch {
-	case i.UsedAt != nil:
+	case used != nil:
 		return "used"
-	case i.RevokedAt != nil:
+	case revoked != nil:
 		return "revoked"
-	case !now.Before(i.ExpiresAt):
+	case !now.Before(expires):
 		return "expired"
 	}
 	return "open"

@@ -30,15 +30,7 @@ type Reset struct {
 
 // State is "used", "revoked", "expired" or "open" as of now.
 func (r Reset) State(now time.Time) string {
-	switch {
-	case r.UsedAt != nil:
-		return "used"
-	case r.RevokedAt != nil:
-		return "revoked"
-	case !now.Before(r.ExpiresAt):
-		return "expired"
-	}
-	return "open"
+	return linkState(r.UsedAt, r.RevokedAt, r.ExpiresAt, now)
 }
 
 const resetColumns = `id, member_id, created_by, created_at, expires_at, used_at, revoked_at`
