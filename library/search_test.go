@@ -22,21 +22,7 @@ func newService(t testing.TB) *Service {
 // import would.
 func addListed(t testing.TB, s *Service, in ResourceInput) int64 {
 	t.Helper()
-	r, errs := in.resource()
-	if len(errs) > 0 {
-		t.Fatalf("fixture %q is invalid: %v", in.Title, errs)
-	}
-	r.Status = StatusListed
-	var id int64
-	err := s.db.WithTx(context.Background(), func(tx *sqlx.Tx) error {
-		var err error
-		id, err = s.insertResource(context.Background(), tx, r)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return seedResource(t, s, StatusListed, in)
 }
 
 // addMember makes member number id exist, for resources' added_by.
