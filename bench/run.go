@@ -15,15 +15,11 @@ import (
 // page is read.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	progressOut = stderr
-	dir, err := os.MkdirTemp("", "plenary-bench-")
+	dir, done, err := workDir("plenary-bench-", "plenary.db, server.log", cfg.keep)
 	if err != nil {
 		return err
 	}
-	if cfg.keep {
-		defer progress("kept %s (plenary.db, server.log)", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 
 	res := newResults(cfg)
 	res.Machine.LoadBefore = loadAverage()
@@ -109,4 +105,17 @@ func waitClosed(ctx context.Context, base string, p proposalRef) error {
 		}
 	}
 	return fmt.Errorf("ballot %d had not closed 30 s after its closing time", p.ID)
+}
+
+// workDir makes a temporary directory for a run and returns what to do at
+// its end: remove it, or with keep say where it is and what it holds.
+func workDir(prefix, holds string, keep bool) (string, func(), error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	if keep {
+		return dir, func() { progress("kept %s (%s)", dir, holds) }, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }

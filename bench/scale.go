@@ -142,15 +142,11 @@ func (b closedBallot) turnout() int { return b.Result.Yes + b.Result.No + b.Resu
 // ballot, report.
 func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	progressOut = stderr
-	dir, err := os.MkdirTemp("", "plenary-scale-")
+	dir, done, err := workDir("plenary-scale-", "server.log", cfg.keep)
 	if err != nil {
 		return err
 	}
-	if cfg.keep {
-		defer progress("kept %s (server.log)", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 	res := &ScaleResults{Machine: thisMachine(), Requests: cfg.scaleRequests, Conns: cfg.scaleConns}
 	res.Machine.LoadBefore = loadAverage()
 	size := fileSize(cfg.scaleDB)
