@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"plenary/governance"
 	"plenary/internal/db"
-	"plenary/library"
+	"plenary/internal/demo"
 )
 
 // demoArgs is a small co-op: fast enough for every test run, big enough
@@ -46,7 +45,7 @@ func TestDemo(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("the summary tells how to log in", func(t *testing.T) {
-		for _, want := range []string{demoAdminEmail, `"` + demoPassword + `"`, "5 closed", "100 votes", "plenary serve -db " + path} {
+		for _, want := range []string{demo.AdminEmail, `"` + demo.DefaultPassword + `"`, "5 closed", "100 votes", "plenary serve -db " + path} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 			}
@@ -60,8 +59,8 @@ func TestDemo(t *testing.T) {
 		if n := count(t, d, `SELECT count(*) FROM members WHERE status = 'active'`); n != 51 {
 			t.Errorf("%d active members, want 51", n)
 		}
-		if n := count(t, d, `SELECT count(*) FROM members WHERE role = 'admin' AND email = ? AND id = 1`, demoAdminEmail); n != 1 {
-			t.Errorf("admin %s is not member 1", demoAdminEmail)
+		if n := count(t, d, `SELECT count(*) FROM members WHERE role = 'admin' AND email = ? AND id = 1`, demo.AdminEmail); n != 1 {
+			t.Errorf("admin %s is not member 1", demo.AdminEmail)
 		}
 		if n := count(t, d, `SELECT count(*) FROM ledger WHERE kind = 'member.admitted' AND body ->> 'by' = 1`); n != 50 {
 			t.Errorf("%d admissions by member 1 on the ledger, want 50", n)
@@ -73,13 +72,13 @@ func TestDemo(t *testing.T) {
 		if n := count(t, d, `SELECT count(DISTINCT password_hash) FROM members WHERE id > 1`); n != 1 {
 			t.Errorf("%d password hashes among the members, want the one shared hash", n)
 		}
-		for _, email := range []string{demoAdminEmail, "" /* a member */} {
+		for _, email := range []string{demo.AdminEmail, "" /* a member */} {
 			if email == "" {
 				if err := d.R.Get(&email, `SELECT email FROM members WHERE id = 42`); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := gov.Login(ctx, email, demoPassword, "192.0.2.1"); err != nil {
+			if _, err := gov.Login(ctx, email, demo.DefaultPassword, "192.0.2.1"); err != nil {
 				t.Errorf("log in as %s with the demo password: %v", email, err)
 			}
 		}
@@ -215,129 +214,4 @@ func TestDemoFailingLeavesNoFile(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed demo left %s behind: %v", path, err)
 	}
-}
-
-// The bulk paths apply the rules of their one-at-a-time counterparts.
-func TestBulkPaths(t *testing.T) {
-	ctx := context.Background()
-	d, _ := openTestDB(t, dbPath(t))
-	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	gov := governance.New(d, func() time.Time { return now })
-	lib := library.New(d, func() time.Time { return now })
-	admin, err := gov.AddMember(ctx, governance.Details{Name: "Ada Lovelace", Email: "ada@example.org", Password: testPassword}, governance.RoleAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("a wrong email admits nobody", func(t *testing.T) {
-		_, err := gov.AdmitMany(ctx, admin, testPassword, []governance.Newcomer{{Name: "Robert Owen", Email: "robert@example.org"}, {Name: "No Email", Email: "nope"}}, nil)
-		var v governance.ValidationError
-		if !errors.As(err, &v) || v["email"] == "" {
-			t.Errorf("got %v, want a message about the email", err)
-		}
-		if n := count(t, d, `SELECT count(*) FROM members`); n != 1 {
-			t.Errorf("%d members, want only the admin", n)
-		}
-	})
-	t.Run("only an admin admits", func(t *testing.T) {
-		_, err := gov.AdmitMany(ctx, governance.Member{ID: 99}, testPassword, []governance.Newcomer{{Name: "Robert Owen", Email: "robert@example.org"}}, nil)
-		if !errors.Is(err, governance.ErrForbidden) {
-			t.Errorf("got %v, want ErrForbidden", err)
-		}
-	})
-	ids, err := gov.AdmitMany(ctx, admin, testPassword, []governance.Newcomer{
-		{Name: "Robert Owen", Email: "robert@example.org"}, {Name: "Beatrice Webb", Email: "beatrice@example.org"}, {Name: "William King", Email: "william@example.org"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("a taken email is refused", func(t *testing.T) {
-		_, err := gov.AdmitMany(ctx, admin, testPassword, []governance.Newcomer{{Name: "Robert Again", Email: "Robert@example.org"}}, nil)
-		var v governance.ValidationError
-		if !errors.As(err, &v) || !strings.Contains(v["email"], "already") {
-			t.Errorf("got %v, want the email refused as taken", err)
-		}
-	})
-
-	t.Run("a wrong resource lists none", func(t *testing.T) {
-		_, err := lib.ListMany(ctx, library.Viewer{ID: admin.ID, Admin: true}, []library.Submission{
-			{By: ids[0], Input: library.ResourceInput{Title: "Fine", URL: "https://example.org/fine", Format: "report"}},
-			{By: ids[0], Input: library.ResourceInput{Title: "Bad link", URL: "javascript:alert(1)", Format: "report"}},
-		})
-		var v library.ValidationError
-		if !errors.As(err, &v) || v["url"] == "" {
-			t.Errorf("got %v, want a message about the link", err)
-		}
-		if _, err := lib.ListMany(ctx, library.Viewer{ID: ids[0], Active: true}, nil); !errors.Is(err, library.ErrForbidden) {
-			t.Errorf("a member listed resources: %v", err)
-		}
-		if n := count(t, d, `SELECT count(*) FROM resources`); n != 0 {
-			t.Errorf("%d resources, want none", n)
-		}
-	})
-
-	motion, err := gov.Propose(ctx, admin, governance.ProposalInput{Kind: governance.KindMotion, Title: "Meet in spring", Opens: "now", Days: "7"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late, err := gov.AdmitMany(ctx, admin, testPassword, []governance.Newcomer{{Name: "Late Comer", Email: "late@example.org"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name  string
-		votes []governance.CastVote
-		want  error
-	}{
-		{"a member not on the roll", []governance.CastVote{{Member: ids[0], Choice: "yes"}, {Member: late[0], Choice: "yes"}}, governance.ErrNotOnRoll},
-		{"a member listed twice", []governance.CastVote{{Member: ids[0], Choice: "yes"}, {Member: ids[0], Choice: "no"}}, governance.ErrAlreadyVoted},
-		{"a choice that is not one", []governance.CastVote{{Member: ids[0], Choice: "maybe"}}, governance.ValidationError{}},
-	} {
-		t.Run(c.name+" casts no vote at all", func(t *testing.T) {
-			err := gov.VoteMany(ctx, motion.ID, c.votes)
-			var v governance.ValidationError
-			if _, want := c.want.(governance.ValidationError); want && !errors.As(err, &v) || !want && !errors.Is(err, c.want) {
-				t.Errorf("got %v, want %v", err, c.want)
-			}
-			if n := count(t, d, `SELECT count(*) FROM roll WHERE voted = 1`); n != 0 {
-				t.Errorf("%d voters, want none", n)
-			}
-		})
-	}
-	if err := gov.VoteMany(ctx, motion.ID, []governance.CastVote{{Member: ids[2], Choice: "no"}, {Member: ids[0], Choice: "yes"}, {Member: admin.ID, Choice: "yes"}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Run("a second vote is refused", func(t *testing.T) {
-		if err := gov.VoteMany(ctx, motion.ID, []governance.CastVote{{Member: ids[0], Choice: "no"}}); !errors.Is(err, governance.ErrAlreadyVoted) {
-			t.Errorf("got %v, want ErrAlreadyVoted", err)
-		}
-		if _, err := gov.Vote(ctx, governance.Member{ID: ids[0]}, motion.ID, "no", ""); !errors.Is(err, governance.ErrAlreadyVoted) {
-			t.Errorf("Vote after VoteMany: got %v, want ErrAlreadyVoted", err)
-		}
-	})
-	t.Run("secret ballots keep no member beside a choice", func(t *testing.T) {
-		if n := count(t, d, `SELECT count(*) FROM ballot_box WHERE proposal_id = ?`, motion.ID); n != 3 {
-			t.Errorf("%d ballots in the box, want 3", n)
-		}
-		if n := count(t, d, `SELECT count(*) FROM votes`); n != 0 {
-			t.Errorf("%d open votes in a secret ballot", n)
-		}
-	})
-	now = now.Add(8 * 24 * time.Hour)
-	t.Run("a closed ballot takes no votes", func(t *testing.T) {
-		if err := gov.VoteMany(ctx, motion.ID, []governance.CastVote{{Member: ids[1], Choice: "yes"}}); !errors.Is(err, governance.ErrBallotClosed) {
-			t.Errorf("got %v, want ErrBallotClosed", err)
-		}
-	})
-	t.Run("the ballot counts and verifies", func(t *testing.T) {
-		if err := gov.Advance(ctx); err != nil {
-			t.Fatal(err)
-		}
-		tally, err := gov.VerifyTally(ctx, motion.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tally.Yes != 2 || tally.No != 1 || tally.RollSize != 4 {
-			t.Errorf("tally %+v, want 2 yes, 1 no, roll of 4", tally)
-		}
-	})
 }

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "export":
 		err = exportLibrary(ctx, args, stdout, stderr)
 	case "demo":
-		err = demo(ctx, args, stdout, stderr)
+		err = writeDemo(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -31,7 +31,9 @@ type DB struct {
 // Options tune how the database is opened.
 type Options struct {
 	// Synchronous is SQLite's synchronous setting for the writer. The default,
-	// FULL, makes every acknowledged commit survive power loss.
+	// FULL, makes every acknowledged commit survive power loss. Only the demo
+	// sets another (OFF, for data it can generate again): no production path
+	// may.
 	Synchronous string
 }
 

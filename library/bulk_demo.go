@@ -7,15 +7,22 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Submission is a resource as a member submitted it, for ListMany.
+// For the demo and benchmarks only: ListMany exists for generated
+// libraries (internal/demo, behind `plenary demo` and the load program in
+// bench/, and the benchmarks). It is not for the library's real users:
+// request handlers and `plenary import` go through SubmitResource, the
+// admin's queue and Import.
+
+// Submission is a resource as a member submitted it, for ListMany (demo and
+// benchmarks only).
 type Submission struct {
 	By    int64 // the member who submitted it; 0 for none
 	Input ResourceInput
 }
 
-// ListMany adds many resources at once, listed, as if each had been
-// submitted by its member and listed by admin v: for generated libraries
-// (`plenary demo`, load tests), where one transaction per resource is too
+// ListMany, for the demo and benchmarks only, adds many resources at once,
+// listed, as if each had been submitted by its member and listed by admin
+// v: for generated libraries, where one transaction per resource is too
 // slow. Every input goes through the checks SubmitResource makes; if any
 // fails nothing is added and the error names the first. All go in one
 // transaction. It returns the new resources' numbers, in order.

@@ -12,25 +12,31 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Bulk paths for generated co-ops (`plenary demo`, load tests), which need
-// a hundred thousand members and a million votes: one transaction per row
-// would take hours. Each applies the checks of its one-at-a-time
-// counterpart and writes the same rows and ledger entries; only the
-// batching differs. They are not for real members.
+// For the demo and benchmarks only: the bulk paths in this file exist for
+// generated co-ops (internal/demo, behind `plenary demo` and the load
+// program in bench/, and the benchmarks), which need a hundred thousand
+// members and a million votes: one transaction per row would take hours.
+// Each applies the checks of its one-at-a-time counterpart and writes the
+// same rows and ledger entries; only the batching differs. They are not
+// for real members, and no production path (a request handler, the other
+// commands) may call them: AdmitMany gives everyone one password and skips
+// the application, and VoteMany's receipts go to nobody.
 
-// Newcomer is a person AdmitMany admits.
+// Newcomer is a person AdmitMany admits (demo and benchmarks only).
 type Newcomer struct {
 	Name, Email string
 }
 
-// AdmitBatch is how many members AdmitMany writes per transaction.
+// AdmitBatch is how many members AdmitMany writes per transaction (demo
+// and benchmarks only).
 const AdmitBatch = 2000
 
-// AdmitMany makes people active members, admitted by admin, as if each had
-// applied and admin had approved them at once: their names, emails and the
-// password pass the checks an application makes, each gets the row Approve
-// leaves, and the ledger a member.admitted entry by admin, in member order.
-// Everyone gets the same password, hashed once: generated co-ops only.
+// AdmitMany, for the demo and benchmarks only, makes people active members,
+// admitted by admin, as if each had applied and admin had approved them at
+// once: their names, emails and the password pass the checks an
+// application makes, each gets the row Approve leaves, and the ledger a
+// member.admitted entry by admin, in member order. Everyone gets the same
+// password, hashed once: generated co-ops only.
 //
 // Everything is checked before anything is written; then AdmitBatch members
 // go in per transaction, and progress (if not nil) is told the number
@@ -88,13 +94,14 @@ func (s *Service) AdmitMany(ctx context.Context, admin Member, password string, 
 	return ids, nil
 }
 
-// CastVote is one member's vote for VoteMany.
+// CastVote is one member's vote for VoteMany (demo and benchmarks only).
 type CastVote struct {
 	Member int64
 	Choice string
 }
 
-// VoteMany casts many first votes in one ballot, in one transaction. Each
+// VoteMany, for the demo and benchmarks only, casts many first votes in one
+// ballot, in one transaction. Each
 // is checked as Vote checks it: the ballot is open, the choice is one of
 // Choices, the member is on the roll and has not voted (ErrAlreadyVoted,
 // also for a member listed twice). Each voter is marked on the roll as
