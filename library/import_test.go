@@ -356,3 +356,82 @@ func TestStarterLibraryImportsCleanly(t *testing.T) {
 		t.Errorf("report = %+v, want %d resources and %d demands", rep, len(f.Resources), len(f.Demands))
 	}
 }
+
+// hostileCSV is the shape that made an import quadratic, filling size
+// bytes: new resources, row after row, each with a link and a DOI (so that,
+// when the import asked the database about each row, every row read the
+// whole table, which grew as the rows above were inserted), several
+// authors, tags, and a quoted abstract with a comma, doubled quotes and a
+// line break. It returns the file and its number of rows.
+func hostileCSV(size int) ([]byte, int) {
+	var b bytes.Buffer
+	b.Grow(size + 200)
+	b.WriteString(`"Key","Item Type","Publication Year","Author","Title","DOI","Url","Abstract Note","Manual Tags"` + "\n")
+	n := 0
+	for ; b.Len() < size && n < MaxImportRows; n++ {
+		fmt.Fprintf(&b, `"K%d","report","%d","Doe%d, Jane; Roe, Richard; Common Wealth","Report %d on co-ops","10.1000/h.%d",`+
+			`"https://example.org/r/%d","She said ""yes"",`+"\n"+`then left.","co-ops; finance; policy"`+"\n", n, 1900+n%200, n, n, n, n)
+	}
+	return b.Bytes(), n
+}
+
+func TestImportHostileCSV(t *testing.T) {
+	ctx := context.Background()
+	data, rows := hostileCSV(5 << 20)
+	if len(data) < 5<<20 || rows < 10000 {
+		t.Fatalf("the hostile file is %d bytes in %d rows, want 5 MB in many rows", len(data), rows)
+	}
+	s := transferService(t)
+	rep, err := s.Import(ctx, data)
+	if err != nil {
+		t.Fatalf("import: %v (first rejected: %v)", err, rep.Rejected[:min(3, len(rep.Rejected))])
+	}
+	if want := (ImportReport{Format: "Zotero CSV", Added: rows}); !reflect.DeepEqual(rep, want) {
+		t.Fatalf("report = %+v, want %+v", rep, want)
+	}
+	if n := countRows(t, s, "resources"); n != rows {
+		t.Fatalf("%d resources in the library, want %d", n, rows)
+	}
+	for _, i := range []int{0, rows / 2, rows - 1} {
+		r := byTitle(t, s, fmt.Sprintf("Report %d on co-ops", i))
+		if r.URL != fmt.Sprintf("https://example.org/r/%d", i) || r.DOI != fmt.Sprintf("10.1000/h.%d", i) ||
+			r.Year == nil || *r.Year != 1900+i%200 || r.Status != StatusListed {
+			t.Errorf("row %d: url %q, doi %q, year %v, status %q", i+2, r.URL, r.DOI, r.Year, r.Status)
+		}
+		if want := (List{fmt.Sprintf("Jane Doe%d", i), "Richard Roe", "Common Wealth"}); !reflect.DeepEqual(r.Authors, want) {
+			t.Errorf("row %d: authors %q, want %q", i+2, r.Authors, want)
+		}
+		if want := (List{"co-ops", "finance", "policy"}); !reflect.DeepEqual(r.Topics, want) {
+			t.Errorf("row %d: topics %q, want %q", i+2, r.Topics, want)
+		}
+		if r.Summary != "She said \"yes\",\nthen left." {
+			t.Errorf("row %d: the abstract's quotes, comma or line break were lost: %q", i+2, r.Summary)
+		}
+	}
+	res, err := s.Search(ctx, Query{Text: fmt.Sprintf("Doe%d", rows-1)})
+	if err != nil || res.Total != 1 {
+		t.Errorf("searching for the last row's author found %d (err %v): the full-text index missed a batch", res.Total, err)
+	}
+
+	again, err := s.Import(ctx, data)
+	if want := (ImportReport{Format: "Zotero CSV", Duplicates: rows}); err != nil || !reflect.DeepEqual(again, want) {
+		t.Errorf("the second import = %+v, err %v; want %+v", again, err, want)
+	}
+}
+
+// BenchmarkImportHostileCSV imports the 5 MB hostile file into an empty
+// library: decoding, checking, matching and one transaction.
+func BenchmarkImportHostileCSV(b *testing.B) {
+	ctx := context.Background()
+	data, rows := hostileCSV(5 << 20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		b.StopTimer()
+		s := transferService(b)
+		b.StartTimer()
+		rep, err := s.Import(ctx, data)
+		if err != nil || rep.Added != rows {
+			b.Fatalf("import: %+v, %v", rep, err)
+		}
+	}
+}
