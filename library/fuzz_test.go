@@ -272,7 +272,7 @@ func fuzzImport(f *testing.F) {
 		// the library emptied for the next.
 		defer empty(t, s)
 		dec, _ := Decode(data)
-		if rep.Added+rep.Updated+rep.Duplicates != len(dec.Resources) || rep.DemandsAdded+rep.DemandsSkipped != len(dec.Demands) {
+		if rep.Added+rep.Updated+rep.Duplicates+rep.Endorsed+rep.UnderBallot != len(dec.Resources) || rep.DemandsAdded+rep.DemandsSkipped != len(dec.Demands) {
 			t.Fatalf("report %+v does not account for %d resources and %d demands", rep, len(dec.Resources), len(dec.Demands))
 		}
 		if !slices.Contains([]string{FileFormatNames[FileJSON], FileFormatNames[FileCSV], FileFormatNames[FileCSL]}, rep.Format) {

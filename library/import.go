@@ -20,6 +20,8 @@ type ImportReport struct {
 	Added          int
 	Updated        int
 	Duplicates     int // resources already in the library, or twice in the file
+	Endorsed       int // resources a ballot endorsed: skipped, left as members endorsed them
+	UnderBallot    int // resources a proposal in discussion or voting is about: skipped, unchanged
 	DemandsAdded   int
 	DemandsSkipped int // demands whose title is already in the register
 	Rejected       []RowError
@@ -32,6 +34,9 @@ type ImportReport struct {
 // nothing is imported and the report lists each wrong row with ErrRejected.
 // Otherwise, in one transaction:
 //   - a resource with the link (normalised) or DOI of one in the library
+//     that a ballot endorsed, or that a proposal in discussion or voting is
+//     about, is skipped and the resource left exactly as it is;
+//   - a resource with the link or DOI of any other one in the library
 //     updates its metadata if anything differs (a field the file leaves
 //     empty, or a format cannot carry, keeps its value; the link, status and
 //     endorsement are never changed), and is a duplicate if nothing does;
@@ -116,6 +121,12 @@ func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, p importPlan) (ImportR
 				ids[i] = ids[st.earlier]
 			}
 			rep.Duplicates++
+		case stepEndorsed:
+			ids[i] = st.id
+			rep.Endorsed++
+		case stepUnderBallot:
+			ids[i] = st.id
+			rep.UnderBallot++
 		}
 		links[p.resources[i].link] = ids[i]
 	}

@@ -258,14 +258,13 @@ func TestImportMatchesExistingResources(t *testing.T) {
 		id := seedResource(t, s, StatusHidden, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
 			URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Year: "2019",
 			Region: "UK", DOI: "10.1000/nesta.2019", Summary: "Old summary."})
-		endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 4 WHERE id = ?`, transferClock(), id)
 		return s, id
 	}
 	csvFile := func(rows ...string) []byte {
 		return []byte(`"Item Type","Title","Url","DOI","Author","Publication Year","Abstract Note"` + "\n" + strings.Join(rows, "\n"))
 	}
 
-	t.Run("a changed title for the same link updates it, keeping status, endorsement and what the file lacks", func(t *testing.T) {
+	t.Run("a changed title for the same link updates it, keeping status and what the file lacks, and endorses nothing", func(t *testing.T) {
 		s, id := setup(t)
 		rep, err := s.Import(ctx, csvFile(`"report","Platform co-operatives: solving the capital conundrum","http://nesta.org.uk/report/platform-co-operatives?utm_source=x","","Borkin, Simon","2019",""`))
 		if err != nil {
@@ -278,8 +277,8 @@ func TestImportMatchesExistingResources(t *testing.T) {
 		if r.Title != "Platform co-operatives: solving the capital conundrum" {
 			t.Errorf("title = %q", r.Title)
 		}
-		if r.Status != StatusHidden || !r.Endorsed() || *r.EndorsedBy != 4 {
-			t.Errorf("status %q, endorsed by %v: an import must not touch them", r.Status, r.EndorsedBy)
+		if r.Status != StatusHidden || r.Endorsed() {
+			t.Errorf("status %q, endorsed by %v: an import must not touch the status, nor endorse", r.Status, r.EndorsedBy)
 		}
 		if r.URL != "https://www.nesta.org.uk/report/platform-co-operatives/" || r.Region != "UK" || r.Summary != "Old summary." || r.DOI != "10.1000/nesta.2019" {
 			t.Errorf("kept fields changed: url %q, region %q, summary %q, doi %q", r.URL, r.Region, r.Summary, r.DOI)
@@ -339,6 +338,136 @@ func TestImportMatchesExistingResources(t *testing.T) {
 		d, _ := s.Demand(ctx, ds[1].ID)
 		if !reflect.DeepEqual(d.Resources, []int64{id}) {
 			t.Errorf("supporting = %v, want [%d]", d.Resources, id)
+		}
+	})
+}
+
+// rowOf is every column of a resource as the database holds it.
+func rowOf(t *testing.T, s *Service, id int64) map[string]any {
+	t.Helper()
+	rows, err := s.db.R.Queryx(`SELECT * FROM resources WHERE id = ?`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("no resource %d", id)
+	}
+	m := map[string]any{}
+	if err := rows.MapScan(m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestImportLeavesEndorsedResourcesAlone(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*Service, int64) {
+		s := transferService(t)
+		id := seedResource(t, s, StatusListed, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
+			URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Year: "2019",
+			Region: "UK", DOI: "10.1000/nesta.2019", Summary: "The text members endorsed.", Topics: "finance"})
+		endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 4 WHERE id = ?`, transferClock(), id)
+		s.now = func() time.Time { return transferClock().Add(time.Hour) } // an update would show
+		return s, id
+	}
+	header := `"Item Type","Title","Url","DOI","Author","Publication Year","Abstract Note","Manual Tags"` + "\n"
+	other := `"book","Own This!","https://openlibrary.org/isbn/9781839764554","","Scholz, Trebor","2023","",""` + "\n"
+	for _, tt := range []struct{ name, row string }{
+		{"a row with its link (written differently) and new details",
+			`"policy brief","Platform co-operatives: a new title","http://nesta.org.uk/report/platform-co-operatives?utm_source=x","","Someone, Else","2020","A rewritten summary.","gig economy"` + "\n"},
+		{"a row with its DOI under another link",
+			`"report","Platform co-operatives – solving the capital conundrum","https://media.nesta.org.uk/pc.pdf","https://doi.org/10.1000/NESTA.2019","Borkin, Simon","2019","A rewritten summary.",""` + "\n"},
+		{"a row the same as it",
+			`"report","Platform co-operatives – solving the capital conundrum","https://www.nesta.org.uk/report/platform-co-operatives/","10.1000/nesta.2019","Borkin, Simon","2019","The text members endorsed.","finance"` + "\n"},
+	} {
+		t.Run(tt.name+" is skipped as endorsed and the resource is unchanged, while the rest comes in", func(t *testing.T) {
+			s, id := setup(t)
+			before := rowOf(t, s, id)
+			rep, err := s.Import(ctx, []byte(header+tt.row+other))
+			if err != nil {
+				t.Fatalf("%v %v", err, rep.Rejected)
+			}
+			if want := (ImportReport{Format: "Zotero CSV", Added: 1, Endorsed: 1}); !reflect.DeepEqual(rep, want) {
+				t.Errorf("report = %+v, want %+v", rep, want)
+			}
+			if after := rowOf(t, s, id); !reflect.DeepEqual(after, before) {
+				t.Errorf("the endorsed resource changed:\nbefore %v\nafter  %v", before, after)
+			}
+			if res, _ := s.Search(ctx, Query{Text: "rewritten"}); res.Total != 0 {
+				t.Errorf("the search index holds the file's summary")
+			}
+			if n := countRows(t, s, "resources"); n != 2 {
+				t.Errorf("%d resources, want the endorsed one and the new one", n)
+			}
+		})
+	}
+	t.Run("our JSON cannot change it either, and a demand may still cite it", func(t *testing.T) {
+		s, id := setup(t)
+		before := rowOf(t, s, id)
+		rep, err := s.Import(ctx, []byte(`{"format":"plenary-library","version":1,
+			"resources":[{"title":"Replaced","url":"https://nesta.org.uk/report/platform-co-operatives","format":"other","status":"hidden"}],
+			"demands":[{"title":"Fund platform co-ops","body":"Patient capital.","audience":"funders and investors",
+			  "resources":["https://nesta.org.uk/report/platform-co-operatives"]}]}`))
+		if err != nil {
+			t.Fatalf("%v %v", err, rep.Rejected)
+		}
+		if want := (ImportReport{Format: "Plenary JSON", Endorsed: 1, DemandsAdded: 1}); !reflect.DeepEqual(rep, want) {
+			t.Errorf("report = %+v, want %+v", rep, want)
+		}
+		if after := rowOf(t, s, id); !reflect.DeepEqual(after, before) {
+			t.Errorf("the endorsed resource changed:\nbefore %v\nafter  %v", before, after)
+		}
+		var d Demand
+		if err := s.db.R.Get(&d, `SELECT `+demandColumns+` FROM demands`); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ = s.Demand(ctx, d.ID); !reflect.DeepEqual(d.Resources, []int64{id}) {
+			t.Errorf("the demand cites %v, want [%d]", d.Resources, id)
+		}
+	})
+}
+
+// proposeDirectly puts a proposal to endorse a resource in a status, as
+// governance would, the same way round as endorseDirectly.
+func proposeDirectly(t *testing.T, s *Service, resource int64, status string) {
+	t.Helper()
+	now := transferClock()
+	endorseDirectly(t, s, `INSERT INTO proposals (kind, title, body, resource_id, author_id, status, created_at, opens_at, closes_at)
+		VALUES ('endorse_resource', 'Endorse it', '', ?, 1, ?, ?, ?, ?)`, resource, status, now, now.Add(time.Hour), now.Add(2*time.Hour))
+}
+
+func TestImportLeavesResourcesUnderBallotAlone(t *testing.T) {
+	ctx := context.Background()
+	s := transferService(t)
+	id := seedResource(t, s, StatusListed, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
+		URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Summary: "As proposed."})
+	proposeDirectly(t, s, id, "discussion")
+	s.now = func() time.Time { return transferClock().Add(time.Hour) }
+	file := []byte(`"Item Type","Title","Url","Abstract Note"` + "\n" +
+		`"report","Platform co-operatives – solving the capital conundrum","https://www.nesta.org.uk/report/platform-co-operatives/","Changed."` + "\n" +
+		`"book","Own This!","https://openlibrary.org/isbn/9781839764554",""` + "\n")
+
+	before := rowOf(t, s, id)
+	rep, err := s.Import(ctx, file)
+	if err != nil {
+		t.Fatalf("a resource under ballot failed the import: %v %v", err, rep.Rejected)
+	}
+	if want := (ImportReport{Format: "Zotero CSV", Added: 1, UnderBallot: 1}); !reflect.DeepEqual(rep, want) {
+		t.Errorf("report = %+v, want %+v", rep, want)
+	}
+	if after := rowOf(t, s, id); !reflect.DeepEqual(after, before) {
+		t.Errorf("the resource under ballot changed:\nbefore %v\nafter  %v", before, after)
+	}
+
+	t.Run("once the proposal is withdrawn, the same file brings the change", func(t *testing.T) {
+		endorseDirectly(t, s, `UPDATE proposals SET status = 'withdrawn' WHERE resource_id = ?`, id)
+		rep, err := s.Import(ctx, file)
+		if want := (ImportReport{Format: "Zotero CSV", Updated: 1, Duplicates: 1}); err != nil || !reflect.DeepEqual(rep, want) {
+			t.Fatalf("report = %+v, err %v; want %+v", rep, err, want)
+		}
+		if r, _ := getResource(ctx, s.db.R, id); r.Summary != "Changed." {
+			t.Errorf("summary = %q", r.Summary)
 		}
 	})
 }

@@ -18,9 +18,11 @@ import (
 type step int
 
 const (
-	stepInsert    step = iota // new to the library
-	stepUpdate                // new details for a resource in the library
-	stepDuplicate             // in the library or above in the file, with nothing to change
+	stepInsert      step = iota // new to the library
+	stepUpdate                  // new details for a resource in the library
+	stepDuplicate               // in the library or above in the file, with nothing to change
+	stepEndorsed                // a resource a ballot endorsed: skipped, left as members endorsed it
+	stepUnderBallot             // a resource a proposal in discussion or voting is about: skipped, unchanged
 )
 
 // resourceStep is one resource row of a file and what the import does with it.
@@ -185,8 +187,10 @@ func (p *importPlan) supportingKeys(urls []string, inFile map[string]bool, lib *
 // matchResources decides each good resource row's step, in file order:
 //   - a row with the link, DOI or title of a row above it is a duplicate;
 //   - a row with the link (normalised) or DOI of a resource in the library
-//     updates its details if anything differs, and is a duplicate if
-//     nothing does;
+//     is skipped, and the resource left as it is, if a ballot endorsed the
+//     resource or a proposal about it is in discussion or voting;
+//   - otherwise such a row updates the resource's details if anything
+//     differs, and is a duplicate if nothing does;
 //   - a row with only the title (normalised) of a resource in the library
 //     is a duplicate;
 //   - any other row is inserted.
@@ -198,18 +202,25 @@ func (p *importPlan) matchResources(lib *libraryIndex) {
 		if j, ok := seen.match(st); ok {
 			st.step, st.earlier = stepDuplicate, j
 		} else if old, ok := lib.match(st.link, st.r.DOI); ok {
-			merged, errs := mergeResource(old, st.row.Input)
+			st.id = old.ID
 			switch {
-			case len(errs) > 0:
-				// The row is good and so is the resource, so only a
-				// resource a form could not make now (from an older rule)
-				// ends here.
-				p.rejected = append(p.rejected, rowErrors(st.row.Row, st.row.Line, false, errs)...)
-			case sameMetadata(old, merged):
-				st.step, st.id = stepDuplicate, old.ID
+			case old.Endorsed():
+				// What members endorsed changes only by another ballot.
+				st.step = stepEndorsed
+			case lib.underBallot[old.ID]:
+				// Members are deciding on the resource as it stands, so the
+				// database refuses to change it (the trigger
+				// resources_frozen_under_ballot). Before the plan knew
+				// this, the refusal failed the whole import with an
+				// internal error, so one such row kept the whole file out
+				// for the length of a ballot. Decided: skip the row and
+				// report it in its own count, whether or not it would
+				// change anything, and let the rest of the file in; the
+				// same file imported again after the ballot closes brings
+				// the change (and the rest are duplicates by then).
+				st.step = stepUnderBallot
 			default:
-				st.step, st.id, st.merged = stepUpdate, old.ID, &merged
-				lib.update(old.ID, merged)
+				p.merge(st, old, lib)
 			}
 		} else if id, ok := lib.titled(st.title); ok {
 			st.step, st.id = stepDuplicate, id
@@ -217,6 +228,23 @@ func (p *importPlan) matchResources(lib *libraryIndex) {
 			st.step = stepInsert
 		}
 		seen.add(st, i)
+	}
+}
+
+// merge decides the step of a row whose link or DOI matches a resource
+// the import may change: an update if the row changes anything.
+func (p *importPlan) merge(st *resourceStep, old Resource, lib *libraryIndex) {
+	merged, errs := mergeResource(old, st.row.Input)
+	switch {
+	case len(errs) > 0:
+		// The row is good and so is the resource, so only a resource a
+		// form could not make now (from an older rule) ends here.
+		p.rejected = append(p.rejected, rowErrors(st.row.Row, st.row.Line, false, errs)...)
+	case sameMetadata(old, merged):
+		st.step = stepDuplicate
+	default:
+		st.step, st.merged = stepUpdate, &merged
+		lib.update(old.ID, merged)
 	}
 }
 
@@ -317,11 +345,13 @@ func (k fileKeys) match(st *resourceStep) (int, bool) {
 
 // libraryIndex is what the library holds under the keys of an import
 // file: for each link, DOI and title key the resources with it, lowest id
-// first, and the titles of demands in the register.
+// first, the resources under an open ballot, and the titles of demands in
+// the register.
 type libraryIndex struct {
 	resources           map[int64]Resource
 	titleKeys           map[int64]string // as stored, then as the plan changes them
 	links, dois, titles map[string][]int64
+	underBallot         map[int64]bool
 	demands             map[string]bool
 }
 
@@ -336,8 +366,8 @@ type indexed struct {
 // with the file's good resources, or a link with its demands, and, if the
 // file has demands, the titles in the register.
 func lookUp(ctx context.Context, q sqlx.QueryerContext, rs []resourceStep, ds []DemandRow) (*libraryIndex, error) {
-	lib := &libraryIndex{resources: map[int64]Resource{}, titleKeys: map[int64]string{},
-		links: map[string][]int64{}, dois: map[string][]int64{}, titles: map[string][]int64{}, demands: map[string]bool{}}
+	lib := &libraryIndex{resources: map[int64]Resource{}, titleKeys: map[int64]string{}, links: map[string][]int64{},
+		dois: map[string][]int64{}, titles: map[string][]int64{}, underBallot: map[int64]bool{}, demands: map[string]bool{}}
 	links := make([]string, 0, len(rs))
 	for _, st := range rs {
 		links = append(links, st.link)
@@ -387,6 +417,17 @@ func lookUp(ctx context.Context, q sqlx.QueryerContext, rs []resourceStep, ds []
 		for _, ids := range m {
 			slices.Sort(ids)
 		}
+	}
+	// Few proposals are open at a time, so all their resources are read.
+	// This is the condition of the trigger resources_frozen_under_ballot.
+	var open []int64
+	err = sqlx.SelectContext(ctx, q, &open, `SELECT DISTINCT resource_id FROM proposals
+		WHERE resource_id IS NOT NULL AND status IN ('discussion', 'voting')`)
+	if err != nil {
+		return nil, fmt.Errorf("library: import: find resources under ballot: %w", err)
+	}
+	for _, id := range open {
+		lib.underBallot[id] = true
 	}
 	if len(ds) > 0 {
 		// The register is short beside any import, and its titles have no
