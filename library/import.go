@@ -81,20 +81,13 @@ func (s *Service) Import(ctx context.Context, data []byte) (ImportReport, error)
 // apply carries out a plan without wrong rows, in the caller's transaction.
 func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, p importPlan) (ImportReport, error) {
 	rep := ImportReport{Format: p.format}
-	var n int
-	for i := range p.resources {
-		if p.resources[i].step == stepInsert {
-			n++
-		}
-	}
-	inserts := make([]Resource, 0, n)
-	var updates []Resource
+	var inserts, updates []*Resource
 	for i := range p.resources {
 		switch st := &p.resources[i]; st.step {
 		case stepInsert:
-			inserts = append(inserts, st.r)
+			inserts = append(inserts, &st.r)
 		case stepUpdate:
-			updates = append(updates, *st.merged)
+			updates = append(updates, st.merged)
 		}
 	}
 	added, err := s.insertResources(ctx, tx, inserts)
@@ -108,27 +101,25 @@ func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, p importPlan) (ImportR
 	ids := make([]int64, len(p.resources))
 	links := make(map[string]int64, len(p.resources)) // link key in the file → the resource it became
 	for i := range p.resources {
-		switch st := &p.resources[i]; st.step {
+		st := &p.resources[i]
+		ids[i] = st.id
+		switch st.step {
 		case stepInsert:
 			ids[i] = added[st.link]
 			rep.Added++
 		case stepUpdate:
-			ids[i] = st.id
 			rep.Updated++
 		case stepDuplicate:
-			ids[i] = st.id
 			if st.earlier >= 0 {
 				ids[i] = ids[st.earlier]
 			}
 			rep.Duplicates++
 		case stepEndorsed:
-			ids[i] = st.id
 			rep.Endorsed++
 		case stepUnderBallot:
-			ids[i] = st.id
 			rep.UnderBallot++
 		}
-		links[p.resources[i].link] = ids[i]
+		links[st.link] = ids[i]
 	}
 
 	for _, st := range p.demands {
@@ -178,7 +169,7 @@ func anys[T any](xs []T) []any {
 // insertResources adds resources as insertResource would, in file order, and
 // returns the id of each by its link key (unique among them: the plan made
 // a second row with a link a duplicate).
-func (s *Service) insertResources(ctx context.Context, tx *sqlx.Tx, rs []Resource) (map[string]int64, error) {
+func (s *Service) insertResources(ctx context.Context, tx *sqlx.Tx, rs []*Resource) (map[string]int64, error) {
 	ids := make(map[string]int64, len(rs))
 	now := s.now()
 	for batch := range slices.Chunk(rs, importBatch) {
@@ -211,12 +202,12 @@ func (s *Service) insertResources(ctx context.Context, tx *sqlx.Tx, rs []Resourc
 // updateResources writes the plan's new details for resources in the
 // library. The plan carries each change over to the next row that matches
 // the same resource, so only the last update of each is written.
-func (s *Service) updateResources(ctx context.Context, tx *sqlx.Tx, rs []Resource) error {
+func (s *Service) updateResources(ctx context.Context, tx *sqlx.Tx, rs []*Resource) error {
 	last := make(map[int64]int, len(rs))
 	for i, r := range rs {
 		last[r.ID] = i
 	}
-	var final []Resource
+	var final []*Resource
 	for i, r := range rs {
 		if last[r.ID] == i {
 			final = append(final, r)

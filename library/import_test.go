@@ -306,6 +306,23 @@ func TestImportMatchesExistingResources(t *testing.T) {
 			t.Fatalf("report = %+v, err %v", rep, err)
 		}
 	})
+	t.Run("two rows updating one resource leave it as the second made it, and free its old title", func(t *testing.T) {
+		s, id := setup(t)
+		rep, err := s.Import(ctx, csvFile(
+			`"report","First new title","https://nesta.org.uk/report/platform-co-operatives","","Author, New","",""`,
+			`"report","Second new title","https://media.nesta.org.uk/pc.pdf","10.1000/nesta.2019","","","Second summary."`,
+			`"report","Platform co-operatives – solving the capital conundrum","https://elsewhere.example/pc","","","",""`))
+		if want := (ImportReport{Format: "Zotero CSV", Added: 1, Updated: 2}); err != nil || !reflect.DeepEqual(rep, want) {
+			t.Fatalf("report = %+v, err %v; want %+v", rep, err, want)
+		}
+		r, _ := getResource(ctx, s.db.R, id)
+		if r.Title != "Second new title" || !reflect.DeepEqual(r.Authors, List{"New Author"}) || r.Summary != "Second summary." {
+			t.Errorf("title %q, authors %q, summary %q: want the second row laid over the first", r.Title, r.Authors, r.Summary)
+		}
+		if n := countRows(t, s, "resources"); n != 2 {
+			t.Errorf("%d resources: a row with the old title is no duplicate once the title has changed", n)
+		}
+	})
 	t.Run("a resource twice in one file comes in once", func(t *testing.T) {
 		s := transferService(t)
 		rep, err := s.Import(ctx, csvFile(
