@@ -18,7 +18,8 @@ func importLibrary(ctx context.Context, args []string, stdout, stderr io.Writer)
 		"(Zotero's \"CSL JSON\" export, or Pandoc's); the format is told from the content.\n"+
 		"Every row is checked first: if any is wrong, each is listed and nothing is imported.\n"+
 		"Resources come in listed (our JSON may say pending or hidden). A resource whose link or DOI\n"+
-		"is already in the library updates its details; one whose title is already there is skipped.\n"+
+		"is already in the library updates its details, unless a ballot endorsed it or a proposal about\n"+
+		"it is open (then it is skipped, unchanged); one whose title is already there is skipped.\n"+
 		"Nothing is ever imported as endorsed: only a ballot endorses.", stderr, &cfg)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,6 +55,12 @@ func importLibrary(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "Imported %s from %s: %d added, %d updated, %d duplicates skipped, %d demands added.\n",
 		rep.Format, file, rep.Added, rep.Updated, rep.Duplicates, rep.DemandsAdded)
+	if rep.Endorsed > 0 {
+		fmt.Fprintf(stdout, "%d endorsed resources were skipped and left unchanged: only a ballot changes what members endorsed.\n", rep.Endorsed)
+	}
+	if rep.UnderBallot > 0 {
+		fmt.Fprintf(stdout, "%d resources were skipped and left unchanged: a proposal about each is open; import again after the ballot.\n", rep.UnderBallot)
+	}
 	if rep.DemandsSkipped > 0 {
 		fmt.Fprintf(stdout, "%d demands were skipped: the register already has a demand with the same title.\n", rep.DemandsSkipped)
 	}
