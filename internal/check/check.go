@@ -27,7 +27,11 @@
 //
 // Normalising (trimming, case, line ends, splitting lists) is the input
 // type's own business and happens before the tags are checked, so the tags
-// check what will be stored.
+// check what will be stored. So are rules across fields and lookups in the
+// database, written after Struct beside the tags: validator's struct-level
+// functions are registered on the instance type by type, which would have
+// this package import the domain's, or the instance change after it is
+// built.
 package check
 
 import (

@@ -34,7 +34,7 @@ func TestChecks(t *testing.T) {
 				"data:text/html,<script>alert(1)</script>", "ftp://example.org/file", "mailto:a@example.org", "https://",
 				"https://user:secret@example.org/", "https://user@example.org/", "https://example.org/a b", "https://example.org/\tx",
 				"https://exa mple.org", "https://example.org/\x00", "https://example.org/%zz",
-				"\xff", long + "a"}},
+				"\xff", long + "a", "https://example.org/" + strings.Repeat("é", MaxLinkLen/2)}},
 		{tag: "langtag", good: []any{"en", "EN", "fr", "pt-BR", "pt-br", "pt_BR", "es-419", "zh-Hant-TW", "sr-Latn", "de-CH-1996", "yue"},
 			bad: []any{"", "e", "english", "en-", "-en", "en--GB", "en GB", "12", "en-GB-x", strings.Repeat("en-", 20) + "en", "en\x00"}},
 		{tag: "doi", good: []any{"10.1177/0896920519870577", "doi:10.1000/X", "https://doi.org/10.1000/abc", "http://dx.doi.org/10.1000/abc"},
@@ -77,6 +77,8 @@ func TestNormalisers(t *testing.T) {
 	}{
 		{"a link's scheme and host go to lower case", Link, "HTTPS://Example.ORG/Path?Q=A", "https://example.org/Path?Q=A"},
 		{"a link is written escaped", Link, "https://example.org/café", "https://example.org/caf%C3%A9"},
+		{"a link too long once escaped has its form still", LinkForm, "https://example.org/" + strings.Repeat("é", MaxLinkLen/2),
+			"https://example.org/" + strings.Repeat("%C3%A9", MaxLinkLen/2)},
 		{"a language tag takes its usual case", Language, "PT-br", "pt-BR"},
 		{"a script is title case", Language, "zh-hant-tw", "zh-Hant-TW"},
 		{"an underscore is a hyphen", Language, "en_gb", "en-GB"},

@@ -60,10 +60,22 @@ func noSpace(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
-// Link checks an absolute http or https link and writes it as it is kept:
-// scheme and host in lower case, escaped as a link is sent.
+// Link checks an absolute http or https link of at most MaxLinkLen
+// characters, and writes it as it is kept: scheme and host in lower case,
+// escaped as a link is sent.
 func Link(raw string) (string, bool) {
-	if raw == "" || utf8.RuneCountInString(raw) > MaxLinkLen || !noSpace(raw) {
+	link, ok := LinkForm(raw)
+	if !ok || utf8.RuneCountInString(link) > MaxLinkLen {
+		return "", false
+	}
+	return link, true
+}
+
+// LinkForm is Link without the limit on length, so that a form can say a
+// link is too long rather than wrong. The limit is on the link as kept:
+// written out, a link can grow (a path's é becomes %C3%A9).
+func LinkForm(raw string) (string, bool) {
+	if raw == "" || !noSpace(raw) {
 		return "", false
 	}
 	u, err := url.Parse(raw)
@@ -72,12 +84,7 @@ func Link(raw string) (string, bool) {
 		return "", false
 	}
 	u.Host = strings.ToLower(u.Host)
-	link := u.String()
-	// Written out, a link can grow (a path's é becomes %C3%A9).
-	if utf8.RuneCountInString(link) > MaxLinkLen {
-		return "", false
-	}
-	return link, true
+	return u.String(), true
 }
 
 // languageTag is the shape of a BCP 47 tag as libraries use them: a primary
