@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/check"
 	"plenary/library"
 )
 
@@ -151,30 +152,39 @@ func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, err
 	return r, nil
 }
 
-// RuleInput is a rule as an admin's form gives it.
+// RuleInput is a rule as an admin's form gives it. The tags check it
+// with the numbers trimmed.
 type RuleInput struct {
-	Kind, QuorumPct, Threshold, MinMinutes string
-	Secret                                 bool
+	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	QuorumPct  string `form:"quorum_pct" validate:"intrange=0 100"`
+	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
+	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
+	Secret     bool   `form:"secret"`
+}
+
+var ruleMessages = map[string]string{
+	"kind.oneof":           "Choose a kind of proposal.",
+	"quorum_pct.intrange":  "Enter a quorum between 0 and 100 per cent.",
+	"threshold.oneof":      "Choose simple majority or two-thirds.",
+	"min_minutes.intrange": "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
+}
+
+// Messages words what the tags refuse.
+func (RuleInput) Messages() map[string]string { return ruleMessages }
+
+// rule checks the input and returns the rule it sets.
+func (in RuleInput) rule() (Rule, ValidationError) {
+	in.QuorumPct, in.MinMinutes = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes)
+	v := check.Struct(in)
+	q, _ := strconv.Atoi(in.QuorumPct)
+	m, _ := strconv.Atoi(in.MinMinutes)
+	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret}, v
 }
 
 // SetRule changes a kind's rule. Running ballots keep the rules they opened
 // with; the change goes on the ledger.
 func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error {
-	v := ValidationError{}
-	if !slices.Contains(Kinds, in.Kind) {
-		return ValidationError{"kind": "Choose a kind of proposal."}
-	}
-	q, err := strconv.Atoi(strings.TrimSpace(in.QuorumPct))
-	if err != nil || q < 0 || q > 100 {
-		v["quorum_pct"] = "Enter a quorum between 0 and 100 per cent."
-	}
-	if in.Threshold != ThresholdMajority && in.Threshold != ThresholdTwoThirds {
-		v["threshold"] = "Choose simple majority or two-thirds."
-	}
-	m, err := strconv.Atoi(strings.TrimSpace(in.MinMinutes))
-	if err != nil || m < 1 || m > 129600 {
-		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
-	}
+	r, v := in.rule()
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -183,11 +193,11 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ? WHERE kind = ?`,
-			q, in.Threshold, m, in.Secret, in.Kind); err != nil {
+			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
 			return fmt.Errorf("governance: set rule: %w", err)
 		}
 		return appendEntry(ctx, tx, s.now(), EventRulesChanged, map[string]any{
-			"kind": in.Kind, "quorum_pct": q, "threshold": in.Threshold, "min_minutes": m, "secret": in.Secret, "by": actor.ID})
+			"kind": r.Kind, "quorum_pct": r.QuorumPct, "threshold": r.Threshold, "min_minutes": r.MinMinutes, "secret": r.Secret, "by": actor.ID})
 	})
 }
 
@@ -210,6 +220,28 @@ const (
 	// MaxLead is how far ahead voting may be set to open.
 	MaxLead = 90 * 24 * time.Hour
 )
+
+// commentInput is a comment as a member's form gives it. The tags check it
+// trimmed, with LF line ends.
+type commentInput struct {
+	Body string `form:"body" validate:"required,utf8,nocontrol,max=5000"`
+}
+
+var commentMessages = map[string]string{
+	"body.required":  "Write something first.",
+	"body.utf8":      "The comment contains invalid characters.",
+	"body.nocontrol": "The comment contains invalid characters.",
+	"body.max":       fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen),
+}
+
+// Messages words what the tags refuse.
+func (commentInput) Messages() map[string]string { return commentMessages }
+
+// checkComment returns a comment's text as it is kept.
+func checkComment(body string) (string, error) {
+	in := commentInput{Body: strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))}
+	return in.Body, check.Struct(in).Err()
+}
 
 // Propose puts a proposal to the co-op. If voting opens now the roll is
 // frozen in the same transaction.
