@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -26,8 +24,9 @@ const (
 	KindMotion          = "motion"
 )
 
-// Kinds lists the kinds in the order a form offers them.
-var Kinds = []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion}
+// Kinds lists the kinds in the order a form offers them: the kind tag of
+// ProposalInput is their one list.
+var Kinds = check.OneOf(ProposalInput{}, "Kind")
 
 // KindNames says each kind in words.
 var KindNames = map[string]string{
@@ -204,12 +203,25 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 // ProposalInput is a proposal as its author's form gives it. Opens is
 // "now" or "later"; OpensAt is a UTC time "2006-01-02T15:04" when later.
 // The voting period is Days, Hours and Minutes added up.
+//
+// The tags check the title and text once trimmed (the text with LF line
+// ends). What hangs on the kind (the number it needs, a new demand's
+// text), on other fields (when voting opens, how long it lasts) or on the
+// kind's rule (the shortest vote) is checked by proposal, after them.
 type ProposalInput struct {
-	Kind, Title, Body              string
-	DemandID, ResourceID           string
-	NewTitle, NewBody, NewAudience string
-	Opens, OpensAt                 string
-	Days, Hours, Minutes           string
+	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	Title       string `form:"title" validate:"utf8,nocontrol,oneline,required,max=200"`
+	Body        string `form:"body" validate:"utf8,nocontrol,max=10000"`
+	DemandID    string `form:"demand_id"`
+	ResourceID  string `form:"resource_id"`
+	NewTitle    string `form:"new_title"`
+	NewBody     string `form:"new_body"`
+	NewAudience string `form:"new_audience"`
+	Opens       string `form:"opens" validate:"omitempty,oneof=now later"`
+	OpensAt     string `form:"opens_at"`
+	Days        string `form:"days"`
+	Hours       string `form:"hours"`
+	Minutes     string `form:"minutes"`
 }
 
 // Field limits, mirrored in schema.sql.
@@ -219,7 +231,104 @@ const (
 	MaxCommentLen       = 5000
 	// MaxLead is how far ahead voting may be set to open.
 	MaxLead = 90 * 24 * time.Hour
+	// MaxPeriod is the longest a vote may last.
+	MaxPeriod = 90 * 24 * time.Hour
 )
+
+const (
+	badTitle = "The title contains invalid characters."
+	badText  = "The text contains invalid characters."
+)
+
+var proposalMessages = map[string]string{
+	"kind.oneof":      "Choose what kind of proposal this is.",
+	"title.utf8":      badTitle,
+	"title.nocontrol": badTitle,
+	"title.oneline":   badTitle,
+	"title.required":  "Give the proposal a title.",
+	"title.max":       fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen),
+	"body.utf8":       badText,
+	"body.nocontrol":  badText,
+	"body.max":        fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen),
+	"opens.oneof":     "Choose now or later.",
+}
+
+// Messages words what the tags refuse.
+func (ProposalInput) Messages() map[string]string { return proposalMessages }
+
+// proposal checks the input as of now, under rule (the kind's; the zero
+// Rule if the kind is not one), and returns the proposal it makes, yet to
+// be given its author.
+func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, ValidationError) {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
+	v := check.Struct(in)
+	p := Proposal{Kind: in.Kind, Title: in.Title, Body: in.Body, CreatedAt: now, OpensAt: now}
+
+	id := func(field, raw string) *int64 {
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(raw), "#"), 10, 64)
+		if err != nil || n < 1 {
+			v[field] = "Enter its number, as shown on its page."
+			return nil
+		}
+		return &n
+	}
+	switch in.Kind {
+	case KindEndorseDemand:
+		p.DemandID = id("demand_id", in.DemandID)
+	case KindEndorseResource:
+		p.ResourceID = id("resource_id", in.ResourceID)
+	case KindWithdraw:
+		switch {
+		case strings.TrimSpace(in.DemandID) != "" && strings.TrimSpace(in.ResourceID) != "":
+			v["demand_id"] = "Withdraw one endorsement at a time: a demand or a resource."
+		case strings.TrimSpace(in.DemandID) != "":
+			p.DemandID = id("demand_id", in.DemandID)
+		case strings.TrimSpace(in.ResourceID) != "":
+			p.ResourceID = id("resource_id", in.ResourceID)
+		default:
+			v["demand_id"] = "Enter the number of the endorsed demand (or resource) to withdraw."
+		}
+	case KindAdoptDemand:
+		// Stored as the library will keep it: a textarea's CRLF line ends
+		// would otherwise count twice against the schema's length limit.
+		dem, err := library.CheckDemandInput(library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience})
+		var lv ValidationError
+		if errors.As(err, &lv) {
+			for f, msg := range lv {
+				v["new_"+f] = msg
+			}
+		}
+		p.NewTitle, p.NewBody, p.NewAudience = &dem.Title, &dem.Body, &dem.Audience
+	}
+
+	if in.Opens == "later" {
+		at, err := time.Parse("2006-01-02T15:04", strings.TrimSpace(in.OpensAt))
+		switch {
+		case err != nil:
+			v["opens_at"] = "Enter when voting opens, as a date and time (UTC)."
+		case !at.After(now):
+			v["opens_at"] = "Choose a time in the future, or open voting now."
+		case at.Sub(now) > MaxLead:
+			v["opens_at"] = "Voting can open at most 90 days ahead."
+		default:
+			p.OpensAt = at.UTC()
+		}
+	}
+	period, ok := duration(in.Days, in.Hours, in.Minutes)
+	switch {
+	case !ok:
+		v["days"] = "Enter whole numbers of days, hours and minutes."
+	case period <= 0:
+		v["days"] = "Say how long voting lasts."
+	case rule.Kind != "" && period < time.Duration(rule.MinMinutes)*time.Minute:
+		v["days"] = fmt.Sprintf("Voting must last at least %s for this kind of proposal.", minutesText(rule.MinMinutes))
+	case period > MaxPeriod:
+		v["days"] = "Voting can last at most 90 days."
+	}
+	p.ClosesAt = p.OpensAt.Add(period)
+	return p, v
+}
 
 // commentInput is a comment as a member's form gives it. The tags check it
 // trimmed, with LF line ends.
@@ -247,101 +356,16 @@ func checkComment(body string) (string, error) {
 // frozen in the same transaction.
 func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) (Proposal, error) {
 	now := s.now()
-	v := ValidationError{}
-	p := Proposal{Kind: in.Kind, AuthorID: author.ID, CreatedAt: now}
-	if !slices.Contains(Kinds, in.Kind) {
-		v["kind"] = "Choose what kind of proposal this is."
-	}
-	p.Title = strings.TrimSpace(in.Title)
-	switch {
-	case !utf8.ValidString(p.Title) || strings.ContainsAny(p.Title, "\r\n\x00"):
-		v["title"] = "The title contains invalid characters."
-	case p.Title == "":
-		v["title"] = "Give the proposal a title."
-	case utf8.RuneCountInString(p.Title) > MaxProposalTitleLen:
-		v["title"] = fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen)
-	}
-	p.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
-	switch {
-	case !utf8.ValidString(p.Body) || strings.ContainsRune(p.Body, 0):
-		v["body"] = "The text contains invalid characters."
-	case utf8.RuneCountInString(p.Body) > MaxProposalBodyLen:
-		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen)
-	}
-	id := func(field, raw string) *int64 {
-		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(raw), "#"), 10, 64)
-		if err != nil || n < 1 {
-			v[field] = "Enter its number, as shown on its page."
-			return nil
-		}
-		return &n
-	}
-	switch in.Kind {
-	case KindEndorseDemand:
-		p.DemandID = id("demand_id", in.DemandID)
-	case KindEndorseResource:
-		p.ResourceID = id("resource_id", in.ResourceID)
-	case KindWithdraw:
-		switch {
-		case strings.TrimSpace(in.DemandID) != "" && strings.TrimSpace(in.ResourceID) != "":
-			v["demand_id"] = "Withdraw one endorsement at a time: a demand or a resource."
-		case strings.TrimSpace(in.DemandID) != "":
-			p.DemandID = id("demand_id", in.DemandID)
-		case strings.TrimSpace(in.ResourceID) != "":
-			p.ResourceID = id("resource_id", in.ResourceID)
-		default:
-			v["demand_id"] = "Enter the number of the endorsed demand (or resource) to withdraw."
-		}
-	case KindAdoptDemand:
-		dem := library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience}
-		var lv ValidationError
-		if err := library.CheckDemandInput(dem); errors.As(err, &lv) {
-			for f, msg := range lv {
-				v["new_"+f] = msg
-			}
-		}
-		// Stored as the library will keep it: a textarea's CRLF line ends
-		// would otherwise count twice against the schema's length limit.
-		t, b, a := strings.TrimSpace(in.NewTitle), strings.TrimSpace(strings.ReplaceAll(in.NewBody, "\r\n", "\n")),
-			strings.ToLower(strings.TrimSpace(in.NewAudience))
-		p.NewTitle, p.NewBody, p.NewAudience = &t, &b, &a
-	}
-
+	// A kind that is not one has no rule, and the input's check says so.
 	rule, err := getRule(ctx, s.db.R, in.Kind)
-	if err != nil && slices.Contains(Kinds, in.Kind) {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Proposal{}, err
 	}
-	p.OpensAt = now
-	if in.Opens == "later" {
-		at, err := time.Parse("2006-01-02T15:04", strings.TrimSpace(in.OpensAt))
-		switch {
-		case err != nil:
-			v["opens_at"] = "Enter when voting opens, as a date and time (UTC)."
-		case !at.After(now):
-			v["opens_at"] = "Choose a time in the future, or open voting now."
-		case at.Sub(now) > MaxLead:
-			v["opens_at"] = "Voting can open at most 90 days ahead."
-		default:
-			p.OpensAt = at.UTC()
-		}
-	} else if in.Opens != "now" && in.Opens != "" {
-		v["opens"] = "Choose now or later."
-	}
-	period, ok := duration(in.Days, in.Hours, in.Minutes)
-	switch {
-	case !ok:
-		v["days"] = "Enter whole numbers of days, hours and minutes."
-	case period <= 0:
-		v["days"] = "Say how long voting lasts."
-	case rule.Kind != "" && period < time.Duration(rule.MinMinutes)*time.Minute:
-		v["days"] = fmt.Sprintf("Voting must last at least %s for this kind of proposal.", minutesText(rule.MinMinutes))
-	case period > 90*24*time.Hour:
-		v["days"] = "Voting can last at most 90 days."
-	}
-	p.ClosesAt = p.OpensAt.Add(period)
+	p, v := in.proposal(now, rule)
 	if err := v.Err(); err != nil {
 		return Proposal{}, err
 	}
+	p.AuthorID = author.ID
 
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireActive(ctx, tx, author.ID); err != nil {
