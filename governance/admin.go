@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // Membership decisions an admin takes. Each checks that the actor is an
@@ -49,8 +50,8 @@ func (s *Service) Reinstate(ctx context.Context, actor Member, id int64) error {
 
 // SetRole makes an active member an admin, or an admin a member again.
 func (s *Service) SetRole(ctx context.Context, actor Member, id int64, role string) error {
-	if role != RoleAdmin && role != RoleMember {
-		return ValidationError{"role": "Choose member or admin."}
+	if err := check.Struct(roleChoice{role}).Err(); err != nil {
+		return err
 	}
 	return s.decide(ctx, actor, id, EventRoleChanged, []string{StatusActive}, "Only an active member's role can change.",
 		`UPDATE members SET role = ? WHERE id = ? AND role <> ?`, role, id, role)
@@ -62,12 +63,22 @@ func (s *Service) MarkLeft(ctx context.Context, actor Member, id int64) error {
 		`UPDATE members SET status = 'left', session_version = session_version + 1 WHERE id = ?`, id)
 }
 
+// erasure is an admin's erasure form: its one box must be ticked.
+type erasure struct {
+	Confirm bool `form:"confirm" validate:"required"`
+}
+
+var erasureMessages = map[string]string{"confirm.required": "Tick the box to confirm: erasure cannot be undone."}
+
+// Messages words what the tag refuses.
+func (erasure) Messages() map[string]string { return erasureMessages }
+
 // Erase wipes a person's personal data on their request. The member number,
 // status and dates stay, so the ledger and past decisions still add up.
 // A current member or applicant is marked as left or rejected as well.
 func (s *Service) Erase(ctx context.Context, actor Member, id int64, confirmed bool) error {
-	if !confirmed {
-		return ValidationError{"confirm": "Tick the box to confirm: erasure cannot be undone."}
+	if err := check.Struct(erasure{confirmed}).Err(); err != nil {
+		return err
 	}
 	return s.decide(ctx, actor, id, EventErased, Statuses, "",
 		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '',
@@ -76,17 +87,42 @@ func (s *Service) Erase(ctx context.Context, actor Member, id int64, confirmed b
 		 WHERE id = ? AND erased_at IS NULL`, s.now(), id)
 }
 
+// roleChoice is a role as an admin's form or the command line names it.
+type roleChoice struct {
+	Role string `form:"role" validate:"oneof=member admin"`
+}
+
+var roleMessages = map[string]string{"role.oneof": "Choose member or admin."}
+
+// Messages words what the tag refuses.
+func (roleChoice) Messages() map[string]string { return roleMessages }
+
+// reasonInput is the reason an admin gives for a decision, for the person
+// it is about (or, cancelling a proposal, for every member) to read. The
+// tags check it trimmed.
+type reasonInput struct {
+	Reason string `form:"reason" validate:"utf8,max=500"`
+}
+
+var reasonMessages = map[string]string{
+	"reason.utf8": "The reason contains invalid characters.",
+	"reason.max":  fmt.Sprintf("Keep the reason under %d characters.", MaxReasonLen),
+}
+
+// Messages words what the tags refuse.
+func (reasonInput) Messages() map[string]string { return reasonMessages }
+
+// checkReason returns the reason as it is kept. Whether one is needed
+// depends on the decision, so required says, rather than a tag.
 func checkReason(reason string, required bool) (string, error) {
-	reason = strings.TrimSpace(reason)
-	switch {
-	case required && reason == "":
+	in := reasonInput{Reason: strings.TrimSpace(reason)}
+	if required && in.Reason == "" {
 		return "", ValidationError{"reason": "Give a reason: the applicant will see it."}
-	case !utf8.ValidString(reason):
-		return "", ValidationError{"reason": "The reason contains invalid characters."}
-	case utf8.RuneCountInString(reason) > MaxReasonLen:
-		return "", ValidationError{"reason": fmt.Sprintf("Keep the reason under %d characters.", MaxReasonLen)}
 	}
-	return reason, nil
+	if err := check.Struct(in).Err(); err != nil {
+		return "", err
+	}
+	return in.Reason, nil
 }
 
 // decide runs one membership decision: the actor must be an active admin

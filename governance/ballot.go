@@ -8,12 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/check"
 	"plenary/library"
 )
 
@@ -203,6 +203,21 @@ type VoteResult struct {
 	Receipt string
 }
 
+// ballotPaper is a vote as the ballot form gives it. A receipt longer than
+// any real one is refused before it is hashed.
+type ballotPaper struct {
+	Choice  string `form:"choice" validate:"oneof=yes no abstain"`
+	Receipt string `form:"receipt" validate:"max=100"`
+}
+
+var ballotMessages = map[string]string{
+	"choice.oneof": "Choose yes, no or abstain.",
+	"receipt.max":  "That is not a receipt from this ballot.",
+}
+
+// Messages words what the tags refuse.
+func (ballotPaper) Messages() map[string]string { return ballotMessages }
+
 // Vote casts or changes a member's vote. Only members on the roll frozen
 // when voting opened may vote, whatever their status since. In an open
 // ballot a second vote changes the first. In a secret ballot the first vote
@@ -211,11 +226,8 @@ type VoteResult struct {
 // Votes go through the vote writer (votewriter.go), which commits waiting
 // votes together; Vote returns only once its vote is durable.
 func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choice, receipt string) (VoteResult, error) {
-	if !slices.Contains(Choices, choice) {
-		return VoteResult{}, ValidationError{"choice": "Choose yes, no or abstain."}
-	}
-	if len(receipt) > 100 {
-		return VoteResult{}, ValidationError{"receipt": "That is not a receipt from this ballot."}
+	if err := check.Struct(ballotPaper{Choice: choice, Receipt: receipt}).Err(); err != nil {
+		return VoteResult{}, err
 	}
 	req := voteRequest{voter: voter.ID, proposal: proposalID, choice: choice, receipt: receipt}
 	res, err := s.votes.cast(ctx, req)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // For the demo and benchmarks only: the bulk paths in this file exist for
@@ -45,8 +47,8 @@ const AdmitBatch = 2000
 func (s *Service) AdmitMany(ctx context.Context, admin Member, password string, people []Newcomer, progress func(done int)) ([]int64, error) {
 	details := make([]Details, len(people))
 	for i, p := range people {
-		details[i] = Details{Name: p.Name, Email: p.Email, Password: password}
-		if v := details[i].normalise(false); len(v) > 0 {
+		details[i] = Details{Name: p.Name, Email: p.Email, Password: password}.normalised()
+		if v := details[i].validate(false); len(v) > 0 {
 			return nil, fmt.Errorf("governance: admit %q (%d of %d): %w", p.Email, i+1, len(people), v)
 		}
 	}
@@ -115,8 +117,8 @@ type CastVote struct {
 // choice.
 func (s *Service) VoteMany(ctx context.Context, proposalID int64, votes []CastVote) error {
 	for _, v := range votes {
-		if !slices.Contains(Choices, v.Choice) {
-			return ValidationError{"choice": "Choose yes, no or abstain."}
+		if err := check.Struct(ballotPaper{Choice: v.Choice}).Err(); err != nil {
+			return err
 		}
 	}
 	votes = slices.Clone(votes)

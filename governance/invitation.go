@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // MaxNoteLen caps an invitation's note, mirrored in schema.sql.
@@ -46,26 +47,38 @@ func linkState(used, revoked *time.Time, expires, now time.Time) string {
 	return "open"
 }
 
+// invitationInput is what an admin's invitation form gives: a note for the
+// admins' list, and how many days the link works (0 for the default). The
+// tags check the note trimmed.
+type invitationInput struct {
+	Note string `form:"note" validate:"utf8,nocontrol,oneline,max=200"`
+	Days int    `form:"days" validate:"omitempty,min=1,max=90"`
+}
+
+var invitationMessages = map[string]string{
+	"note.utf8":      "The note contains invalid characters.",
+	"note.nocontrol": "The note contains invalid characters.",
+	"note.oneline":   "The note contains invalid characters.",
+	"note.max":       fmt.Sprintf("Keep the note under %d characters.", MaxNoteLen),
+	"days.min":       "Choose between 1 and 90 days.",
+	"days.max":       "Choose between 1 and 90 days.",
+}
+
+// Messages words what the tags refuse.
+func (invitationInput) Messages() map[string]string { return invitationMessages }
+
 // Invite makes an invitation that works for ttl (the default when zero) and
 // returns it with its token. The token is returned only here: the database
 // keeps its hash.
 func (s *Service) Invite(ctx context.Context, actor Member, note string, days int) (Invitation, string, error) {
-	note = strings.TrimSpace(note)
-	v := ValidationError{}
-	if !utf8.ValidString(note) || strings.ContainsFunc(note, func(r rune) bool { return r < ' ' }) {
-		v["note"] = "The note contains invalid characters."
-	} else if utf8.RuneCountInString(note) > MaxNoteLen {
-		v["note"] = fmt.Sprintf("Keep the note under %d characters.", MaxNoteLen)
+	in := invitationInput{Note: strings.TrimSpace(note), Days: days}
+	if err := check.Struct(in).Err(); err != nil {
+		return Invitation{}, "", err
 	}
+	note = in.Note
 	ttl := s.InvitationTTL
 	if days != 0 {
-		if days < 1 || days > 90 {
-			v["days"] = "Choose between 1 and 90 days."
-		}
 		ttl = time.Duration(days) * 24 * time.Hour
-	}
-	if err := v.Err(); err != nil {
-		return Invitation{}, "", err
 	}
 	token := newToken()
 	now := s.now()

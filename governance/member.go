@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // Roles and statuses of a member, as stored.
@@ -76,70 +76,66 @@ func (m Member) DisplayName() string {
 }
 
 // Details is what a person gives about themselves when they apply, accept an
-// invitation or found the co-op.
+// invitation or found the co-op. The account page changes one field at a
+// time, checked by the same tags. The tags check the details normalised;
+// the password's length is a tag, what else a password needs is
+// passwordPolicy.
 type Details struct {
-	Name      string
-	Email     string
-	Password  string
-	Statement string
+	Name      string `form:"name" validate:"required,utf8,max=80,nocontrol,oneline"`
+	Email     string `form:"email" validate:"required,max=254,emailaddr"`
+	Password  string `form:"password" validate:"required,min=10,max=128"`
+	Statement string `form:"statement" validate:"utf8,max=1000"`
 }
 
-// normalise trims what a person typed and checks it, field by field.
-func (d *Details) normalise(needStatement bool) ValidationError {
+const badName = "Your name contains invalid characters."
+
+var detailsMessages = map[string]string{
+	"name.required":     "Enter your name.",
+	"name.utf8":         badName,
+	"name.nocontrol":    badName,
+	"name.oneline":      badName,
+	"name.max":          fmt.Sprintf("Keep your name under %d characters.", MaxNameLen),
+	"email.required":    "Enter your email address.",
+	"email.max":         "That email address is too long.",
+	"email.emailaddr":   "Enter an email address like name@example.org.",
+	"password.required": "Choose a password.",
+	"password.min":      fmt.Sprintf("Use at least %d characters.", MinPasswordLen),
+	"password.max":      fmt.Sprintf("Use at most %d characters.", MaxPasswordLen),
+	"statement.utf8":    "This text contains invalid characters.",
+	"statement.max":     fmt.Sprintf("Keep it under %d characters.", MaxStatementLen),
+}
+
+// Messages words what the tags refuse.
+func (Details) Messages() map[string]string { return detailsMessages }
+
+// normalised is the details as they are kept: trimmed, the email in lower
+// case. A password is kept as typed.
+func (d Details) normalised() Details {
 	d.Name = strings.TrimSpace(d.Name)
 	d.Email = strings.TrimSpace(d.Email)
+	// ToLower would turn invalid bytes into U+FFFD, which the address
+	// check would take for a letter.
+	if utf8.ValidString(d.Email) {
+		d.Email = strings.ToLower(d.Email)
+	}
 	d.Statement = strings.TrimSpace(d.Statement)
-	v := ValidationError{}
-	if msg := checkName(d.Name); msg != "" {
-		v["name"] = msg
+	return d
+}
+
+// validate checks normalised details, field by field. Applying to join
+// needs a statement (needStatement); an invitation or the command line
+// does not, so that is checked here rather than by a tag.
+func (d Details) validate(needStatement bool) ValidationError {
+	v := check.Struct(d)
+	if _, bad := v["password"]; !bad {
+		if msg := passwordPolicy(d.Password, d.Name, d.Email); msg != "" {
+			v["password"] = msg
+		}
 	}
-	email, msg := checkEmail(d.Email)
-	if msg != "" {
-		v["email"] = msg
-	}
-	d.Email = email
-	if msg := checkPassword(d.Password, d.Name, d.Email); msg != "" {
-		v["password"] = msg
-	}
-	switch n := utf8.RuneCountInString(d.Statement); {
-	case !utf8.ValidString(d.Statement):
-		v["statement"] = "This text contains invalid characters."
-	case needStatement && n == 0:
+	if needStatement && d.Statement == "" {
 		v["statement"] = "Say in a few words why you want to join."
-	case n > MaxStatementLen:
-		v["statement"] = fmt.Sprintf("Keep it under %d characters.", MaxStatementLen)
 	}
 	return v
-}
-
-func checkName(name string) string {
-	switch {
-	case name == "":
-		return "Enter your name."
-	case !utf8.ValidString(name):
-		return "Your name contains invalid characters."
-	case utf8.RuneCountInString(name) > MaxNameLen:
-		return fmt.Sprintf("Keep your name under %d characters.", MaxNameLen)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return "Your name contains invalid characters."
-	}
-	return ""
-}
-
-// checkEmail returns the address in the form it is stored, or a message.
-func checkEmail(email string) (string, string) {
-	if email == "" {
-		return "", "Enter your email address."
-	}
-	if len(email) > MaxEmailLen {
-		return email, "That email address is too long."
-	}
-	addr, err := mail.ParseAddress(email)
-	// Only a bare address will do: "Name <a@b>" parses but is not what we store.
-	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		return email, "Enter an email address like name@example.org."
-	}
-	return strings.ToLower(email), ""
 }
 
 // isUniqueEmail says whether err is the UNIQUE constraint on members.email.
@@ -226,7 +222,8 @@ func (s *Service) ApplyFrom(ctx context.Context, address string, d Details) (Mem
 // one transaction, in which before may check more and set the status, role
 // and ledger entry.
 func (s *Service) createMember(ctx context.Context, d Details, needStatement bool, before func(*sqlx.Tx, *Member) error, after ...func(*sqlx.Tx, Member) error) (Member, error) {
-	if v := d.normalise(needStatement); len(v) > 0 {
+	d = d.normalised()
+	if v := d.validate(needStatement); len(v) > 0 {
 		return Member{}, v
 	}
 	hash, err := s.hash.Hash(d.Password)
@@ -274,9 +271,9 @@ func (s *Service) createMember(ctx context.Context, d Details, needStatement boo
 // password gets a *NotAllowedError saying why.
 func (s *Service) Login(ctx context.Context, email, password, address string) (Member, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	// The limit is in characters, as checkPassword counts it when the
-	// password is chosen.
-	if len(email) > MaxEmailLen || utf8.RuneCountInString(password) > MaxPasswordLen {
+	// The limits are in characters, as the tags count them when the email
+	// and password are chosen.
+	if utf8.RuneCountInString(email) > MaxEmailLen || utf8.RuneCountInString(password) > MaxPasswordLen {
 		return Member{}, ErrBadCredentials
 	}
 	now := s.now()
@@ -356,11 +353,11 @@ func (e *NotAllowedError) Error() string {
 
 // UpdateName changes the member's display name.
 func (s *Service) UpdateName(ctx context.Context, id int64, name string) error {
-	name = strings.TrimSpace(name)
-	if msg := checkName(name); msg != "" {
-		return ValidationError{"name": msg}
+	d := Details{Name: name}.normalised()
+	if err := check.Partial(d, "Name").Err(); err != nil {
+		return err
 	}
-	return s.updateSelf(ctx, id, `UPDATE members SET name = ? WHERE id = ? AND erased_at IS NULL`, name, id)
+	return s.updateSelf(ctx, id, `UPDATE members SET name = ? WHERE id = ? AND erased_at IS NULL`, d.Name, id)
 }
 
 // ChangeEmail changes the member's email after checking their password.
@@ -369,18 +366,15 @@ func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, em
 	if err != nil {
 		return err
 	}
-	email, msg := checkEmail(strings.TrimSpace(email))
-	v := ValidationError{}
-	if msg != "" {
-		v["email"] = msg
-	}
+	d := Details{Email: email}.normalised()
+	v := check.Partial(d, "Email")
 	if !s.passwordMatches(m, currentPassword) {
 		v["current_password"] = "That is not your current password."
 	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND erased_at IS NULL`, email, id)
+	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND erased_at IS NULL`, d.Email, id)
 	if isUniqueEmail(err) {
 		return ValidationError{"email": "Another account uses this email."}
 	}

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"plenary/internal/check"
 )
 
 // Password length limits. The upper one stops a megabyte "password" from
@@ -94,19 +95,19 @@ func (h limitedHasher) Check(hash, password string) bool {
 // unknown account takes as long as one for a known account.
 var dummyHash, _ = Argon2id{}.Hash("plenary-dummy-password")
 
-// checkPassword says what is wrong with a new password, or "" if nothing.
-// Beyond length it refuses the passwords attackers try first and ones made
-// from the member's own name or email.
+// checkPassword says what is wrong with a new password for the member
+// with name and email, or "" if nothing: first its length, by Details'
+// tags, then passwordPolicy.
 func checkPassword(password, name, email string) string {
-	n := utf8.RuneCountInString(password)
-	switch {
-	case n == 0:
-		return "Choose a password."
-	case n < MinPasswordLen:
-		return fmt.Sprintf("Use at least %d characters.", MinPasswordLen)
-	case n > MaxPasswordLen:
-		return fmt.Sprintf("Use at most %d characters.", MaxPasswordLen)
+	if msg, bad := check.Partial(Details{Password: password}, "Password")["password"]; bad {
+		return msg
 	}
+	return passwordPolicy(password, name, email)
+}
+
+// passwordPolicy refuses, of passwords long enough, the ones attackers try
+// first and ones made from the member's own name or email.
+func passwordPolicy(password, name, email string) string {
 	lower := strings.ToLower(password)
 	if commonPasswords[lower] || isMonotonous(lower) {
 		return "This password is among the most common ones; choose another."

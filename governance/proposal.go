@@ -5,14 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/check"
 	"plenary/library"
 )
 
@@ -25,8 +24,9 @@ const (
 	KindMotion          = "motion"
 )
 
-// Kinds lists the kinds in the order a form offers them.
-var Kinds = []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion}
+// Kinds lists the kinds in the order a form offers them: the kind tag of
+// ProposalInput is their one list.
+var Kinds = check.OneOf(ProposalInput{}, "Kind")
 
 // KindNames says each kind in words.
 var KindNames = map[string]string{
@@ -151,30 +151,39 @@ func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, err
 	return r, nil
 }
 
-// RuleInput is a rule as an admin's form gives it.
+// RuleInput is a rule as an admin's form gives it. The tags check it
+// with the numbers trimmed.
 type RuleInput struct {
-	Kind, QuorumPct, Threshold, MinMinutes string
-	Secret                                 bool
+	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	QuorumPct  string `form:"quorum_pct" validate:"intrange=0 100"`
+	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
+	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
+	Secret     bool   `form:"secret"`
+}
+
+var ruleMessages = map[string]string{
+	"kind.oneof":           "Choose a kind of proposal.",
+	"quorum_pct.intrange":  "Enter a quorum between 0 and 100 per cent.",
+	"threshold.oneof":      "Choose simple majority or two-thirds.",
+	"min_minutes.intrange": "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
+}
+
+// Messages words what the tags refuse.
+func (RuleInput) Messages() map[string]string { return ruleMessages }
+
+// rule checks the input and returns the rule it sets.
+func (in RuleInput) rule() (Rule, ValidationError) {
+	in.QuorumPct, in.MinMinutes = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes)
+	v := check.Struct(in)
+	q, _ := strconv.Atoi(in.QuorumPct)
+	m, _ := strconv.Atoi(in.MinMinutes)
+	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret}, v
 }
 
 // SetRule changes a kind's rule. Running ballots keep the rules they opened
 // with; the change goes on the ledger.
 func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error {
-	v := ValidationError{}
-	if !slices.Contains(Kinds, in.Kind) {
-		return ValidationError{"kind": "Choose a kind of proposal."}
-	}
-	q, err := strconv.Atoi(strings.TrimSpace(in.QuorumPct))
-	if err != nil || q < 0 || q > 100 {
-		v["quorum_pct"] = "Enter a quorum between 0 and 100 per cent."
-	}
-	if in.Threshold != ThresholdMajority && in.Threshold != ThresholdTwoThirds {
-		v["threshold"] = "Choose simple majority or two-thirds."
-	}
-	m, err := strconv.Atoi(strings.TrimSpace(in.MinMinutes))
-	if err != nil || m < 1 || m > 129600 {
-		v["min_minutes"] = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
-	}
+	r, v := in.rule()
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -183,23 +192,36 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ? WHERE kind = ?`,
-			q, in.Threshold, m, in.Secret, in.Kind); err != nil {
+			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
 			return fmt.Errorf("governance: set rule: %w", err)
 		}
 		return appendEntry(ctx, tx, s.now(), EventRulesChanged, map[string]any{
-			"kind": in.Kind, "quorum_pct": q, "threshold": in.Threshold, "min_minutes": m, "secret": in.Secret, "by": actor.ID})
+			"kind": r.Kind, "quorum_pct": r.QuorumPct, "threshold": r.Threshold, "min_minutes": r.MinMinutes, "secret": r.Secret, "by": actor.ID})
 	})
 }
 
 // ProposalInput is a proposal as its author's form gives it. Opens is
 // "now" or "later"; OpensAt is a UTC time "2006-01-02T15:04" when later.
 // The voting period is Days, Hours and Minutes added up.
+//
+// The tags check the title and text once trimmed (the text with LF line
+// ends). What hangs on the kind (the number it needs, a new demand's
+// text), on other fields (when voting opens, how long it lasts) or on the
+// kind's rule (the shortest vote) is checked by proposal, after them.
 type ProposalInput struct {
-	Kind, Title, Body              string
-	DemandID, ResourceID           string
-	NewTitle, NewBody, NewAudience string
-	Opens, OpensAt                 string
-	Days, Hours, Minutes           string
+	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	Title       string `form:"title" validate:"utf8,nocontrol,oneline,required,max=200"`
+	Body        string `form:"body" validate:"utf8,nocontrol,max=10000"`
+	DemandID    string `form:"demand_id"`
+	ResourceID  string `form:"resource_id"`
+	NewTitle    string `form:"new_title"`
+	NewBody     string `form:"new_body"`
+	NewAudience string `form:"new_audience"`
+	Opens       string `form:"opens" validate:"omitempty,oneof=now later"`
+	OpensAt     string `form:"opens_at"`
+	Days        string `form:"days"`
+	Hours       string `form:"hours"`
+	Minutes     string `form:"minutes"`
 }
 
 // Field limits, mirrored in schema.sql.
@@ -209,33 +231,40 @@ const (
 	MaxCommentLen       = 5000
 	// MaxLead is how far ahead voting may be set to open.
 	MaxLead = 90 * 24 * time.Hour
+	// MaxPeriod is the longest a vote may last.
+	MaxPeriod = 90 * 24 * time.Hour
 )
 
-// Propose puts a proposal to the co-op. If voting opens now the roll is
-// frozen in the same transaction.
-func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) (Proposal, error) {
-	now := s.now()
-	v := ValidationError{}
-	p := Proposal{Kind: in.Kind, AuthorID: author.ID, CreatedAt: now}
-	if !slices.Contains(Kinds, in.Kind) {
-		v["kind"] = "Choose what kind of proposal this is."
-	}
-	p.Title = strings.TrimSpace(in.Title)
-	switch {
-	case !utf8.ValidString(p.Title) || strings.ContainsAny(p.Title, "\r\n\x00"):
-		v["title"] = "The title contains invalid characters."
-	case p.Title == "":
-		v["title"] = "Give the proposal a title."
-	case utf8.RuneCountInString(p.Title) > MaxProposalTitleLen:
-		v["title"] = fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen)
-	}
-	p.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
-	switch {
-	case !utf8.ValidString(p.Body) || strings.ContainsRune(p.Body, 0):
-		v["body"] = "The text contains invalid characters."
-	case utf8.RuneCountInString(p.Body) > MaxProposalBodyLen:
-		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen)
-	}
+const (
+	badTitle = "The title contains invalid characters."
+	badText  = "The text contains invalid characters."
+)
+
+var proposalMessages = map[string]string{
+	"kind.oneof":      "Choose what kind of proposal this is.",
+	"title.utf8":      badTitle,
+	"title.nocontrol": badTitle,
+	"title.oneline":   badTitle,
+	"title.required":  "Give the proposal a title.",
+	"title.max":       fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen),
+	"body.utf8":       badText,
+	"body.nocontrol":  badText,
+	"body.max":        fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen),
+	"opens.oneof":     "Choose now or later.",
+}
+
+// Messages words what the tags refuse.
+func (ProposalInput) Messages() map[string]string { return proposalMessages }
+
+// proposal checks the input as of now, under rule (the kind's; the zero
+// Rule if the kind is not one), and returns the proposal it makes, yet to
+// be given its author.
+func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, ValidationError) {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
+	v := check.Struct(in)
+	p := Proposal{Kind: in.Kind, Title: in.Title, Body: in.Body, CreatedAt: now, OpensAt: now}
+
 	id := func(field, raw string) *int64 {
 		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(raw), "#"), 10, 64)
 		if err != nil || n < 1 {
@@ -261,25 +290,18 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 			v["demand_id"] = "Enter the number of the endorsed demand (or resource) to withdraw."
 		}
 	case KindAdoptDemand:
-		dem := library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience}
+		// Stored as the library will keep it: a textarea's CRLF line ends
+		// would otherwise count twice against the schema's length limit.
+		dem, err := library.CheckDemandInput(library.DemandInput{Title: in.NewTitle, Body: in.NewBody, Audience: in.NewAudience})
 		var lv ValidationError
-		if err := library.CheckDemandInput(dem); errors.As(err, &lv) {
+		if errors.As(err, &lv) {
 			for f, msg := range lv {
 				v["new_"+f] = msg
 			}
 		}
-		// Stored as the library will keep it: a textarea's CRLF line ends
-		// would otherwise count twice against the schema's length limit.
-		t, b, a := strings.TrimSpace(in.NewTitle), strings.TrimSpace(strings.ReplaceAll(in.NewBody, "\r\n", "\n")),
-			strings.ToLower(strings.TrimSpace(in.NewAudience))
-		p.NewTitle, p.NewBody, p.NewAudience = &t, &b, &a
+		p.NewTitle, p.NewBody, p.NewAudience = &dem.Title, &dem.Body, &dem.Audience
 	}
 
-	rule, err := getRule(ctx, s.db.R, in.Kind)
-	if err != nil && slices.Contains(Kinds, in.Kind) {
-		return Proposal{}, err
-	}
-	p.OpensAt = now
 	if in.Opens == "later" {
 		at, err := time.Parse("2006-01-02T15:04", strings.TrimSpace(in.OpensAt))
 		switch {
@@ -292,8 +314,6 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		default:
 			p.OpensAt = at.UTC()
 		}
-	} else if in.Opens != "now" && in.Opens != "" {
-		v["opens"] = "Choose now or later."
 	}
 	period, ok := duration(in.Days, in.Hours, in.Minutes)
 	switch {
@@ -303,13 +323,49 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		v["days"] = "Say how long voting lasts."
 	case rule.Kind != "" && period < time.Duration(rule.MinMinutes)*time.Minute:
 		v["days"] = fmt.Sprintf("Voting must last at least %s for this kind of proposal.", minutesText(rule.MinMinutes))
-	case period > 90*24*time.Hour:
+	case period > MaxPeriod:
 		v["days"] = "Voting can last at most 90 days."
 	}
 	p.ClosesAt = p.OpensAt.Add(period)
+	return p, v
+}
+
+// commentInput is a comment as a member's form gives it. The tags check it
+// trimmed, with LF line ends.
+type commentInput struct {
+	Body string `form:"body" validate:"required,utf8,nocontrol,max=5000"`
+}
+
+var commentMessages = map[string]string{
+	"body.required":  "Write something first.",
+	"body.utf8":      "The comment contains invalid characters.",
+	"body.nocontrol": "The comment contains invalid characters.",
+	"body.max":       fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen),
+}
+
+// Messages words what the tags refuse.
+func (commentInput) Messages() map[string]string { return commentMessages }
+
+// checkComment returns a comment's text as it is kept.
+func checkComment(body string) (string, error) {
+	in := commentInput{Body: strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))}
+	return in.Body, check.Struct(in).Err()
+}
+
+// Propose puts a proposal to the co-op. If voting opens now the roll is
+// frozen in the same transaction.
+func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) (Proposal, error) {
+	now := s.now()
+	// A kind that is not one has no rule, and the input's check says so.
+	rule, err := getRule(ctx, s.db.R, in.Kind)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Proposal{}, err
+	}
+	p, v := in.proposal(now, rule)
 	if err := v.Err(); err != nil {
 		return Proposal{}, err
 	}
+	p.AuthorID = author.ID
 
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireActive(ctx, tx, author.ID); err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -277,14 +276,9 @@ func (s *Service) Comments(ctx context.Context, proposal int64) ([]Comment, erro
 
 // AddComment adds an active member's comment, until the ballot closes.
 func (s *Service) AddComment(ctx context.Context, m Member, proposal int64, body string) error {
-	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
-	switch {
-	case body == "":
-		return ValidationError{"body": "Write something first."}
-	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
-		return ValidationError{"body": "The comment contains invalid characters."}
-	case utf8.RuneCountInString(body) > MaxCommentLen:
-		return ValidationError{"body": fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen)}
+	body, err := checkComment(body)
+	if err != nil {
+		return err
 	}
 	if err := s.Advance(ctx); err != nil {
 		return err

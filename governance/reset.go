@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // ErrLinkGone is a link that was real but works no more: used, replaced by
@@ -107,10 +108,11 @@ type ResetNotice struct {
 // appearing after a request would tell whoever made it that the account
 // exists.
 func (s *Service) RequestReset(ctx context.Context, email, address string, mail bool) (ResetNotice, error) {
-	email, msg := checkEmail(strings.TrimSpace(email))
-	if msg != "" {
-		return ResetNotice{}, ValidationError{"email": msg}
+	d := Details{Email: email}.normalised()
+	if err := check.Partial(d, "Email").Err(); err != nil {
+		return ResetNotice{}, err
 	}
+	email = d.Email
 	now := s.now()
 	// Made whether or not it is needed, like the rest of the work.
 	token := newToken()
@@ -182,6 +184,21 @@ func (s *Service) OpenReset(ctx context.Context, token string) (Reset, Member, e
 	return r, m, nil
 }
 
+// passwordRepeat is a new password typed twice, on a reset link's form.
+// The password itself is checkPassword's.
+type passwordRepeat struct {
+	Password string `form:"password"`
+	Repeat   string `form:"password_repeat" validate:"required,eqfield=Password"`
+}
+
+var repeatMessages = map[string]string{
+	"password_repeat.required": "Type the new password again.",
+	"password_repeat.eqfield":  "The two passwords are not the same.",
+}
+
+// Messages words what the tags refuse.
+func (passwordRepeat) Messages() map[string]string { return repeatMessages }
+
 // ResetPassword sets a new password with the link for token, typed twice,
 // under the same rules as everywhere else. The link is used up, the
 // member's sessions everywhere end, their request and failed logins are
@@ -191,15 +208,11 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, repeat str
 	if err != nil {
 		return Member{}, err
 	}
-	v := ValidationError{}
 	if msg := checkPassword(password, m.Name, m.EmailAddress()); msg != "" {
-		v["password"] = msg
-	} else if repeat == "" {
-		v["password_repeat"] = "Type the new password again."
-	} else if repeat != password {
-		v["password_repeat"] = "The two passwords are not the same."
+		return Member{}, ValidationError{"password": msg}
 	}
-	if err := v.Err(); err != nil {
+	// Asked for once the password itself will do.
+	if err := check.Struct(passwordRepeat{password, repeat}).Err(); err != nil {
 		return Member{}, err
 	}
 	hash, err := s.hash.Hash(password)

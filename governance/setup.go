@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // ErrSetupDone means the co-op already has an admin: the setup link is spent.
@@ -99,8 +101,8 @@ func noAdminYet(ctx context.Context, tx *sqlx.Tx) error {
 // added this way founds the co-op; later ones are admitted by member 0,
 // meaning the operator, on the ledger.
 func (s *Service) AddMember(ctx context.Context, d Details, role string) (Member, error) {
-	if role != RoleAdmin && role != RoleMember {
-		return Member{}, ValidationError{"role": "Choose member or admin."}
+	if err := check.Struct(roleChoice{role}).Err(); err != nil {
+		return Member{}, err
 	}
 	founding := false
 	return s.createMember(ctx, d, false, func(tx *sqlx.Tx, m *Member) error {

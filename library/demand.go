@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // Demand field limits, mirrored in schema.sql.
@@ -21,13 +21,31 @@ const (
 )
 
 // DemandInput is a demand as a person or an import file gives it.
-// Resources are library numbers separated by commas or spaces.
+// Resources are library numbers separated by commas or spaces. The tags
+// check the text once trimmed, with CRLF line ends as LF; the library
+// numbers are read, and checked, by demand.
 type DemandInput struct {
-	Title     string
-	Body      string
-	Audience  string
-	Resources string
+	Title     string `form:"title" validate:"utf8,nocontrol,oneline,required,max=200"`
+	Body      string `form:"body" validate:"utf8,nocontrol,required,max=10000"`
+	Audience  string `form:"audience" validate:"oneof='co-op movement' 'local government' 'devolved administrations' 'national government' international 'funders and investors' unions"`
+	Resources string `form:"resources"`
 }
+
+var demandMessages = map[string]string{
+	"title.utf8":      "The title contains invalid characters.",
+	"title.nocontrol": "The title contains invalid characters.",
+	"title.oneline":   "The title contains invalid characters.",
+	"title.required":  "Enter a short title for the demand.",
+	"title.max":       fmt.Sprintf("Keep the title under %d characters.", MaxDemandTitleLen),
+	"body.utf8":       "The text contains invalid characters.",
+	"body.nocontrol":  "The text contains invalid characters.",
+	"body.required":   "Say what the demand asks for, and of whom.",
+	"body.max":        fmt.Sprintf("Keep the text under %d characters.", MaxDemandBodyLen),
+	"audience.oneof":  "Choose who the demand is addressed to.",
+}
+
+// Messages words what the tags refuse.
+func (DemandInput) Messages() map[string]string { return demandMessages }
 
 // InputOfDemand turns a demand back into its input, for edit forms.
 func InputOfDemand(d Demand) DemandInput {
@@ -38,31 +56,22 @@ func InputOfDemand(d Demand) DemandInput {
 	return DemandInput{Title: d.Title, Body: d.Body, Audience: d.Audience, Resources: strings.Join(ids, ", ")}
 }
 
+// normalised is the input as it would be kept.
+func (in DemandInput) normalised() DemandInput {
+	return DemandInput{
+		Title:     strings.TrimSpace(in.Title),
+		Body:      strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n")),
+		Audience:  strings.ToLower(strings.TrimSpace(in.Audience)),
+		Resources: in.Resources,
+	}
+}
+
+// demand checks the input and returns the demand it describes, and a
+// message per wrong field (never a nil map: the import adds its own).
 func (in DemandInput) demand() (Demand, ValidationError) {
-	v := ValidationError{}
-	d := Demand{}
-	d.Title = strings.TrimSpace(in.Title)
-	switch {
-	case !utf8.ValidString(d.Title) || strings.ContainsFunc(d.Title, isControl) || strings.Contains(d.Title, "\n"):
-		v["title"] = "The title contains invalid characters."
-	case d.Title == "":
-		v["title"] = "Enter a short title for the demand."
-	case utf8.RuneCountInString(d.Title) > MaxDemandTitleLen:
-		v["title"] = fmt.Sprintf("Keep the title under %d characters.", MaxDemandTitleLen)
-	}
-	d.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
-	switch {
-	case !utf8.ValidString(d.Body) || strings.ContainsFunc(d.Body, isControl):
-		v["body"] = "The text contains invalid characters."
-	case d.Body == "":
-		v["body"] = "Say what the demand asks for, and of whom."
-	case utf8.RuneCountInString(d.Body) > MaxDemandBodyLen:
-		v["body"] = fmt.Sprintf("Keep the text under %d characters.", MaxDemandBodyLen)
-	}
-	d.Audience = strings.ToLower(strings.TrimSpace(in.Audience))
-	if !slices.Contains(Audiences, d.Audience) {
-		v["audience"] = "Choose who the demand is addressed to."
-	}
+	in = in.normalised()
+	v := check.Struct(in)
+	d := Demand{Title: in.Title, Body: in.Body, Audience: in.Audience}
 	seen := map[int64]bool{}
 	for _, f := range strings.FieldsFunc(in.Resources, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == ';' }) {
 		id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f), "#"), 10, 64)

@@ -97,10 +97,13 @@ func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, propo
 	return res.LastInsertId()
 }
 
-// CheckDemandInput validates a new demand's text for an adopt proposal.
-func CheckDemandInput(in DemandInput) error {
+// CheckDemandInput checks a new demand's text for an adopt proposal, and
+// returns it as the library will keep it: the proposal stores that, so the
+// text counted against the limits is the text adopted.
+func CheckDemandInput(in DemandInput) (DemandInput, error) {
+	in = in.normalised()
 	_, errs := in.demand()
-	return errs.Err()
+	return in, errs.Err()
 }
 
 // exec1 runs an update that must change exactly one row: an effect that

@@ -26,13 +26,13 @@ var (
 // so a ballot's check of a library item passes its messages straight on.
 type ValidationError = check.Errors
 
-// Formats a resource can take, in the order a form lists them.
-var Formats = []string{"report", "article", "book", "toolkit", "case study", "policy brief",
-	"video", "podcast", "course", "dataset", "website", "other"}
+// Formats a resource can take, in the order a form lists them: the format
+// tag of ResourceInput is their one list.
+var Formats = check.OneOf(ResourceInput{}, "Format")
 
-// Audiences a demand can address, in the order a form lists them.
-var Audiences = []string{"co-op movement", "local government", "devolved administrations",
-	"national government", "international", "funders and investors", "unions"}
+// Audiences a demand can address, in the order a form lists them: the
+// audience tag of DemandInput is their one list.
+var Audiences = check.OneOf(DemandInput{}, "Audience")
 
 // Resource and demand statuses.
 const (

@@ -1,19 +1,20 @@
 package library
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // Viewer is who is asking, as far as the library cares. The server builds it
@@ -24,10 +25,11 @@ type Viewer struct {
 	Admin  bool // may curate
 }
 
-// Field limits, mirrored by CHECK constraints in schema.sql.
+// Field limits, mirrored by CHECK constraints in schema.sql and by the
+// tags of ResourceInput.
 const (
 	MaxTitleLen     = 300
-	MaxURLLen       = 2000
+	MaxURLLen       = check.MaxLinkLen
 	MaxAuthors      = 30
 	MaxAuthorLen    = 120
 	MaxPublisherLen = 200
@@ -36,27 +38,50 @@ const (
 	MaxTopicLen     = 40
 	MaxLicenceLen   = 100
 	MaxSummaryLen   = 5000
-	MinYear         = 1800
-	MaxYear         = 2100
+	MinYear         = check.MinYear
+	MaxYear         = check.MaxYear
 )
 
 // ResourceInput is a resource as a person or an import file gives it.
 // Authors are one per line or separated by semicolons; topics by commas.
+//
+// The tags check the input once normalised: trimmed, authors and topics
+// one a line, link, language, DOI and ISBN in the form they are kept. The
+// URL's tags before link only choose the message; link alone refuses all
+// they do.
 type ResourceInput struct {
-	Title     string
-	URL       string
-	Authors   string
-	Publisher string
-	Year      string
-	Format    string
-	Language  string
-	Region    string
-	Topics    string
-	Licence   string
-	Summary   string
-	DOI       string
-	ISBN      string
+	Title     string `form:"title" validate:"utf8,nocontrol,required,max=300"`
+	URL       string `form:"url" validate:"required,max=2000,nospace,link"`
+	Authors   string `form:"authors" validate:"maxlines=30,linemax=120"`
+	Publisher string `form:"publisher" validate:"utf8,nocontrol,max=200"`
+	Year      string `form:"year" validate:"omitempty,year"`
+	Format    string `form:"format" validate:"oneof=report article book toolkit 'case study' 'policy brief' video podcast course dataset website other"`
+	Language  string `form:"language" validate:"langtag"`
+	Region    string `form:"region" validate:"utf8,nocontrol,max=80"`
+	Topics    string `form:"topics" validate:"maxlines=10,linemax=40"`
+	Licence   string `form:"licence" validate:"utf8,nocontrol,max=100"`
+	Summary   string `form:"summary" validate:"utf8,max=5000"`
+	DOI       string `form:"doi" validate:"omitempty,doi"`
+	ISBN      string `form:"isbn" validate:"omitempty,isbnsum"`
 }
+
+var resourceMessages = map[string]string{
+	"title.required":   "Enter a title.",
+	"url.required":     "Enter the link where the resource can be found.",
+	"url.max":          "This link is too long.",
+	"url.nospace":      "A link cannot contain spaces or invisible characters.",
+	"authors.maxlines": fmt.Sprintf("List at most %d authors.", MaxAuthors),
+	"authors.linemax":  fmt.Sprintf("Each author's name must be plain text under %d characters.", MaxAuthorLen),
+	"topics.maxlines":  fmt.Sprintf("Choose at most %d topics.", MaxTopics),
+	"topics.linemax":   fmt.Sprintf("Each topic must be plain text under %d characters.", MaxTopicLen),
+	"year.year":        fmt.Sprintf("Enter a year between %d and %d, or leave it empty.", MinYear, MaxYear),
+	"format.oneof":     "Choose one of the formats listed.",
+	"summary.max":      fmt.Sprintf("Keep the summary under %d characters.", MaxSummaryLen),
+}
+
+// Messages words what the tags refuse, where check's general message
+// would not do.
+func (ResourceInput) Messages() map[string]string { return resourceMessages }
 
 // InputOf turns a resource back into the input that makes it, for edit
 // forms and round trips.
@@ -70,106 +95,63 @@ func InputOf(r Resource) ResourceInput {
 	return in
 }
 
-// resource checks the input and returns the resource it describes, or a
-// message per wrong field.
-func (in ResourceInput) resource() (Resource, ValidationError) {
-	v := ValidationError{}
-	r := Resource{}
-	text := func(field, value string, max int, required bool, label string) string {
-		value = strings.TrimSpace(value)
-		switch {
-		case !utf8.ValidString(value):
-			v[field] = "This contains invalid characters."
-		case strings.ContainsFunc(value, isControl):
-			v[field] = "This contains control characters."
-		case required && value == "":
-			v[field] = "Enter " + label + "."
-		case utf8.RuneCountInString(value) > max:
-			v[field] = fmt.Sprintf("Keep this under %d characters.", max)
-		}
-		return value
-	}
-	r.Title = text("title", in.Title, MaxTitleLen, true, "a title")
-	r.Publisher = text("publisher", in.Publisher, MaxPublisherLen, false, "")
-	r.Region = text("region", in.Region, MaxRegionLen, false, "")
-	r.Licence = text("licence", in.Licence, MaxLicenceLen, false, "")
-
-	if link, msg := checkURL(in.URL); msg != "" {
-		v["url"] = msg
-	} else {
-		r.URL = link
-	}
-
-	r.Authors = splitList(in.Authors, "\n;")
-	switch {
-	case len(r.Authors) > MaxAuthors:
-		v["authors"] = fmt.Sprintf("List at most %d authors.", MaxAuthors)
-	case !validItems(r.Authors, MaxAuthorLen):
-		v["authors"] = fmt.Sprintf("Each author's name must be plain text under %d characters.", MaxAuthorLen)
+// normalised is the input as it would be kept: what a tag then refuses is
+// wrong with what was typed, not with how it was typed.
+func (in ResourceInput) normalised() ResourceInput {
+	out := ResourceInput{
+		Title:     strings.TrimSpace(in.Title),
+		URL:       strings.TrimSpace(in.URL),
+		Authors:   strings.Join(splitList(in.Authors, "\n;"), "\n"),
+		Publisher: strings.TrimSpace(in.Publisher),
+		Year:      strings.TrimSpace(in.Year),
+		Format:    strings.ToLower(strings.TrimSpace(in.Format)),
+		Language:  cmp.Or(strings.TrimSpace(in.Language), "en"),
+		Region:    strings.TrimSpace(in.Region),
+		Licence:   strings.TrimSpace(in.Licence),
+		// Every line break becomes \n, a lone \r included, so that a summary
+		// read back from an export (where "\r\r\n" has become "\r\n") is the same.
+		Summary: strings.TrimSpace(lineBreaks.Replace(in.Summary)),
+		DOI:     strings.TrimSpace(in.DOI),
+		ISBN:    strings.TrimSpace(in.ISBN),
 	}
 	topics := splitList(in.Topics, ",\n;")
 	for i, t := range topics {
 		// ToLower would turn invalid bytes into U+FFFD, hiding them from
-		// validItems below.
+		// the check.
 		if utf8.ValidString(t) {
 			topics[i] = strings.ToLower(t)
 		}
 	}
-	r.Topics = dedupe(topics)
-	switch {
-	case len(r.Topics) > MaxTopics:
-		v["topics"] = fmt.Sprintf("Choose at most %d topics.", MaxTopics)
-	case !validItems(r.Topics, MaxTopicLen):
-		v["topics"] = fmt.Sprintf("Each topic must be plain text under %d characters.", MaxTopicLen)
+	out.Topics = strings.Join(dedupe(topics), "\n")
+	if link, ok := check.LinkForm(out.URL); ok {
+		out.URL = link
 	}
+	if lang, ok := check.Language(out.Language); ok {
+		out.Language = lang
+	}
+	if doi, ok := check.DOI(out.DOI); ok {
+		out.DOI = doi
+	}
+	if isbn, ok := check.ISBN(out.ISBN); ok {
+		out.ISBN = isbn
+	}
+	return out
+}
 
-	if y := strings.TrimSpace(in.Year); y != "" {
-		n, err := strconv.Atoi(y)
-		if err != nil || n < MinYear || n > MaxYear {
-			v["year"] = fmt.Sprintf("Enter a year between %d and %d, or leave it empty.", MinYear, MaxYear)
-		} else {
-			r.Year = &n
-		}
+// resource checks the input and returns the resource it describes, and a
+// message per wrong field (never a nil map: the import adds its own).
+// The link is left empty unless it is right.
+func (in ResourceInput) resource() (Resource, ValidationError) {
+	in = in.normalised()
+	v := check.Struct(in)
+	r := Resource{Title: in.Title, Authors: lineList(in.Authors), Publisher: in.Publisher, Format: in.Format,
+		Language: in.Language, Region: in.Region, Topics: lineList(in.Topics), Licence: in.Licence, Summary: in.Summary,
+		DOI: in.DOI, ISBN: in.ISBN}
+	if _, bad := v["url"]; !bad {
+		r.URL = in.URL
 	}
-
-	r.Format = strings.ToLower(strings.TrimSpace(in.Format))
-	if !slices.Contains(Formats, r.Format) {
-		v["format"] = "Choose one of the formats listed."
-	}
-
-	r.Language = strings.TrimSpace(in.Language)
-	if r.Language == "" {
-		r.Language = "en"
-	}
-	if lang, ok := canonicalLanguage(r.Language); ok {
-		r.Language = lang
-	} else {
-		v["language"] = "Enter a language tag such as en, fr, pt-BR or es-419."
-	}
-
-	// Every line break becomes \n, a lone \r included, so that a summary
-	// read back from an export (where "\r\r\n" has become "\r\n") is the same.
-	r.Summary = strings.TrimSpace(lineBreaks.Replace(in.Summary))
-	switch {
-	case !utf8.ValidString(r.Summary):
-		v["summary"] = "This contains invalid characters."
-	case utf8.RuneCountInString(r.Summary) > MaxSummaryLen:
-		v["summary"] = fmt.Sprintf("Keep the summary under %d characters.", MaxSummaryLen)
-	}
-
-	if d := strings.TrimSpace(in.DOI); d != "" {
-		if doi, ok := normaliseDOI(d); ok {
-			r.DOI = doi
-		} else {
-			v["doi"] = "Enter a DOI such as 10.1177/0896920519870577."
-		}
-	}
-	if i := strings.TrimSpace(in.ISBN); i != "" {
-		if isbn, ok := normaliseISBN(i); ok {
-			r.ISBN = isbn
-		} else {
-			v["isbn"] = "Enter a 10- or 13-digit ISBN."
-		}
+	if y, err := strconv.Atoi(in.Year); err == nil && v["year"] == "" {
+		r.Year = &y
 	}
 	return r, v
 }
@@ -184,27 +166,19 @@ func isUnderBallot(err error) bool {
 
 var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
-func isControl(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }
-
-// checkURL accepts only absolute http and https links.
+// checkURL checks a link as a resource's is checked and returns it as it
+// is kept, or a message.
 func checkURL(raw string) (string, string) {
-	raw = strings.TrimSpace(raw)
-	switch {
-	case raw == "":
-		return "", "Enter the link where the resource can be found."
-	case len(raw) > MaxURLLen:
-		return "", "This link is too long."
-	case !utf8.ValidString(raw) || strings.ContainsFunc(raw, unicode.IsSpace) || strings.ContainsFunc(raw, unicode.IsControl):
-		return "", "A link cannot contain spaces or invisible characters."
+	in := ResourceInput{URL: raw}.normalised()
+	if msg, bad := check.Partial(in, "URL")["url"]; bad {
+		return "", msg
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "", "Enter a full web address starting with https:// or http://."
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	return u.String(), ""
+	return in.URL, ""
 }
+
+// normaliseDOI and normaliseISBN are check's, by the names the import uses.
+func normaliseDOI(s string) (string, bool)  { return check.DOI(s) }
+func normaliseISBN(s string) (string, bool) { return check.ISBN(s) }
 
 // splitList splits on any of seps, trimming and dropping empty items.
 func splitList(s, seps string) List {
@@ -217,13 +191,12 @@ func splitList(s, seps string) List {
 	return out
 }
 
-func validItems(items []string, max int) bool {
-	for _, it := range items {
-		if !utf8.ValidString(it) || utf8.RuneCountInString(it) > max || strings.ContainsFunc(it, unicode.IsControl) {
-			return false
-		}
+// lineList splits a list kept one item a line.
+func lineList(s string) List {
+	if s == "" {
+		return List{}
 	}
-	return true
+	return strings.Split(s, "\n")
 }
 
 func dedupe(items List) List {
@@ -236,100 +209,6 @@ func dedupe(items List) List {
 		}
 	}
 	return out
-}
-
-// languageTag is the shape of a BCP 47 tag as libraries use them: a primary
-// language subtag, then optional script, region and variant subtags.
-var languageTag = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*$`)
-
-// canonicalLanguage checks a BCP 47 tag and writes it in its usual case:
-// language lower, script title, region upper ("pt-br" → "pt-BR").
-func canonicalLanguage(tag string) (string, bool) {
-	tag = strings.ReplaceAll(tag, "_", "-")
-	if len(tag) > 35 || !languageTag.MatchString(tag) {
-		return "", false
-	}
-	parts := strings.Split(tag, "-")
-	parts[0] = strings.ToLower(parts[0])
-	for i := 1; i < len(parts); i++ {
-		switch p := parts[i]; {
-		case len(p) == 4 && unicode.IsLetter(rune(p[0])):
-			parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
-		case len(p) == 2:
-			parts[i] = strings.ToUpper(p)
-		default:
-			parts[i] = strings.ToLower(p)
-		}
-	}
-	return strings.Join(parts, "-"), true
-}
-
-var doiPattern = regexp.MustCompile(`^10\.\d{4,9}/\S+$`)
-
-// normaliseDOI accepts a bare DOI, doi:..., or a doi.org link, and returns
-// the bare DOI in lower case (DOIs are case-insensitive).
-func normaliseDOI(s string) (string, bool) {
-	// Checked before ToLower, which would turn invalid bytes into U+FFFD.
-	if !utf8.ValidString(s) {
-		return "", false
-	}
-	s = strings.TrimSpace(s)
-	lower := strings.ToLower(s)
-	for _, prefix := range []string{"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"} {
-		if strings.HasPrefix(lower, prefix) {
-			lower = strings.TrimSpace(lower[len(prefix):])
-			break
-		}
-	}
-	if len(lower) > 200 || !doiPattern.MatchString(lower) {
-		return "", false
-	}
-	return lower, true
-}
-
-// normaliseISBN keeps the digits (and a final X) of a 10- or 13-digit ISBN
-// and checks its check digit.
-func normaliseISBN(s string) (string, bool) {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		switch {
-		case r >= '0' && r <= '9', r == 'X':
-			b.WriteRune(r)
-		case r == '-' || r == ' ':
-		default:
-			return "", false
-		}
-	}
-	isbn := b.String()
-	switch len(isbn) {
-	case 10:
-		sum := 0
-		for i, r := range isbn {
-			d := int(r - '0')
-			if r == 'X' {
-				if i != 9 {
-					return "", false
-				}
-				d = 10
-			}
-			sum += d * (10 - i)
-		}
-		return isbn, sum%11 == 0
-	case 13:
-		sum := 0
-		for i, r := range isbn {
-			if r == 'X' {
-				return "", false
-			}
-			d := int(r - '0')
-			if i%2 == 1 {
-				d *= 3
-			}
-			sum += d
-		}
-		return isbn, sum%10 == 0
-	}
-	return "", false
 }
 
 // urlKey is a link reduced to what makes two links the same resource:
@@ -483,13 +362,23 @@ func CanEditResource(v Viewer, r Resource) bool {
 	return v.Admin || (v.Active && r.AddedBy != nil && *r.AddedBy == v.ID && !r.Endorsed())
 }
 
+// statusChoice is a status as an admin's form gives it.
+type statusChoice struct {
+	Status string `form:"status" validate:"oneof=listed hidden pending"`
+}
+
+var statusMessages = map[string]string{"status.oneof": "Choose listed, hidden or pending."}
+
+// Messages words what the tag refuses.
+func (statusChoice) Messages() map[string]string { return statusMessages }
+
 // SetResourceStatus lists, hides or returns a resource to pending (admins).
 func (s *Service) SetResourceStatus(ctx context.Context, v Viewer, id int64, status string) error {
 	if !v.Admin {
 		return ErrForbidden
 	}
-	if status != StatusListed && status != StatusHidden && status != StatusPending {
-		return ValidationError{"status": "Choose listed, hidden or pending."}
+	if err := check.Struct(statusChoice{status}).Err(); err != nil {
+		return err
 	}
 	res, err := s.db.W.ExecContext(ctx, `UPDATE resources SET status = ?, updated_at = ?,
 		listed_at = CASE WHEN ? = 'listed' THEN coalesce(listed_at, ?) ELSE listed_at END WHERE id = ?`,
