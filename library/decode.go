@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"plenary/internal/check"
 )
 
 // File formats the library reads and writes. Export takes these codes;
@@ -193,9 +195,9 @@ func fillLink(in *ResourceInput) {
 	if strings.TrimSpace(in.URL) != "" {
 		return
 	}
-	if doi, ok := normaliseDOI(in.DOI); ok {
+	if doi, ok := check.DOI(in.DOI); ok {
 		in.URL = "https://doi.org/" + doi
-	} else if isbn, ok := normaliseISBN(in.ISBN); ok {
+	} else if isbn, ok := check.ISBN(in.ISBN); ok {
 		in.URL = "https://openlibrary.org/isbn/" + isbn
 	}
 }
@@ -204,11 +206,11 @@ func fillLink(in *ResourceInput) {
 // ("9781682190623 1682190629"); the library keeps the first.
 func firstISBN(s string) string {
 	s = strings.TrimSpace(s)
-	if _, ok := normaliseISBN(s); ok || s == "" {
+	if _, ok := check.ISBN(s); ok || s == "" {
 		return s
 	}
 	if f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }); len(f) > 0 {
-		if _, ok := normaliseISBN(f[0]); ok {
+		if _, ok := check.ISBN(f[0]); ok {
 			return f[0]
 		}
 	}

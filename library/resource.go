@@ -176,10 +176,6 @@ func checkURL(raw string) (string, string) {
 	return in.URL, ""
 }
 
-// normaliseDOI and normaliseISBN are check's, by the names the import uses.
-func normaliseDOI(s string) (string, bool)  { return check.DOI(s) }
-func normaliseISBN(s string) (string, bool) { return check.ISBN(s) }
-
 // splitList splits on any of seps, trimming and dropping empty items.
 func splitList(s, seps string) List {
 	out := List{}
