@@ -83,20 +83,6 @@ func (s *Service) NextDue(ctx context.Context) (at time.Time, ok bool, err error
 	return at, ok, nil
 }
 
-// box reads a ballot's published lines: receipt hashes and choices for a
-// secret ballot, member numbers and choices for an open one.
-func box(ctx context.Context, q sqlx.QueryerContext, p Proposal) ([]BoxEntry, error) {
-	var entries []BoxEntry
-	query := `SELECT receipt_hash AS key, choice FROM ballot_box WHERE proposal_id = ? ORDER BY receipt_hash`
-	if p.Secret != nil && !*p.Secret {
-		query = `SELECT CAST(member_id AS TEXT) AS key, choice FROM votes WHERE proposal_id = ? ORDER BY member_id`
-	}
-	if err := sqlx.SelectContext(ctx, q, &entries, query, p.ID); err != nil {
-		return nil, fmt.Errorf("governance: read ballot box: %w", err)
-	}
-	return entries, nil
-}
-
 // closeBallot counts the box, decides, stores the result and applies a
 // carried proposal's effect, all in the caller's transaction.
 func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now time.Time) error {

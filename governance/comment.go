@@ -1,0 +1,67 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Comment is a member's contribution to a proposal's discussion.
+type Comment struct {
+	ID         int64     `db:"id"`
+	ProposalID int64     `db:"proposal_id"`
+	MemberID   int64     `db:"member_id"`
+	Name       string    `db:"name"`
+	Body       string    `db:"body"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// Comments lists a proposal's comments, oldest first. Names of erased
+// members are not shown.
+func (s *Service) Comments(ctx context.Context, proposal int64) ([]Comment, error) {
+	var cs []Comment
+	err := s.db.R.SelectContext(ctx, &cs, `SELECT c.id, c.proposal_id, c.member_id,
+		CASE WHEN m.erased_at IS NULL THEN m.name ELSE 'Member ' || m.id || ' (erased)' END AS name, c.body, c.created_at
+		FROM comments c JOIN members m ON m.id = c.member_id WHERE c.proposal_id = ? ORDER BY c.id`, proposal)
+	if err != nil {
+		return nil, fmt.Errorf("governance: comments: %w", err)
+	}
+	return cs, nil
+}
+
+// AddComment adds an active member's comment, until the ballot closes.
+func (s *Service) AddComment(ctx context.Context, m Member, proposal int64, body string) error {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	switch {
+	case body == "":
+		return ValidationError{"body": "Write something first."}
+	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
+		return ValidationError{"body": "The comment contains invalid characters."}
+	case utf8.RuneCountInString(body) > MaxCommentLen:
+		return ValidationError{"body": fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen)}
+	}
+	if err := s.Advance(ctx); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireActive(ctx, tx, m.ID); err != nil {
+			return err
+		}
+		p, err := getProposal(ctx, tx, proposal)
+		if err != nil {
+			return err
+		}
+		if p.Status != ProposalDiscussion && p.Status != ProposalVoting {
+			return ValidationError{"body": "Discussion has ended: this proposal is " + p.Status + "."}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO comments (proposal_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`, proposal, m.ID, body, s.now())
+		if err != nil {
+			return fmt.Errorf("governance: add comment: %w", err)
+		}
+		return nil
+	})
+}
