@@ -151,6 +151,11 @@ func (s *Service) applyEffect(ctx context.Context, tx *sqlx.Tx, p Proposal, t Ta
 // Receipt codes: 20 random bytes in base32, grouped for reading aloud.
 var receiptEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
+// MaxReceiptLen is the longest text taken as a receipt. A code is 39
+// characters; the rest is room for one pasted with spaces or line breaks.
+// Anything longer is no receipt of ours and is refused before it is hashed.
+const MaxReceiptLen = 100
+
 func newReceipt() string {
 	b := make([]byte, 20)
 	rand.Read(b)
@@ -200,7 +205,7 @@ func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choi
 	if !slices.Contains(Choices, choice) {
 		return VoteResult{}, ValidationError{"choice": "Choose yes, no or abstain."}
 	}
-	if len(receipt) > 100 {
+	if len(receipt) > MaxReceiptLen {
 		return VoteResult{}, ValidationError{"receipt": "That is not a receipt from this ballot."}
 	}
 	req := voteRequest{voter: voter.ID, proposal: proposalID, choice: choice, receipt: receipt}

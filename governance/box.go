@@ -72,7 +72,7 @@ func (s *Service) FindReceipt(ctx context.Context, p Proposal, receipt string) (
 	if !p.Closed() {
 		return "", 0, ErrBallotClosed
 	}
-	if len(receipt) > 100 {
+	if len(receipt) > MaxReceiptLen {
 		return "", 0, nil
 	}
 	hash := ReceiptHash(receipt)

@@ -48,15 +48,16 @@ func (s *Service) AddComment(ctx context.Context, m Member, proposal int64, body
 		return err
 	}
 	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := requireActive(ctx, tx, m.ID); err != nil {
+		author, err := memberNow(ctx, tx, m.ID)
+		if err != nil {
 			return err
 		}
 		p, err := getProposal(ctx, tx, proposal)
 		if err != nil {
 			return err
 		}
-		if p.Status != ProposalDiscussion && p.Status != ProposalVoting {
-			return ValidationError{"body": "Discussion has ended: this proposal is " + p.Status + "."}
+		if err := p.commentRefusal(author); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO comments (proposal_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`, proposal, m.ID, body, s.now())
 		if err != nil {
