@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/db"
 	"plenary/library"
 )
 
@@ -264,7 +265,7 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE roll SET voted = 1 WHERE proposal_id = ? AND member_id = ?`, proposal, member)
 	if err != nil {
-		if strings.Contains(err.Error(), "plenary: a vote once cast stays cast") {
+		if db.IsConstraint(err, "plenary: a vote once cast stays cast") {
 			return ErrAlreadyVoted
 		}
 		return fmt.Errorf("governance: mark voted: %w", err)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
 )
 
 // Viewer is who is asking, as far as the library cares. The server builds it
@@ -179,7 +181,7 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 var errUnderBallot = ValidationError{"": "A proposal about this is in discussion or voting, so it cannot change until the ballot closes."}
 
 func isUnderBallot(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "plenary: under ballot")
+	return db.IsConstraint(err, "plenary: under ballot")
 }
 
 var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
