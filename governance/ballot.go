@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/library"
 )
 
@@ -83,20 +84,6 @@ func (s *Service) NextDue(ctx context.Context) (at time.Time, ok bool, err error
 	return at, ok, nil
 }
 
-// box reads a ballot's published lines: receipt hashes and choices for a
-// secret ballot, member numbers and choices for an open one.
-func box(ctx context.Context, q sqlx.QueryerContext, p Proposal) ([]BoxEntry, error) {
-	var entries []BoxEntry
-	query := `SELECT receipt_hash AS key, choice FROM ballot_box WHERE proposal_id = ? ORDER BY receipt_hash`
-	if p.Secret != nil && !*p.Secret {
-		query = `SELECT CAST(member_id AS TEXT) AS key, choice FROM votes WHERE proposal_id = ? ORDER BY member_id`
-	}
-	if err := sqlx.SelectContext(ctx, q, &entries, query, p.ID); err != nil {
-		return nil, fmt.Errorf("governance: read ballot box: %w", err)
-	}
-	return entries, nil
-}
-
 // closeBallot counts the box, decides, stores the result and applies a
 // carried proposal's effect, all in the caller's transaction.
 func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now time.Time) error {
@@ -164,6 +151,11 @@ func (s *Service) applyEffect(ctx context.Context, tx *sqlx.Tx, p Proposal, t Ta
 
 // Receipt codes: 20 random bytes in base32, grouped for reading aloud.
 var receiptEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// MaxReceiptLen is the longest text taken as a receipt. A code is 39
+// characters; the rest is room for one pasted with spaces or line breaks.
+// Anything longer is no receipt of ours and is refused before it is hashed.
+const MaxReceiptLen = 100
 
 func newReceipt() string {
 	b := make([]byte, 20)
@@ -285,7 +277,7 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE roll SET voted = 1 WHERE proposal_id = ? AND member_id = ?`, proposal, member)
 	if err != nil {
-		if strings.Contains(err.Error(), "plenary: a vote once cast stays cast") {
+		if db.IsConstraint(err, "plenary: a vote once cast stays cast") {
 			return ErrAlreadyVoted
 		}
 		return fmt.Errorf("governance: mark voted: %w", err)

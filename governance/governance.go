@@ -1,6 +1,7 @@
-// Package governance is the co-op's democratic core: members and how they
-// come and go, invitations, and the hash-chained ledger every governance
-// event is written to. It knows nothing of HTTP.
+// Package governance is the co-op's democratic core: members (invitations,
+// password resets, login throttling, rate limits), proposals and their
+// ballots, the vote writer, tallies, and the hash-chained ledger of every
+// governance event. It knows nothing of HTTP.
 package governance
 
 import (

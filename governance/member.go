@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 )
 
 // Roles and statuses of a member, as stored.
@@ -140,12 +141,12 @@ func (d Details) validate(needStatement bool) ValidationError {
 
 // isUniqueEmail says whether err is the UNIQUE constraint on members.email.
 func isUniqueEmail(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: members.email")
+	return db.IsConstraint(err, "members.email")
 }
 
 // isLastAdmin says whether err is the trigger that keeps the last admin.
 func isLastAdmin(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "plenary: last admin")
+	return db.IsConstraint(err, "plenary: last admin")
 }
 
 const memberColumns = `id, name, email, password_hash, statement, role, status, status_reason,

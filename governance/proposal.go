@@ -522,8 +522,8 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 // Withdraw lets a proposal's author take it back before voting opens.
 func (s *Service) Withdraw(ctx context.Context, author Member, id int64) error {
 	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
-		if p.AuthorID != author.ID {
-			return "", nil, ErrForbidden
+		if err := p.withdrawRefusal(author); err != nil {
+			return "", nil, err
 		}
 		return ProposalWithdrawn, map[string]any{"proposal": id, "by": author.ID}, nil
 	}, "")
@@ -541,7 +541,11 @@ func (s *Service) Cancel(ctx context.Context, admin Member, id int64, reason str
 		return err
 	}
 	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
-		if err := requireAdmin(ctx, tx, admin.ID); err != nil {
+		actor, err := memberNow(ctx, tx, admin.ID)
+		if err == nil {
+			err = p.cancelRefusal(actor)
+		}
+		if err != nil {
 			return "", nil, err
 		}
 		return ProposalCancelled, map[string]any{"proposal": id, "by": admin.ID, "reason": reason}, nil
@@ -557,12 +561,11 @@ func (s *Service) endEarly(ctx context.Context, id int64, check func(*sqlx.Tx, P
 		if err != nil {
 			return err
 		}
+		// check refuses a proposal no longer in discussion, after saying
+		// whether this member may end it at all.
 		status, body, err := check(tx, p)
 		if err != nil {
 			return err
-		}
-		if p.Status != ProposalDiscussion {
-			return ValidationError{"": "Only a proposal still in discussion can be withdrawn or cancelled: voting has opened."}
 		}
 		var r *string
 		if reason != "" {

@@ -1,8 +1,11 @@
 package governance
 
 import (
+	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -94,14 +97,6 @@ func rollDigest(members []int64) string {
 	return sha256Hex(b.String())
 }
 
-// BoxEntry is one published line of a closed ballot: for a secret ballot
-// the receipt hash and the choice; for an open one the member number and
-// the choice.
-type BoxEntry struct {
-	Key    string `db:"key" json:"key"`
-	Choice string `db:"choice" json:"choice"`
-}
-
 // boxDigest is the SHA-256 of the box's lines "key choice", sorted by key.
 func boxDigest(entries []BoxEntry) string {
 	lines := make([]string, len(entries))
@@ -130,4 +125,89 @@ func count(entries []BoxEntry) (yes, no, abstain int) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TallyError says how a closed ballot's stored result differs from its box.
+type TallyError struct {
+	Proposal int64
+	Problem  string
+}
+
+func (e *TallyError) Error() string { return fmt.Sprintf("proposal %d: %s", e.Proposal, e.Problem) }
+
+// VerifyTally recounts a closed ballot from its stored box (or roll-call)
+// and compares the count, turnout, outcome and digests with what was stored
+// when it closed.
+func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
+	p, err := getProposal(ctx, s.db.R, id)
+	if err != nil {
+		return Tally{}, err
+	}
+	if !p.Closed() {
+		return Tally{}, &TallyError{id, "the ballot has not closed, so there is no result to verify"}
+	}
+	fail := func(format string, args ...any) (Tally, error) {
+		return Tally{}, &TallyError{id, fmt.Sprintf(format, args...)}
+	}
+	entries, err := box(ctx, s.db.R, p)
+	if err != nil {
+		return Tally{}, err
+	}
+	yes, no, abstain := count(entries)
+	stored, _ := p.Tally()
+	recount := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
+	var members []int64
+	if err := s.db.R.SelectContext(ctx, &members, `SELECT member_id FROM roll WHERE proposal_id = ?`, id); err != nil {
+		return Tally{}, fmt.Errorf("governance: read roll: %w", err)
+	}
+	var voters int
+	if err := s.db.R.GetContext(ctx, &voters, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, id); err != nil {
+		return Tally{}, fmt.Errorf("governance: count voters: %w", err)
+	}
+	switch {
+	case len(members) != *p.RollSize || rollDigest(members) != *p.RollDigest:
+		return fail("the roll does not match the size and digest published when voting opened")
+	case voters != len(entries):
+		return fail("%d members are recorded as having voted but the box holds %d ballots", voters, len(entries))
+	case boxDigest(entries) != *p.BoxDigest:
+		return fail("the ballot box does not match the digest published at close")
+	case yes != stored.Yes || no != stored.No || abstain != stored.Abstain:
+		return fail("recount gives %d yes, %d no, %d abstain; stored result is %d, %d, %d", yes, no, abstain, stored.Yes, stored.No, stored.Abstain)
+	case p.QuorumMet == nil || *p.QuorumMet != recount.QuorumMet || p.Outcome == nil || *p.Outcome != recount.Outcome:
+		return fail("the rules give %s (quorum met: %t); stored outcome differs", recount.Outcome, recount.QuorumMet)
+	}
+	// The ledger holds what was published when voting opened and closed;
+	// the stored ballot must agree with it, so editing the ballot and its
+	// stored result together still fails here (and editing the ledger to
+	// match fails plenary ledger verify).
+	var published struct {
+		RollSize   *int    `db:"roll_size"`
+		RollDigest *string `db:"roll_digest"`
+		Yes        *int    `db:"yes"`
+		No         *int    `db:"no"`
+		Abstain    *int    `db:"abstain"`
+		BoxDigest  *string `db:"box_digest"`
+		Outcome    *string `db:"outcome"`
+	}
+	err = s.db.R.GetContext(ctx, &published, `SELECT
+		(SELECT json_extract(body, '$.roll_size') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_size,
+		(SELECT json_extract(body, '$.roll_digest') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_digest,
+		c.yes, c.no, c.abstain, c.box_digest, c.outcome
+		FROM (SELECT json_extract(body, '$.yes') AS yes, json_extract(body, '$.no') AS no, json_extract(body, '$.abstain') AS abstain,
+			json_extract(body, '$.box_digest') AS box_digest, json_extract(body, '$.outcome') AS outcome
+			FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) c`,
+		EventBallotOpened, id, EventBallotOpened, id, EventBallotClosed, id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fail("the ledger has no record of this ballot closing")
+	case err != nil:
+		return Tally{}, fmt.Errorf("governance: read ledger for proposal %d: %w", id, err)
+	case published.RollSize == nil || *published.RollSize != len(members) || published.RollDigest == nil || *published.RollDigest != *p.RollDigest:
+		return fail("the roll does not match the one published on the ledger when voting opened")
+	case published.BoxDigest == nil || *published.BoxDigest != *p.BoxDigest:
+		return fail("the box digest does not match the one published on the ledger at close")
+	case *published.Yes != yes || *published.No != no || *published.Abstain != abstain || *published.Outcome != recount.Outcome:
+		return fail("the recount differs from the result published on the ledger at close")
+	}
+	return recount, nil
 }

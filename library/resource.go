@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 )
 
 // Viewer is who is asking, as far as the library cares. The server builds it
@@ -161,7 +162,7 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 var errUnderBallot = ValidationError{"": "A proposal about this is in discussion or voting, so it cannot change until the ballot closes."}
 
 func isUnderBallot(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "plenary: under ballot")
+	return db.IsConstraint(err, "plenary: under ballot")
 }
 
 var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")

@@ -51,6 +51,7 @@ type proposalData struct {
 	Box           []governance.BoxEntry
 	BoxPager      pagination
 	Receipt       string // the receipt being checked
+	MaxReceiptLen int
 	ReceiptHash   string
 	ReceiptFound  string // the choice found for it, "" if none
 	Comments      []governance.Comment
@@ -82,19 +83,36 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		s.fail(c, err)
 		return
 	}
-	d := proposalData{Proposal: p, Choices: governance.Choices, Now: s.cfg.Now().UTC()}
+	d := proposalData{Proposal: p, Choices: governance.Choices, Now: s.cfg.Now().UTC(), MaxReceiptLen: governance.MaxReceiptLen,
+		CanComment: p.CanComment(m), CanWithdraw: p.CanWithdraw(m), CanCancel: p.CanCancel(m)}
 	pub := library.Viewer{}
 	if m != nil {
 		pub = viewer(c)
 	}
 	if p.DemandID != nil {
-		if dem, err := s.lib.Demand(ctx, *p.DemandID); err == nil {
-			d.Demand = &dem
+		// Every demand is public and none is ever deleted (the proposal's
+		// demand_id is a foreign key), so a proposal whose demand cannot be
+		// read is broken: a 500 to log, not a 404 that would say the
+		// proposal is not there. %v, not %w, keeps library.ErrNotFound
+		// from being shown as one.
+		dem, err := s.lib.Demand(ctx, *p.DemandID)
+		if err != nil {
+			s.fail(c, fmt.Errorf("server: proposal %d: its demand %d: %v", p.ID, *p.DemandID, err))
+			return
 		}
+		d.Demand = &dem
 	}
 	if p.ResourceID != nil {
-		if r, err := s.lib.Resource(ctx, pub, *p.ResourceID); err == nil {
+		// A resource that is pending or hidden is kept from this viewer
+		// (library.ErrNotFound): the proposal is shown without it, as its
+		// own page would be refused. Any other error is a failure.
+		r, err := s.lib.Resource(ctx, pub, *p.ResourceID)
+		switch {
+		case err == nil:
 			d.Resource = &r
+		case !errors.Is(err, library.ErrNotFound):
+			s.fail(c, err)
+			return
 		}
 	}
 	if m != nil {
@@ -102,10 +120,6 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 			s.fail(c, err)
 			return
 		}
-		running := p.Status == governance.ProposalDiscussion || p.Status == governance.ProposalVoting
-		d.CanComment = running && m.IsActive()
-		d.CanWithdraw = p.Status == governance.ProposalDiscussion && p.AuthorID == m.ID
-		d.CanCancel = p.Status == governance.ProposalDiscussion && m.IsAdmin()
 	}
 	if t, ok := p.Tally(); ok {
 		d.Tally = t
@@ -125,7 +139,7 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		// is found opens the box at its page.
 		if r := c.Query("receipt"); r != "" {
 			d.Receipt = r
-			if len(r) <= 100 {
+			if len(r) <= governance.MaxReceiptLen {
 				d.ReceiptHash = governance.ReceiptHash(r)
 			}
 			found, at, err := s.gov.FindReceipt(ctx, p, r)
@@ -188,22 +202,48 @@ func (s *Server) showNewProposal(c *gin.Context) {
 	if k := c.Query("kind"); slices.Contains(governance.Kinds, k) {
 		f.Values["kind"] = k
 	}
-	// Coming from a demand's or resource's page, suggest a title naming it.
-	verb := map[string]string{governance.KindEndorseDemand: "Endorse", governance.KindEndorseResource: "Endorse",
-		governance.KindWithdraw: "Withdraw our endorsement of"}[f.Values["kind"]]
-	if id, err := strconv.ParseInt(f.Values["demand_id"], 10, 64); err == nil && verb != "" {
-		if d, err := s.lib.Demand(c.Request.Context(), id); err == nil {
-			f.Values["title"] = verb + ": " + d.Title
-		}
-	} else if id, err := strconv.ParseInt(f.Values["resource_id"], 10, 64); err == nil && verb != "" {
-		if r, err := s.lib.Resource(c.Request.Context(), viewer(c), id); err == nil {
-			f.Values["title"] = verb + ": " + r.Title
-		}
+	title, err := s.suggestedTitle(c, f.Values)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
+	f.Values["title"] = title
 	if len([]rune(f.Values["title"])) > governance.MaxProposalTitleLen {
 		f.Values["title"] = string([]rune(f.Values["title"])[:governance.MaxProposalTitleLen-1]) + "…"
 	}
 	s.render(c, http.StatusOK, "proposals/new", view{Title: "New proposal", Form: f, Data: data})
+}
+
+// suggestedTitle names the demand or resource a new proposal's form was
+// opened from, or is "" when it was opened from neither. The number comes
+// from the address: one that names nothing this member may see
+// (library.ErrNotFound) suggests no title rather than an error page.
+func (s *Server) suggestedTitle(c *gin.Context, values map[string]string) (string, error) {
+	verb := map[string]string{governance.KindEndorseDemand: "Endorse", governance.KindEndorseResource: "Endorse",
+		governance.KindWithdraw: "Withdraw our endorsement of"}[values["kind"]]
+	if verb == "" {
+		return "", nil
+	}
+	var subject string
+	var err error
+	if id, perr := strconv.ParseInt(values["demand_id"], 10, 64); perr == nil {
+		var d library.Demand
+		d, err = s.lib.Demand(c.Request.Context(), id)
+		subject = d.Title
+	} else if id, perr := strconv.ParseInt(values["resource_id"], 10, 64); perr == nil {
+		var r library.Resource
+		r, err = s.lib.Resource(c.Request.Context(), viewer(c), id)
+		subject = r.Title
+	}
+	switch {
+	case errors.Is(err, library.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	case subject == "":
+		return "", nil
+	}
+	return verb + ": " + subject, nil
 }
 
 func (s *Server) propose(c *gin.Context) {
