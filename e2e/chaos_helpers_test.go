@@ -11,10 +11,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -30,6 +28,7 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/webtest"
 )
 
 // chaosPassword is every test member's password.
@@ -214,20 +213,16 @@ func addMembers(t *testing.T, bin, db string, admin string, members []string) {
 
 // chaosMember is one person with a browser: a cookie jar, no redirects followed.
 type chaosMember struct {
-	email  string
-	jar    *cookiejar.Jar
-	client *http.Client
-	csrf   string
+	email string
+	// web has no base: each request names the address of the server
+	// running at that moment. Cookies ignore the port, so the session
+	// outlives a restart.
+	web  *webtest.Client
+	csrf string
 }
 
 func newChaosMember(tr http.RoundTripper, email string) *chaosMember {
-	jar, _ := cookiejar.New(nil)
-	return &chaosMember{email: email, jar: jar, client: &http.Client{
-		Transport:     tr,
-		Jar:           jar,
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &chaosMember{email: email, web: webtest.New("", tr)}
 }
 
 // reply is what came back.
@@ -245,24 +240,11 @@ func (m *chaosMember) do(p *plenaryProcess, method, path string, form url.Values
 	if base == "" {
 		return reply{}, errNoServer
 	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, base+path, body)
+	r, err := m.web.Send(context.Background(), method, base+path, form)
 	if err != nil {
 		return reply{}, err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}, err
+	return reply{status: r.Status, location: r.Location(), body: r.Body}, nil
 }
 
 // post sends a form with the member's CSRF token.
@@ -276,8 +258,6 @@ func notSent(err error) bool {
 	return errors.Is(err, errNoServer) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 // login logs in and keeps the session's CSRF token (bound to the session,
 // so it serves every form, across restarts too: the keys live in the database).
 func (m *chaosMember) login(p *plenaryProcess) error {
@@ -285,11 +265,11 @@ func (m *chaosMember) login(p *plenaryProcess) error {
 	if err != nil {
 		return err
 	}
-	tok := csrfInput.FindStringSubmatch(r.body)
-	if tok == nil {
+	tok, ok := webtest.CSRFToken(r.body)
+	if !ok {
 		return fmt.Errorf("GET /login: status %d, no csrf_token", r.status)
 	}
-	r, err = m.do(p, http.MethodPost, "/login", url.Values{"csrf_token": {tok[1]}, "email": {m.email}, "password": {chaosPassword}})
+	r, err = m.do(p, http.MethodPost, "/login", url.Values{"csrf_token": {tok}, "email": {m.email}, "password": {chaosPassword}})
 	if err != nil || r.status != http.StatusSeeOther {
 		return fmt.Errorf("log in as %s: status %d, %v", m.email, r.status, err)
 	}
@@ -297,10 +277,10 @@ func (m *chaosMember) login(p *plenaryProcess) error {
 	if err != nil {
 		return err
 	}
-	if tok = csrfInput.FindStringSubmatch(r.body); tok == nil || r.status != http.StatusOK {
+	if tok, ok = webtest.CSRFToken(r.body); !ok || r.status != http.StatusOK {
 		return fmt.Errorf("GET /account after login: status %d, no csrf_token", r.status)
 	}
-	m.csrf = tok[1]
+	m.csrf = tok
 	return nil
 }
 
@@ -532,7 +512,7 @@ func (v *voter) run(ctx context.Context, p *plenaryProcess, ballots []ballot, pa
 func (m *chaosMember) takeReceipt(p *plenaryProcess, id int64) (string, error) {
 	home := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		saved := m.jar.Cookies(home)
+		saved := m.web.HTTP.Jar.Cookies(home)
 		r, err := m.do(p, http.MethodGet, fmt.Sprintf("/proposals/%d", id), nil)
 		if err == nil && r.status == http.StatusOK {
 			if mm := receiptCode.FindStringSubmatch(r.body); mm != nil {
@@ -543,7 +523,7 @@ func (m *chaosMember) takeReceipt(p *plenaryProcess, id int64) (string, error) {
 		for _, c := range saved {
 			c.Path = "/"
 		}
-		m.jar.SetCookies(home, saved)
+		m.web.HTTP.Jar.SetCookies(home, saved)
 	}
 	return "", errors.New("no page with the receipt within two minutes")
 }

@@ -5,35 +5,17 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"plenary/governance"
+	"plenary/internal/fakeclock"
 )
 
-// clock is a time the test moves on by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestBallotJourney(t *testing.T) {
-	clk := &clock{now: time.Now().UTC().Truncate(time.Minute)}
+	clk := fakeclock.New(time.Now().UTC().Truncate(time.Minute))
 	s := startSiteWithClock(t, clk.Now)
 	ctx := context.Background()
 	if _, err := s.Lib.LoadStarter(ctx); err != nil {

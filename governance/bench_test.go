@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"plenary/internal/db/dbtest"
+	"plenary/internal/fakeclock"
 )
 
 // The ballot benchmarks of issue 5: opening a ballot (freezing the roll)
@@ -23,14 +24,14 @@ var benchSizes = []int{10_000, 100_000}
 type benchCoop struct {
 	ctx     context.Context
 	s       *Service
-	now     time.Time
+	clock   *fakeclock.Clock
 	members []Member
 }
 
 func newBenchCoop(b *testing.B) *benchCoop {
 	b.Helper()
-	c := &benchCoop{ctx: context.Background(), now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	c.s = New(dbtest.Open(b), func() time.Time { return c.now })
+	c := &benchCoop{ctx: context.Background(), clock: fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
+	c.s = New(dbtest.Open(b), c.clock.Now)
 	return c
 }
 
@@ -85,7 +86,7 @@ func (c *benchCoop) closeWithVotes(b *testing.B, votes []CastVote) Proposal {
 	if err := c.s.VoteMany(c.ctx, p.ID, votes); err != nil {
 		b.Fatal(err)
 	}
-	c.now = p.ClosesAt.Add(time.Minute)
+	c.clock.Set(p.ClosesAt.Add(time.Minute))
 	return p
 }
 

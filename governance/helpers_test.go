@@ -6,49 +6,27 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
+	"plenary/internal/fakeclock"
 )
-
-// clock is a test's own time, moved on by hand: nothing sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is one test's database, service and clock.
 type env struct {
 	ctx   context.Context
 	d     *db.DB
 	s     *governance.Service
-	clock *clock
+	clock *fakeclock.Clock // a test's own time, moved on by hand: nothing sleeps
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := dbtest.Open(t)
-	c := newClock()
+	c := fakeclock.New(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	return &env{ctx: context.Background(), d: d, s: governance.New(d, c.Now), clock: c}
 }
 

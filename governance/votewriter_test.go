@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/db/dbtest"
+	"plenary/internal/fakeclock"
 )
 
 // seedVoters inserts n active members sharing one password hash, so a test
@@ -45,8 +46,8 @@ func seedVoters(t testing.TB, s *Service, n int) []Member {
 
 func TestVoteWriter(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := New(dbtest.Open(t), func() time.Time { return now })
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(t), clock.Now)
 	members := seedVoters(t, s, 1000)
 	author := members[0]
 	p, err := s.Propose(ctx, author, ProposalInput{Kind: KindMotion, Title: "A motion for a thousand", Opens: "now", Days: "7"})
@@ -137,8 +138,8 @@ func TestVoteWriter(t *testing.T) {
 // and many at once, where votes share commits.
 func BenchmarkCastVote(b *testing.B) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := New(dbtest.Open(b), func() time.Time { return now })
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(b), clock.Now)
 	members := seedVoters(b, s, 1000)
 	// An open ballot, so the same members can vote again (a change is a
 	// write like any other) however many iterations the benchmark runs.
@@ -177,8 +178,8 @@ func BenchmarkCastVote(b *testing.B) {
 
 func TestVerifyTallyChecksTheLedger(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := New(dbtest.Open(t), func() time.Time { return now })
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(t), clock.Now)
 	ms := seedVoters(t, s, 3)
 	p, err := s.Propose(ctx, ms[0], ProposalInput{Kind: KindMotion, Title: "A motion to tamper with", Opens: "now", Days: "7"})
 	if err != nil {
@@ -189,7 +190,7 @@ func TestVerifyTallyChecksTheLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	clock.Advance(8 * 24 * time.Hour)
 	if err := s.Advance(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +222,8 @@ func TestVerifyTallyChecksTheLedger(t *testing.T) {
 
 func TestPublishedBoxComesInPages(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := New(dbtest.Open(t), func() time.Time { return now })
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(t), clock.Now)
 	ms := seedVoters(t, s, 450)
 	p, err := s.Propose(ctx, ms[0], ProposalInput{Kind: KindMotion, Title: "A motion for a big box", Opens: "now", Days: "7"})
 	if err != nil {
@@ -245,7 +246,7 @@ func TestPublishedBoxComesInPages(t *testing.T) {
 	if _, _, err := s.BoxPage(ctx, p, 1); !errors.Is(err, ErrBallotClosed) {
 		t.Errorf("the box of an open ballot: err = %v, want ErrBallotClosed", err)
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	clock.Advance(8 * 24 * time.Hour)
 	if err := s.Advance(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -290,16 +291,16 @@ func TestPublishedBoxComesInPages(t *testing.T) {
 
 func TestDecidedProposalsComeInPages(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := New(dbtest.Open(t), func() time.Time { return now })
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(t), clock.Now)
 	m := seedVoters(t, s, 1)[0]
 	for i := 0; i < ClosedPerPage+5; i++ {
 		if _, err := s.Propose(ctx, m, ProposalInput{Kind: KindMotion, Title: fmt.Sprintf("Motion %d", i), Opens: "now", Days: "7"}); err != nil {
 			t.Fatal(err)
 		}
-		now = now.Add(time.Minute)
+		clock.Advance(time.Minute)
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	clock.Advance(8 * 24 * time.Hour)
 	first, err := s.ProposalsPage(ctx, nil, 1)
 	if err != nil {
 		t.Fatal(err)

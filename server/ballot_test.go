@@ -300,7 +300,7 @@ func TestOneMemberOneVoteUnderSimultaneousRequests(t *testing.T) {
 						return
 					}
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					res, err := c.http.Do(req)
+					res, err := c.web.HTTP.Do(req)
 					if err != nil {
 						failures[i] = err
 						return

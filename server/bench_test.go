@@ -3,22 +3,19 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"plenary/governance"
 	"plenary/internal/db/dbtest"
+	"plenary/internal/fakeclock"
+	"plenary/internal/webtest"
 	"plenary/library"
 	"plenary/server"
 )
@@ -37,64 +34,40 @@ type benchSite struct {
 	resource int64
 }
 
-type benchClient struct{ http *http.Client }
+// benchClient is a voter's browser that stops the benchmark on any error.
+type benchClient struct{ web *webtest.Client }
 
-func newBenchClient(tr http.RoundTripper) *benchClient {
-	jar, _ := cookiejar.New(nil)
-	return &benchClient{http: &http.Client{Transport: tr, Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
+func newBenchClient(tr http.RoundTripper) *benchClient { return &benchClient{web: webtest.New("", tr)} }
 
 func (c *benchClient) do(b testing.TB, method, u string, form url.Values) (int, string) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, u, body)
+	r, err := c.web.Send(context.Background(), method, u, form)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return resp.StatusCode, string(text)
+	return r.Status, r.Body
 }
 
-var benchToken = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 func (c *benchClient) token(b testing.TB, u string) string {
-	status, body := c.do(b, http.MethodGet, u, nil)
-	m := benchToken.FindStringSubmatch(body)
-	if status != http.StatusOK || m == nil {
-		b.Fatalf("GET %s: %d, no form token", u, status)
+	token, err := c.web.CSRF(context.Background(), u)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return m[1]
+	return token
 }
 
 func newBenchSite(b *testing.B, voters int) *benchSite {
 	b.Helper()
 	ctx := context.Background()
 	d := dbtest.Open(b)
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	gov := governance.New(d, clock)
-	lib := library.New(d, clock)
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	gov := governance.New(d, clock.Now)
+	lib := library.New(d, clock.Now)
 
 	var handler http.Handler
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	base := "http://" + ts.Listener.Addr().String()
 	srv, err := server.New(ctx, server.Config{Name: "Bench Co-op", BaseURL: base,
-		Templates: os.DirFS("../templates"), Static: os.DirFS("../static"), Now: clock},
+		Templates: os.DirFS("../templates"), Static: os.DirFS("../static"), Now: clock.Now},
 		slog.New(slog.DiscardHandler), d, gov, lib)
 	if err != nil {
 		b.Fatal(err)
@@ -149,9 +122,7 @@ func newBenchSite(b *testing.B, voters int) *benchSite {
 	if err := gov.VoteMany(ctx, closed.ID, votes); err != nil {
 		b.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(8 * 24 * time.Hour)
-	mu.Unlock()
+	clock.Advance(8 * 24 * time.Hour)
 	if err := gov.Advance(ctx); err != nil {
 		b.Fatal(err)
 	}

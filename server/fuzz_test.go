@@ -16,6 +16,7 @@ import (
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
+	"plenary/internal/webtest"
 	"plenary/library"
 	"plenary/server"
 )
@@ -170,11 +171,11 @@ func (a *fuzzApp) send(method, path, query, body string) *httptest.ResponseRecor
 
 func (a *fuzzApp) token(f testing.TB, page string) string {
 	w := a.send("GET", page, "", "")
-	m := csrfField.FindStringSubmatch(w.Body.String())
-	if w.Code != http.StatusOK || m == nil {
+	token, ok := webtest.CSRFToken(w.Body.String())
+	if w.Code != http.StatusOK || !ok {
 		f.Fatalf("GET %s: %d, no csrf_token", page, w.Code)
 	}
-	return m[1]
+	return token
 }
 
 // storedText lists, for each table a fuzzed form writes, its text columns

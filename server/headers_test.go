@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"plenary/governance"
+	"plenary/internal/webtest"
 	"plenary/library"
 	"plenary/server"
 )
@@ -346,9 +347,7 @@ func (c *rawClient) do(t *testing.T, method, path string, form url.Values) *resp
 	for name, value := range c.cookies {
 		req.AddCookie(&http.Cookie{Name: name, Value: value})
 	}
-	res := (&client{app: c.app, http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}).do(t, req)
+	res := (&client{app: c.app, web: &webtest.Client{Base: c.app.URL, HTTP: &http.Client{CheckRedirect: webtest.DontFollow}}}).do(t, req)
 	for _, line := range res.Header.Values("Set-Cookie") {
 		k, err := http.ParseSetCookie(line)
 		if err != nil {
@@ -385,11 +384,11 @@ func TestCookiesAreHttpOnlySameSiteAndSecureUnderHTTPS(t *testing.T) {
 			page := c.do(t, http.MethodGet, "/login", nil)
 			check(t, page)
 			before := c.cookies[sessionCookie]
-			m := csrfField.FindStringSubmatch(page.Body)
-			if before == "" || m == nil {
+			token, ok := webtest.CSRFToken(page.Body)
+			if before == "" || !ok {
 				t.Fatalf("the login page set no session cookie (%q) or has no csrf_token", before)
 			}
-			res := c.do(t, http.MethodPost, "/login", form("csrf_token", m[1], "email", mem.Email, "password", password))
+			res := c.do(t, http.MethodPost, "/login", form("csrf_token", token, "email", mem.Email, "password", password))
 			check(t, res)
 			res.wantRedirect(t, "/")
 			if got := c.cookies[sessionCookie]; got == "" || got == before {
@@ -404,11 +403,11 @@ func TestCookiesAreHttpOnlySameSiteAndSecureUnderHTTPS(t *testing.T) {
 			account := c.do(t, http.MethodGet, "/account", nil)
 			check(t, account)
 			account.wantStatus(t, http.StatusOK)
-			m = csrfField.FindStringSubmatch(account.Body)
-			if m == nil {
+			token, ok = webtest.CSRFToken(account.Body)
+			if !ok {
 				t.Fatal("the account page has no csrf_token")
 			}
-			res = c.do(t, http.MethodPost, "/logout", form("csrf_token", m[1]))
+			res = c.do(t, http.MethodPost, "/logout", form("csrf_token", token))
 			check(t, res)
 			res.wantRedirect(t, "/")
 		})

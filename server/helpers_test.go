@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -23,30 +21,15 @@ import (
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
+	"plenary/internal/fakeclock"
+	"plenary/internal/webtest"
 	"plenary/library"
 	"plenary/server"
 )
 
-// clock is the time the server and the service share. Tests move it forward
-// instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is the time the server and the service share. Tests move it
+// forward instead of sleeping.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)) }
 
 // errorLog keeps what the server logs at error level. Handlers log an error
 // only on their way to a 500, so every test fails if anything lands here.
@@ -87,7 +70,7 @@ type app struct {
 	DB    *db.DB
 	Gov   *governance.Service
 	Lib   *library.Service
-	Clock *clock
+	Clock *fakeclock.Clock
 }
 
 // newApp starts a server on a fresh database. configure, if given, tunes
@@ -278,21 +261,11 @@ func (a *app) wantUnchanged(t *testing.T, before snapshot) {
 // client is one browser: its own cookie jar, and redirects are never
 // followed so each response can be looked at.
 type client struct {
-	app  *app
-	http *http.Client
+	app *app
+	web *webtest.Client
 }
 
-func (a *app) client() *client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		panic(err)
-	}
-	return &client{app: a, http: &http.Client{
-		Jar:           jar,
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
+func (a *app) client() *client { return &client{app: a, web: webtest.New(a.URL, nil)} }
 
 // response is what came back, read in full.
 type response struct {
@@ -310,16 +283,11 @@ func (r *response) String() string { return r.Method + " " + r.Path }
 // through here, so a 5xx anywhere fails the test.
 func (c *client) do(t *testing.T, req *http.Request) *response {
 	t.Helper()
-	res, err := c.http.Do(req)
+	res, err := c.web.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
-	}
-	r := &response{Method: req.Method, Path: req.URL.RequestURI(), Status: res.StatusCode, Header: res.Header, Body: string(body)}
+	r := &response{Method: req.Method, Path: req.URL.RequestURI(), Status: res.Status, Header: res.Header, Body: res.Body}
 	if r.Status >= 500 {
 		t.Errorf("%s answered %d; nothing may ever answer 5xx. Body:\n%s", r, r.Status, excerpt(r.Body))
 	}
@@ -328,7 +296,7 @@ func (c *client) do(t *testing.T, req *http.Request) *response {
 
 func (c *client) request(t *testing.T, method, path, body string, header http.Header) *response {
 	t.Helper()
-	req, err := http.NewRequest(method, c.app.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, c.web.Base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -352,17 +320,15 @@ func (c *client) post(t *testing.T, path string, form url.Values) *response {
 	return c.request(t, http.MethodPost, path, form.Encode(), nil)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 // csrf loads page and returns the csrf_token of its first form.
 func (c *client) csrf(t *testing.T, page string) string {
 	t.Helper()
 	r := c.get(t, page)
-	m := csrfField.FindStringSubmatch(r.Body)
-	if r.Status != http.StatusOK || m == nil {
+	token, ok := webtest.CSRFToken(r.Body)
+	if r.Status != http.StatusOK || !ok {
 		t.Fatalf("GET %s: status %d, no csrf_token in the page", page, r.Status)
 	}
-	return m[1]
+	return token
 }
 
 // submit posts form to action with the csrf_token from page, as a person
@@ -383,19 +349,14 @@ func (c *client) login(t *testing.T, u user) {
 	}
 }
 
-func (c *client) base() *url.URL {
-	u, _ := url.Parse(c.app.URL)
-	return u
-}
-
 // cookies returns the cookies the browser holds for the site.
-func (c *client) cookies() []*http.Cookie { return c.http.Jar.Cookies(c.base()) }
+func (c *client) cookies() []*http.Cookie { return c.web.Cookies() }
 
 // withCookies is a new browser holding copies of cookies: someone replaying
 // a copied cookie.
 func (a *app) withCookies(cookies []*http.Cookie) *client {
 	c := a.client()
-	c.http.Jar.SetCookies(c.base(), cookies)
+	c.web.SetCookies(cookies)
 	return c
 }
 
