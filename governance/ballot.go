@@ -34,6 +34,7 @@ func (s *Service) Advance(ctx context.Context) error {
 		return fmt.Errorf("governance: find due ballots: %w", err)
 	}
 	for _, d := range due {
+		closedSecret := false
 		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 			p, err := getProposal(ctx, tx, d.ID)
 			if err != nil {
@@ -49,12 +50,20 @@ func (s *Service) Advance(ctx context.Context) error {
 				}
 			}
 			if p.Status == ProposalVoting && !p.ClosesAt.After(now) {
+				closedSecret = p.Secret != nil && *p.Secret
 				return s.closeBallot(ctx, tx, p, now)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if closedSecret {
+			// The log now holds the close beside the last votes' commits:
+			// scrub it now, not at the next tick. A failure leaves the
+			// scrub pending, and the ticker's Scrub reports it.
+			s.unscrubbed.Store(true)
+			s.Scrub(ctx)
 		}
 	}
 	return nil
@@ -103,6 +112,11 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 	entries, err := box(ctx, tx, p)
 	if err != nil {
 		return err
+	}
+	if p.Secret != nil && *p.Secret {
+		if err := rebuildBox(ctx, tx, p.ID); err != nil {
+			return err
+		}
 	}
 	yes, no, abstain := count(entries)
 	t := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)

@@ -1,0 +1,89 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// What the files keep of a secret ballot.
+//
+// The box has no member, no time and no rowid, but SQLite's files keep
+// order in two places below SQL. Within a b-tree page each new cell is
+// written below the ones before, so the cells' offsets give the order
+// ballots were cast; and the write-ahead log holds one commit per vote
+// when votes come one at a time, each marking one member on the roll and
+// adding one ballot to the box. Either, beside the order members voted in
+// (or by itself, for the log), pairs voters with choices.
+//
+// So closing a secret ballot rewrites its box in key order (rebuildBox),
+// with secure_delete on (internal/db) so the old cells are zeroed, not
+// left in free space; and the log is truncated right after the close
+// commits, and every ScrubInterval while secret votes are being written,
+// so it never holds more than the last few seconds of votes.
+//
+// Mixing votes within a commit was the other way: it does not hide a new
+// box row, which a reader tells apart from the ones before however many
+// others share its commit, and it makes voters wait for company.
+// Truncating removes the commit history itself.
+
+// ScrubInterval is how often serve calls Scrub. While secret votes are
+// being written, a copy of the live files can pair the votes of the last
+// ScrubInterval (longer only while a reader holds the log) with their
+// voters; the cost is one checkpoint an interval while votes come in.
+const ScrubInterval = 2 * time.Second
+
+// Scrub truncates the write-ahead log if secret votes were written, or a
+// secret ballot closed, since it last did so. A reader of the log holds
+// it back; it is then tried again on the next call, and the next call is
+// at most ScrubInterval away. It waits for the vote writer's batch in
+// flight, and the writer waits for it: that is at most the checkpoint's
+// own wait for readers (internal/db), and it never fights the writer for
+// SQLite's lock.
+func (s *Service) Scrub(ctx context.Context) error {
+	if !s.unscrubbed.Swap(false) {
+		return nil
+	}
+	s.votes.mu.Lock()
+	done, err := s.db.TruncateWAL(ctx)
+	s.votes.mu.Unlock()
+	if err != nil || !done {
+		s.unscrubbed.Store(true)
+	}
+	if err != nil {
+		return fmt.Errorf("governance: scrub: %w", err)
+	}
+	return nil
+}
+
+// rebuildBox rewrites a secret ballot's box in key order, in the closing
+// transaction: its rows are read by id, deleted and inserted again in that
+// order, so that afterwards no page's cell offsets hold the order of
+// casting (the ids are random). The unique index on receipt hashes is
+// rebuilt with it, and in the same order.
+func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
+	var rows []struct {
+		ID          string `db:"id"`
+		ReceiptHash string `db:"receipt_hash"`
+		Choice      string `db:"choice"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT id, receipt_hash, choice FROM ballot_box WHERE proposal_id = ? ORDER BY id`, proposal); err != nil {
+		return fmt.Errorf("governance: rebuild box: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ballot_box WHERE proposal_id = ?`, proposal); err != nil {
+		return fmt.Errorf("governance: rebuild box: %w", err)
+	}
+	insert, err := tx.PreparexContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("governance: rebuild box: %w", err)
+	}
+	defer insert.Close()
+	for _, r := range rows {
+		if _, err := insert.ExecContext(ctx, proposal, r.ID, r.ReceiptHash, r.Choice); err != nil {
+			return fmt.Errorf("governance: rebuild box: %w", err)
+		}
+	}
+	return nil
+}
