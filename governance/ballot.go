@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -342,11 +341,10 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 	if err := markVoted(ctx, tx, proposal, member); err != nil {
 		return err
 	}
-	id := make([]byte, 16)
-	rand.Read(id)
 	out.Receipt = newReceipt()
+	hash := ReceiptHash(out.Receipt)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`,
-		proposal, hex.EncodeToString(id), ReceiptHash(out.Receipt), choice); err != nil {
+		proposal, boxID(hash), hash, choice); err != nil {
 		return fmt.Errorf("governance: cast secret vote: %w", err)
 	}
 	return nil
