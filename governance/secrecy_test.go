@@ -326,7 +326,8 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 // TestSecretBallotPageLayout reads the database file as a forensic tool
 // would, below SQL. Within a b-tree page SQLite stores each new cell below
 // the ones before, so cells' offsets give the order rows were inserted in,
-// whatever their key. The box's cells do lie in the order ballots were cast;
+// whatever their key. While the ballot is open the box's cells do lie in the
+// order ballots were cast (the close rewrites them: secrecy_files_test.go);
 // what must not is the record of who voted, or pairing the n-th voter with
 // the n-th ballot would link every voter to a choice. Voting updates the
 // roll row frozen at opening in place, so the voters lie in member order.
