@@ -93,10 +93,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	// Ballots open and close on time even when nobody is looking; every read
-	// also brings them up to date, so the ticker only saves a wait.
+	// also brings them up to date, so the ticker only saves a wait. The
+	// scrub keeps secret votes in the write-ahead log for at most its
+	// interval (governance/scrub.go).
 	go func() {
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
+		scrub := time.NewTicker(governance.ScrubInterval)
+		defer scrub.Stop()
 		for {
 			select {
 			case <-ctx.Done():
@@ -104,6 +108,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			case <-tick.C:
 				if err := gov.Advance(ctx); err != nil && ctx.Err() == nil {
 					log.Error("advance ballots", "err", err)
+				}
+			case <-scrub.C:
+				if err := gov.Scrub(ctx); err != nil && ctx.Err() == nil {
+					log.Error("scrub the write-ahead log", "err", err)
 				}
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,6 +34,7 @@ func (s *Service) Advance(ctx context.Context) error {
 		return fmt.Errorf("governance: find due ballots: %w", err)
 	}
 	for _, d := range due {
+		closedSecret := false
 		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 			p, err := getProposal(ctx, tx, d.ID)
 			if err != nil {
@@ -50,12 +50,20 @@ func (s *Service) Advance(ctx context.Context) error {
 				}
 			}
 			if p.Status == ProposalVoting && !p.ClosesAt.After(now) {
+				closedSecret = p.Secret != nil && *p.Secret
 				return s.closeBallot(ctx, tx, p, now)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if closedSecret {
+			// The log now holds the close beside the last votes' commits:
+			// scrub it now, not at the next tick. A failure leaves the
+			// scrub pending, and the ticker's Scrub reports it.
+			s.unscrubbed.Store(true)
+			s.Scrub(ctx)
 		}
 	}
 	return nil
@@ -90,6 +98,11 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 	entries, err := box(ctx, tx, p)
 	if err != nil {
 		return err
+	}
+	if p.Secret != nil && *p.Secret {
+		if err := rebuildBox(ctx, tx, p.ID); err != nil {
+			return err
+		}
 	}
 	yes, no, abstain := count(entries)
 	t := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
@@ -332,11 +345,10 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 	if err := markVoted(ctx, tx, proposal, member); err != nil {
 		return err
 	}
-	id := make([]byte, 16)
-	rand.Read(id)
 	out.Receipt = newReceipt()
+	hash := ReceiptHash(out.Receipt)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`,
-		proposal, hex.EncodeToString(id), ReceiptHash(out.Receipt), choice); err != nil {
+		proposal, boxID(hash), hash, choice); err != nil {
 		return fmt.Errorf("governance: cast secret vote: %w", err)
 	}
 	return nil

@@ -3,8 +3,6 @@ package governance
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -155,10 +153,9 @@ func (s *Service) VoteMany(ctx context.Context, proposalID int64, votes []CastVo
 		}
 		type slip struct{ id, receiptHash, choice string }
 		box := make([]slip, len(votes))
-		id := make([]byte, 16)
 		for i, v := range votes {
-			rand.Read(id)
-			box[i] = slip{hex.EncodeToString(id), ReceiptHash(newReceipt()), v.Choice}
+			hash := ReceiptHash(newReceipt())
+			box[i] = slip{boxID(hash), hash, v.Choice}
 		}
 		slices.SortFunc(box, func(a, b slip) int { return strings.Compare(a.id, b.id) })
 		for _, b := range box {

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"plenary/internal/check"
@@ -37,6 +38,9 @@ type Service struct {
 	now   func() time.Time
 	hash  Hasher
 	votes *voteWriter
+	// unscrubbed: secret votes were written, or a secret ballot closed,
+	// since the write-ahead log was last truncated (scrub.go).
+	unscrubbed atomic.Bool
 	// Throttle: at most MaxFailures failed logins per account and per address
 	// within FailureWindow.
 	MaxFailures   int

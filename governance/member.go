@@ -352,18 +352,54 @@ func (e *NotAllowedError) Error() string {
 	return msg
 }
 
+// ErrSuspended refuses a suspended member anything but voting in the
+// ballots whose roll they are on.
+var ErrSuspended = fmt.Errorf("%w: a suspended member may only vote", ErrForbidden)
+
+// MayEditAccount says whether m may change their own name, email and
+// password: active members and applicants may. Suspended members log in
+// only to vote, and their details stay as they were when suspended.
+func (m Member) MayEditAccount() bool {
+	return m.ErasedAt == nil && (m.Status == StatusActive || m.Status == StatusApplicant)
+}
+
+// editsOwnAccount are the statuses of MayEditAccount, for the updates'
+// WHERE: a suspension that lands between the check and the update still
+// stops it.
+const editsOwnAccount = `erased_at IS NULL AND status IN ('active', 'applicant')`
+
+// accountHolder reads member id for a change to their own details, and
+// refuses one who may not make it.
+func (s *Service) accountHolder(ctx context.Context, id int64) (Member, error) {
+	m, err := s.Member(ctx, id)
+	switch {
+	case err != nil:
+		return Member{}, err
+	case m.ErasedAt != nil:
+		return Member{}, ErrNotFound
+	case m.Status == StatusSuspended:
+		return Member{}, ErrSuspended
+	case !m.MayEditAccount():
+		return Member{}, ErrForbidden
+	}
+	return m, nil
+}
+
 // UpdateName changes the member's display name.
 func (s *Service) UpdateName(ctx context.Context, id int64, name string) error {
+	if _, err := s.accountHolder(ctx, id); err != nil {
+		return err
+	}
 	d := Details{Name: name}.normalised()
 	if err := check.Partial(d, "Name").Err(); err != nil {
 		return err
 	}
-	return s.updateSelf(ctx, id, `UPDATE members SET name = ? WHERE id = ? AND erased_at IS NULL`, d.Name, id)
+	return s.updateSelf(ctx, id, `UPDATE members SET name = ? WHERE id = ? AND `+editsOwnAccount, d.Name, id)
 }
 
 // ChangeEmail changes the member's email after checking their password.
 func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, email string) error {
-	m, err := s.Member(ctx, id)
+	m, err := s.accountHolder(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -375,7 +411,7 @@ func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, em
 	if err := v.Err(); err != nil {
 		return err
 	}
-	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND erased_at IS NULL`, d.Email, id)
+	err = s.updateSelf(ctx, id, `UPDATE members SET email = ? WHERE id = ? AND `+editsOwnAccount, d.Email, id)
 	if isUniqueEmail(err) {
 		return ValidationError{"email": "Another account uses this email."}
 	}
@@ -386,7 +422,7 @@ func (s *Service) ChangeEmail(ctx context.Context, id int64, currentPassword, em
 // logs the member out of every other session by bumping the session version.
 // It returns the new version for the session that made the change.
 func (s *Service) ChangePassword(ctx context.Context, id int64, currentPassword, password string) (int64, error) {
-	m, err := s.Member(ctx, id)
+	m, err := s.accountHolder(ctx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -407,9 +443,12 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, currentPassword,
 	var version int64
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		return tx.GetContext(ctx, &version, `UPDATE members SET password_hash = ?, session_version = session_version + 1
-			WHERE id = ? AND erased_at IS NULL RETURNING session_version`, hash, id)
+			WHERE id = ? AND `+editsOwnAccount+` RETURNING session_version`, hash, id)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.accountHolder(ctx, id); err != nil {
+			return 0, err
+		}
 		return 0, ErrNotFound
 	}
 	if err != nil {
@@ -444,6 +483,9 @@ func (s *Service) updateSelf(ctx context.Context, id int64, query string, args .
 		return fmt.Errorf("governance: update member: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.accountHolder(ctx, id); err != nil {
+			return err // suspended since accountHolder last looked
+		}
 		return ErrNotFound
 	}
 	return nil

@@ -2,7 +2,6 @@ package governance_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"plenary/governance"
+	"plenary/internal/forensic"
 )
 
 // secretBallot is a secret ballot voted on by thirty members in a known
@@ -326,7 +326,8 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 // TestSecretBallotPageLayout reads the database file as a forensic tool
 // would, below SQL. Within a b-tree page SQLite stores each new cell below
 // the ones before, so cells' offsets give the order rows were inserted in,
-// whatever their key. The box's cells do lie in the order ballots were cast;
+// whatever their key. While the ballot is open the box's cells do lie in the
+// order ballots were cast (the close rewrites them: secrecy_files_test.go);
 // what must not is the record of who voted, or pairing the n-th voter with
 // the n-th ballot would link every voter to a choice. Voting updates the
 // roll row frozen at opening in place, so the voters lie in member order.
@@ -423,115 +424,27 @@ func TestSecretBallotPageLayout(t *testing.T) {
 	})
 }
 
-// pageCells walks a WITHOUT ROWID table's b-tree in the database file and
-// returns each page's rows, decoded, page by page as the walk meets them, and within a page in the
-// order their cells were written (highest offset first). In an index b-tree
-// the interior pages hold rows too.
+// pageCells walks a WITHOUT ROWID table's (or an index's) b-tree in the
+// database file and returns each page's rows, decoded, page by page as the
+// walk meets them, and within a page in the order their cells were written
+// (highest offset first). In an index b-tree the interior pages hold rows too.
 func pageCells(t *testing.T, c *coop, file []byte, table string) [][][]any {
 	t.Helper()
 	var root int
 	if err := c.d.R.GetContext(c.ctx, &root, `SELECT rootpage FROM sqlite_master WHERE name = ?`, table); err != nil {
 		t.Fatal(err)
 	}
-	pageSize := int(binary.BigEndian.Uint16(file[16:18]))
-	if pageSize == 1 {
-		pageSize = 65536
+	tree, err := forensic.Tree(file, root)
+	if err != nil {
+		t.Fatalf("%s: %v", table, err)
 	}
-	var pages [][][]any
-	var walk func(n int)
-	walk = func(n int) {
-		page := file[(n-1)*pageSize : n*pageSize]
-		count := int(binary.BigEndian.Uint16(page[3:5]))
-		header := 8
-		switch page[0] {
-		case 0x02: // interior: a 12-byte header, and each cell starts with its left child
-			header = 12
-		case 0x0a: // leaf
-		default:
-			t.Fatalf("%s: page %d has type %#x, not an index b-tree page", table, n, page[0])
-		}
-		type cell struct {
-			offset int
-			vals   []any
-		}
-		var cells []cell
-		for i := range count {
-			off := int(binary.BigEndian.Uint16(page[header+2*i : header+2+2*i]))
-			if page[0] == 0x02 {
-				walk(int(binary.BigEndian.Uint32(page[off : off+4])))
-				off += 4
-			}
-			size, j := varint(page, off)
-			if j+int(size) > len(page) {
-				t.Fatalf("%s: a cell on page %d overflows: this reader handles only small rows", table, n)
-			}
-			cells = append(cells, cell{off, record(page[j : j+int(size)])})
-		}
-		slices.SortFunc(cells, func(a, b cell) int { return b.offset - a.offset })
-		rows := make([][]any, len(cells))
-		for i, c := range cells {
-			rows[i] = c.vals
-		}
-		pages = append(pages, rows)
-		if page[0] == 0x02 {
-			walk(int(binary.BigEndian.Uint32(page[8:12])))
+	pages := make([][][]any, len(tree))
+	for i, cells := range tree {
+		for _, cell := range cells {
+			pages[i] = append(pages[i], cell.Values)
 		}
 	}
-	walk(root)
 	return pages
-}
-
-func varint(b []byte, i int) (uint64, int) {
-	var v uint64
-	for k := range 9 {
-		c := b[i+k]
-		if k == 8 {
-			return v<<8 | uint64(c), i + 9
-		}
-		v = v<<7 | uint64(c&0x7f)
-		if c < 0x80 {
-			return v, i + k + 1
-		}
-	}
-	return v, i + 9
-}
-
-// record decodes an SQLite record's integers and text.
-func record(rec []byte) []any {
-	headerLen, j := varint(rec, 0)
-	var types []uint64
-	for j < int(headerLen) {
-		var st uint64
-		st, j = varint(rec, j)
-		types = append(types, st)
-	}
-	var vals []any
-	k := int(headerLen)
-	for _, st := range types {
-		switch {
-		case st == 0:
-			vals = append(vals, nil)
-		case st >= 1 && st <= 6:
-			size := []int{0, 1, 2, 3, 4, 6, 8}[st]
-			var v int64
-			for _, c := range rec[k : k+size] {
-				v = v<<8 | int64(c)
-			}
-			vals = append(vals, v)
-			k += size
-		case st == 8 || st == 9:
-			vals = append(vals, int64(st-8))
-		case st >= 13 && st%2 == 1:
-			size := int(st-13) / 2
-			vals = append(vals, string(rec[k:k+size]))
-			k += size
-		default:
-			size := int(st-12) / 2
-			vals = append(vals, rec[k:k+size])
-			k += size
-		}
-	}
-	return vals
 }
 
 func TestResultsHiddenUntilClose(t *testing.T) {

@@ -40,6 +40,9 @@ type voteWriter struct {
 	s     *Service
 	queue chan voteRequest
 	start sync.Once
+	// mu is held while a batch commits. Scrub takes it, so a checkpoint
+	// falls between two batches instead of fighting one for the lock.
+	mu sync.Mutex
 	// commits counts transactions, so tests can see votes sharing them.
 	commits atomic.Int64
 }
@@ -81,7 +84,9 @@ func (w *voteWriter) run() {
 				break drain
 			}
 		}
+		w.mu.Lock()
 		w.commit(batch)
+		w.mu.Unlock()
 		w.commits.Add(1)
 	}
 }
@@ -92,8 +97,8 @@ func (w *voteWriter) run() {
 func (w *voteWriter) commit(batch []voteRequest) {
 	ctx := context.Background()
 	answers := make([]voteAnswer, len(batch))
+	proposals := map[int64]Proposal{}
 	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		proposals := map[int64]Proposal{}
 		for i, v := range batch {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
 				return fmt.Errorf("governance: savepoint: %w", err)
@@ -110,6 +115,11 @@ func (w *voteWriter) commit(batch []voteRequest) {
 		}
 		return nil
 	})
+	for _, p := range proposals {
+		if p.Secret != nil && *p.Secret {
+			w.s.unscrubbed.Store(true) // the log holds secret votes until Scrub
+		}
+	}
 	for i, v := range batch {
 		a := answers[i]
 		if err != nil {

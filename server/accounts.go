@@ -203,17 +203,22 @@ func (s *Server) showAccount(c *gin.Context) {
 	s.render(c, http.StatusOK, "accounts/account", view{Title: "Your account", Data: data})
 }
 
-// accountFailed re-renders the account page with one form's errors.
+// accountFailed re-renders the account page with one form's errors. A
+// suspended member is shown the page that says why they may not.
 func (s *Server) accountFailed(c *gin.Context, err error, set func(*accountData, form), fields ...string) {
-	v := errorsOf(err)
-	if v == nil {
-		s.fail(c, err)
-		return
-	}
 	m := member(c)
 	data := accountData{
 		Name:  form{Values: map[string]string{"name": m.Name}},
 		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	}
+	if errors.Is(err, governance.ErrSuspended) {
+		s.render(c, http.StatusForbidden, "accounts/account", view{Title: "Your account", Data: data})
+		return
+	}
+	v := errorsOf(err)
+	if v == nil {
+		s.fail(c, err)
+		return
 	}
 	f := postedForm(c, fields...)
 	f.Errors = v

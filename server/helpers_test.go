@@ -63,6 +63,24 @@ func (h *errorLog) take() []string {
 	return r
 }
 
+// logBuffer keeps everything the server logs, as text lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // app is a real Plenary on a fresh database file, served over loopback.
 type app struct {
 	URL   string
@@ -71,6 +89,7 @@ type app struct {
 	Gov   *governance.Service
 	Lib   *library.Service
 	Clock *fakeclock.Clock
+	Log   *logBuffer // every line the server logged
 }
 
 // newApp starts a server on a fresh database. configure, if given, tunes
@@ -110,7 +129,9 @@ func newAppWith(t *testing.T, tune func(*server.Config), configure ...func(*gove
 	if tune != nil {
 		tune(&cfg)
 	}
-	srv, err := server.New(context.Background(), cfg, slog.New(errs), d, gov, lib)
+	logged := &logBuffer{}
+	logger := slog.New(slog.NewMultiHandler(errs, slog.NewTextHandler(logged, nil)))
+	srv, err := server.New(context.Background(), cfg, logger, d, gov, lib)
 	if err != nil {
 		ts.Close()
 		t.Fatalf("server.New: %v", err)
@@ -123,7 +144,7 @@ func newAppWith(t *testing.T, tune func(*server.Config), configure ...func(*gove
 			t.Errorf("the server logged %d error(s):\n  %s", len(logged), strings.Join(logged, "\n  "))
 		}
 	})
-	return &app{URL: base, Srv: srv, DB: d, Gov: gov, Lib: lib, Clock: clk}
+	return &app{URL: base, Srv: srv, DB: d, Gov: gov, Lib: lib, Clock: clk, Log: logged}
 }
 
 // password is every test user's password: long, uncommon, and unrelated to

@@ -26,6 +26,8 @@ type DB struct {
 	// watch is one read-only connection that only ever asks for
 	// data_version, so that Version sees every commit as someone else's.
 	watch *sql.DB
+	// checkpointer is the connection TruncateWAL runs on (wal.go).
+	checkpointer *sql.DB
 }
 
 // Options tune how the database is opened.
@@ -77,17 +79,38 @@ func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
 	d.watch.SetMaxIdleConns(1)
 	d.watch.SetConnMaxLifetime(0)
 	d.watch.SetConnMaxIdleTime(0)
+	if err := d.openCheckpointer(opt.Synchronous); err != nil {
+		d.Close()
+		return nil, err
+	}
+	// A crash may have fallen between a secret ballot's close and the
+	// scrub after it: leave no write-ahead log of it behind. Readers in
+	// another process may hold the truncation back; the first scrub after
+	// them does it.
+	if _, err := d.TruncateWAL(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
 // dsn puts every setting in the connection string so that each pooled
 // connection gets it, not only the first.
 func dsn(path, synchronous string, readOnly bool) string {
+	return "file:" + path + "?" + settings(synchronous, readOnly).Encode()
+}
+
+// settings are the connection string's settings.
+func settings(synchronous string, readOnly bool) url.Values {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", synchronous)
+	// Deleted cells and freed pages are overwritten with zeros, so a
+	// rebuilt ballot box (governance/scrub.go) leaves no old cells behind
+	// in the file's free space, in the order they were written.
+	q.Set("_secure_delete", "on")
 	// Keep each connection's prepared statements: Plenary asks the same
 	// few hundred queries over and over, and preparing one cost more than
 	// running it (a fifth of a vote's CPU before this).
@@ -97,12 +120,15 @@ func dsn(path, synchronous string, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return q
 }
 
-// Close closes both pools.
+// Close closes the pools and the connections beside them.
 func (d *DB) Close() error {
 	var errs []error
+	if d.checkpointer != nil {
+		errs = append(errs, d.checkpointer.Close())
+	}
 	if d.watch != nil {
 		errs = append(errs, d.watch.Close())
 	}

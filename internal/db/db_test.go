@@ -32,10 +32,11 @@ func open(t *testing.T, path string) *db.DB {
 }
 
 type settings struct {
-	JournalMode string
-	ForeignKeys int
-	Synchronous int
-	QueryOnly   int
+	JournalMode  string
+	ForeignKeys  int
+	Synchronous  int
+	QueryOnly    int
+	SecureDelete int
 }
 
 func settingsOf(t *testing.T, ctx context.Context, c *sqlx.Conn) settings {
@@ -49,6 +50,7 @@ func settingsOf(t *testing.T, ctx context.Context, c *sqlx.Conn) settings {
 		{"foreign_keys", &s.ForeignKeys},
 		{"synchronous", &s.Synchronous},
 		{"query_only", &s.QueryOnly},
+		{"secure_delete", &s.SecureDelete},
 	} {
 		if err := c.GetContext(ctx, p.dest, "PRAGMA "+p.pragma); err != nil {
 			t.Fatalf("PRAGMA %s: %v", p.pragma, err)
@@ -60,7 +62,7 @@ func settingsOf(t *testing.T, ctx context.Context, c *sqlx.Conn) settings {
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
 
-	t.Run("the writer uses WAL, foreign keys and full synchronous commits", func(t *testing.T) {
+	t.Run("the writer uses WAL, foreign keys, full synchronous commits and secure delete", func(t *testing.T) {
 		d := dbtest.Open(t)
 		c, err := d.W.Connx(ctx)
 		if err != nil {
@@ -68,7 +70,7 @@ func TestOpen(t *testing.T) {
 		}
 		defer c.Close()
 		got := settingsOf(t, ctx, c)
-		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 0}
+		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 0, SecureDelete: 1}
 		if got != want {
 			t.Errorf("writer settings = %+v, want %+v", got, want)
 		}
@@ -88,7 +90,7 @@ func TestOpen(t *testing.T) {
 			defer c.Close()
 			conns[i] = c
 		}
-		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 1}
+		want := settings{JournalMode: "wal", ForeignKeys: 1, Synchronous: 2, QueryOnly: 1, SecureDelete: 1}
 		for i, c := range conns {
 			if got := settingsOf(t, ctx, c); got != want {
 				t.Errorf("reader %d settings = %+v, want %+v", i, got, want)
@@ -141,6 +143,40 @@ func TestOpen(t *testing.T) {
 		}
 		if key != "kept" {
 			t.Errorf("key = %q, want %q", key, "kept")
+		}
+	})
+
+	t.Run("opening a file a crash left with a write-ahead log keeps its data and truncates the log", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "plenary.db")
+		d := open(t, path)
+		if _, err := d.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', 'in the log', '2026-01-01')`); err != nil {
+			t.Fatal(err)
+		}
+		// Copying the files of an open database is what a crash leaves:
+		// the last commits in the log, not yet in the database file.
+		crashed := filepath.Join(dir, "crashed.db")
+		for _, suffix := range []string{"", "-wal"} {
+			b, err := os.ReadFile(path + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if suffix == "-wal" && len(b) == 0 {
+				t.Fatal("the log is empty before the copy: the test proves nothing")
+			}
+			if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := open(t, crashed)
+		if st, err := os.Stat(crashed + "-wal"); err != nil {
+			t.Error(err)
+		} else if st.Size() != 0 {
+			t.Errorf("after opening, the log holds %d bytes, want none", st.Size())
+		}
+		var key string
+		if err := c.R.GetContext(ctx, &key, `SELECT key FROM login_failures`); err != nil || key != "in the log" {
+			t.Errorf("the row committed before the crash: %q, %v", key, err)
 		}
 	})
 
