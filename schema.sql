@@ -349,15 +349,15 @@ CREATE TABLE votes (
     FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
 ) WITHOUT ROWID;
 
--- Secret ballots: a box of choices keyed by a random id, with no member,
--- no time and (WITHOUT ROWID, ordered by the random id) no insertion order.
--- Only the SHA-256 of each voter's receipt is kept.
+-- Secret ballots: a box of choices with no member, no time and (WITHOUT
+-- ROWID) no insertion order. Only the SHA-256 of each voter's receipt is
+-- kept, and it is the key: random, so the rows lie in no order that says
+-- who voted when, and a ballot's rows lie together for its rebuild at close.
 CREATE TABLE ballot_box (
     proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
-    id           TEXT    NOT NULL,
-    receipt_hash TEXT    NOT NULL UNIQUE,
+    receipt_hash TEXT    NOT NULL,
     choice       TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
-    PRIMARY KEY (proposal_id, id)
+    PRIMARY KEY (proposal_id, receipt_hash)
 ) WITHOUT ROWID;
 
 -- Members' comments on a proposal, until it closes.

@@ -347,8 +347,8 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 	}
 	out.Receipt = newReceipt()
 	hash := ReceiptHash(out.Receipt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`,
-		proposal, boxID(hash), hash, choice); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (?, ?, ?)`,
+		proposal, hash, choice); err != nil {
 		return fmt.Errorf("governance: cast secret vote: %w", err)
 	}
 	return nil

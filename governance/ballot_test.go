@@ -1439,7 +1439,7 @@ func TestVerifyTally(t *testing.T) {
 	secret := []tamper{
 		{"a secret ballot's choice is edited", func(p governance.Proposal) string {
 			return fmt.Sprintf(`UPDATE ballot_box SET choice = CASE choice WHEN 'yes' THEN 'no' ELSE 'yes' END
-				WHERE proposal_id = %d AND id = (SELECT min(id) FROM ballot_box WHERE proposal_id = %d);`, p.ID, p.ID)
+				WHERE proposal_id = %d AND receipt_hash = (SELECT min(receipt_hash) FROM ballot_box WHERE proposal_id = %d);`, p.ID, p.ID)
 		}, "the ballot box does not match the digest"},
 		{"the stored result is edited", func(p governance.Proposal) string {
 			return fmt.Sprintf(`UPDATE proposals SET yes = yes + 1 WHERE id = %d;`, p.ID)
@@ -1455,7 +1455,7 @@ func TestVerifyTally(t *testing.T) {
 				DROP TRIGGER IF EXISTS roll_frozen_insert; INSERT INTO roll (proposal_id, member_id) VALUES (%d, last_insert_rowid());`, p.ID)
 		}, "the roll does not match"},
 		{"a ballot is stuffed into the box", func(p governance.Proposal) string {
-			return fmt.Sprintf(`INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (%d, 'ffff', 'stuffed', 'yes');`, p.ID)
+			return fmt.Sprintf(`INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (%d, 'stuffed', 'yes');`, p.ID)
 		}, "the box holds"},
 		{"a voter is struck off", func(p governance.Proposal) string {
 			return fmt.Sprintf(`DROP TRIGGER IF EXISTS roll_vote_once; UPDATE roll SET voted = 0 WHERE proposal_id = %d AND member_id = %d;`, p.ID, voters[0].ID)

@@ -131,7 +131,7 @@ func (s *Service) VoteMany(ctx context.Context, proposalID int64, votes []CastVo
 		}
 		query := `INSERT INTO votes (proposal_id, member_id, choice) VALUES (?, ?, ?)`
 		if *p.Secret {
-			query = `INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES (?, ?, ?, ?)`
+			query = `INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (?, ?, ?)`
 		}
 		cast, err := tx.PreparexContext(ctx, query)
 		if err != nil {
@@ -151,15 +151,14 @@ func (s *Service) VoteMany(ctx context.Context, proposalID int64, votes []CastVo
 		if !*p.Secret {
 			return nil
 		}
-		type slip struct{ id, receiptHash, choice string }
+		type slip struct{ receiptHash, choice string }
 		box := make([]slip, len(votes))
 		for i, v := range votes {
-			hash := ReceiptHash(newReceipt())
-			box[i] = slip{boxID(hash), hash, v.Choice}
+			box[i] = slip{ReceiptHash(newReceipt()), v.Choice}
 		}
-		slices.SortFunc(box, func(a, b slip) int { return strings.Compare(a.id, b.id) })
+		slices.SortFunc(box, func(a, b slip) int { return strings.Compare(a.receiptHash, b.receiptHash) })
 		for _, b := range box {
-			if _, err := cast.ExecContext(ctx, p.ID, b.id, b.receiptHash, b.choice); err != nil {
+			if _, err := cast.ExecContext(ctx, p.ID, b.receiptHash, b.choice); err != nil {
 				return fmt.Errorf("governance: cast secret vote: %w", err)
 			}
 		}

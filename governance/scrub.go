@@ -58,22 +58,14 @@ func (s *Service) Scrub(ctx context.Context) error {
 	return nil
 }
 
-// boxID is a ballot's key in the box: the first half of its receipt's
-// hash. It is as random as a key of its own would be, so the box keeps no
-// insertion order; and it orders the box as the unique index on receipt
-// hashes is ordered, so rebuildBox walks both b-trees in one order, page
-// after page, instead of jumping about one of them (at 100,000 ballots,
-// a jump per ballot made the close several times slower).
-func boxID(receiptHash string) string { return receiptHash[:boxIDLen] }
-
-// boxIDLen is the length of a box key, in hex digits.
-const boxIDLen = 32
-
 // rebuildBox rewrites a secret ballot's box in key order, in the closing
 // transaction: its rows are copied aside, deleted, and inserted again in
-// key order, so that afterwards no page's cell offsets (in the box or in
-// its receipt index) hold the order of casting. Ballots cast before keys
-// were taken from receipt hashes get such keys here.
+// key order, so that afterwards no page's cell offsets hold the order of
+// casting. The box is keyed by (proposal, receipt hash): one b-tree, in
+// which a ballot's rows lie together, so the rewrite touches that
+// ballot's pages and no others (a separate index on receipt hashes
+// across all ballots, as the box once had, scattered every rewrite over
+// the whole history of the co-op's ballots).
 //
 // The copy is a temporary table, which SQLite keeps in an unlinked file or
 // in memory: it holds what the box publishes anyway, in key order.
@@ -84,8 +76,8 @@ func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 	}{
 		{`CREATE TEMP TABLE box_rebuild AS SELECT receipt_hash, choice FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
 		{`DELETE FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
-		{`INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice)
-			SELECT ?, substr(receipt_hash, 1, ?), receipt_hash, choice FROM temp.box_rebuild ORDER BY receipt_hash`, []any{proposal, boxIDLen}},
+		{`INSERT INTO ballot_box (proposal_id, receipt_hash, choice)
+			SELECT ?, receipt_hash, choice FROM temp.box_rebuild ORDER BY receipt_hash`, []any{proposal}},
 		{`DROP TABLE temp.box_rebuild`, nil},
 	} {
 		if _, err := tx.ExecContext(ctx, step.query, step.args...); err != nil {

@@ -156,7 +156,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 				t.Errorf("ballot_box has a column %s %s", col.Name, col.Type)
 			}
 		}
-		if want := []string{"proposal_id", "id", "receipt_hash", "choice"}; !slices.Equal(names, want) {
+		if want := []string{"proposal_id", "receipt_hash", "choice"}; !slices.Equal(names, want) {
 			t.Errorf("ballot_box columns %v, want exactly %v", names, want)
 		}
 		if refs := referencesOf(t, "ballot_box"); !slices.Equal(refs, []string{"proposals"}) {
@@ -201,7 +201,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 		}
 		for _, q := range []string{
 			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ?`,
-			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? ORDER BY proposal_id, id`,
+			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? ORDER BY proposal_id, receipt_hash`,
 			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? AND choice IN ('yes', 'no', 'abstain')`,
 		} {
 			var stored []string
@@ -368,7 +368,7 @@ func TestSecretBallotPageLayout(t *testing.T) {
 			for _, row := range page {
 				if row[0].(int64) == b.p.ID {
 					keys = append(keys, row[1].(string))
-					out.choices = append(out.choices, row[3].(string))
+					out.choices = append(out.choices, row[2].(string))
 				}
 			}
 			out.ids = append(out.ids, keys...)

@@ -199,7 +199,7 @@ func TestVerifyTallyChecksTheLedger(t *testing.T) {
 	}
 	// Turn one yes into a no, and rewrite the stored count and box digest
 	// to match: the ballot agrees with itself, but not with the ledger.
-	if _, err := s.db.W.Exec(`UPDATE ballot_box SET choice = 'no' WHERE id = (SELECT min(id) FROM ballot_box WHERE proposal_id = ?)`, p.ID); err != nil {
+	if _, err := s.db.W.Exec(`UPDATE ballot_box SET choice = 'no' WHERE proposal_id = ? AND receipt_hash = (SELECT min(receipt_hash) FROM ballot_box WHERE proposal_id = ?)`, p.ID, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	closed, err := getProposal(ctx, s.db.R, p.ID)

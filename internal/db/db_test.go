@@ -558,3 +558,47 @@ func TestMigrateMatchesSchema(t *testing.T) {
 		t.Errorf("the data from before the migration: %v, %v", kept, err)
 	}
 }
+
+// Version 3 rekeys the ballot box by receipt hash. A version 2 database
+// with ballots in its box keeps every one of them, choice and all.
+func TestMigrateKeepsTheBallotBox(t *testing.T) {
+	ctx := context.Background()
+	v2, err := os.ReadFile("testdata/schema-v2.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sqlx.Open("sqlite3", "file:"+old+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(string(v2) + `; PRAGMA user_version = 2;
+		INSERT INTO members (id, name, email, password_hash, role, status, applied_at)
+			VALUES (1, 'Ada', 'ada@example.org', 'x', 'admin', 'active', '2026-01-01');
+		INSERT INTO proposals (id, kind, title, body, author_id, status, created_at, opens_at, closes_at,
+			quorum_pct, threshold, secret, roll_size, roll_digest, opened_at)
+			VALUES (7, 'motion', 'A motion', '', 1, 'voting', '2026-01-01', '2026-01-01', '2026-01-08',
+			25, 'majority', 1, 1, 'd', '2026-01-01');
+		INSERT INTO ballot_box (proposal_id, id, receipt_hash, choice) VALUES
+			(7, 'b2', 'hash-b', 'no'), (7, 'a1', 'hash-a', 'yes'), (7, 'c3', 'hash-c', 'abstain')`); err != nil {
+		t.Fatalf("make a version 2 database: %v", err)
+	}
+	raw.Close()
+
+	d := open(t, old)
+	var box []struct {
+		Proposal int64  `db:"proposal_id"`
+		Hash     string `db:"receipt_hash"`
+		Choice   string `db:"choice"`
+	}
+	if err := d.R.SelectContext(ctx, &box, `SELECT proposal_id, receipt_hash, choice FROM ballot_box ORDER BY receipt_hash`); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(box)
+	if want := "[{7 hash-a yes} {7 hash-b no} {7 hash-c abstain}]"; got != want {
+		t.Errorf("the box after migrating: %s, want %s", got, want)
+	}
+	if _, err := d.W.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (7, 'hash-a', 'no')`); !db.IsConstraint(err, "ballot_box.proposal_id, ballot_box.receipt_hash") {
+		t.Errorf("a second ballot under one receipt in one ballot: %v, want the primary key's refusal", err)
+	}
+}

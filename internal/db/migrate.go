@@ -10,7 +10,7 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 2
+const Version = 3
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
 // transaction together with the version bump. TestMigrateMatchesSchema
@@ -46,6 +46,24 @@ CREATE TABLE rate_events (
 );
 
 CREATE INDEX rate_events_key ON rate_events (action, key, at);`,
+
+	// 3: the ballot box keyed by (proposal, receipt hash), without its own
+	// random id and the unique index on receipt hashes across all ballots.
+	// The old table is renamed first so the new one keeps schema.sql's
+	// text; rows are copied in key order.
+	`ALTER TABLE ballot_box RENAME TO ballot_box_v2;
+
+CREATE TABLE ballot_box (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    receipt_hash TEXT    NOT NULL,
+    choice       TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
+    PRIMARY KEY (proposal_id, receipt_hash)
+) WITHOUT ROWID;
+
+INSERT INTO ballot_box (proposal_id, receipt_hash, choice)
+    SELECT proposal_id, receipt_hash, choice FROM ballot_box_v2 ORDER BY proposal_id, receipt_hash;
+
+DROP TABLE ballot_box_v2;`,
 }
 
 func (d *DB) migrate(ctx context.Context, schema string) error {
