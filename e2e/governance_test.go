@@ -145,7 +145,7 @@ func TestBallotJourney(t *testing.T) {
 				t.Fatalf("plenary %s: %v\n%s", strings.Join(args, " "), err, out)
 			}
 		}
-		edit := `UPDATE ballot_box SET choice = 'no' WHERE id = (SELECT min(id) FROM ballot_box WHERE choice = 'yes');`
+		edit := `UPDATE ballot_box SET choice = 'no' WHERE receipt_hash = (SELECT min(receipt_hash) FROM ballot_box WHERE choice = 'yes');`
 		if out, err := exec.Command("sqlite3", s.Path, edit).CombinedOutput(); err != nil {
 			t.Fatalf("sqlite3: %v\n%s", err, out)
 		}

@@ -177,7 +177,7 @@ func liveBox(t *testing.T, a *app, proposal int64) []string {
 	for _, page := range pages {
 		for _, cell := range page {
 			if cell.Values[0] == any(proposal) {
-				hashes = append(hashes, cell.Values[2].(string))
+				hashes = append(hashes, cell.Values[1].(string)) // (proposal_id, receipt_hash, choice): the key first
 			}
 		}
 	}
