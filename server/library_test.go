@@ -148,7 +148,7 @@ func (a *app) endorseBySQL(t *testing.T, id int64) {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
-	if _, err := conn.ExecContext(ctx, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1 WHERE id = ?`, a.Clock.Now(), id); err != nil {
+	if _, err := conn.ExecContext(ctx, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = ?`, a.Clock.Now(), id); err != nil {
 		t.Fatalf("endorse %d: %v", id, err)
 	}
 }
