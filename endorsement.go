@@ -48,7 +48,7 @@ func verifyEndorsements(ctx context.Context, args []string, stdout, stderr io.Wr
 	var es []governance.Endorsement
 	if what == "" {
 		if es, err = gov.CheckEndorsements(ctx); err != nil {
-			return err
+			return fmt.Errorf("endorsement verify FAILED: %w", err)
 		}
 	} else {
 		e, err := gov.CheckEndorsement(ctx, what, id)

@@ -29,7 +29,7 @@ func verifyLedger(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	es, err := gov.CheckEndorsements(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("ledger verify FAILED: %w", err)
 	}
 	if err := endorsementFailures(es, stderr); err != nil {
 		return fmt.Errorf("ledger verify FAILED: %w", err)

@@ -59,6 +59,9 @@ func (c *coop) wantEndorsementOK(t *testing.T, what string, id int64) governance
 	if err != nil || !e.OK() {
 		t.Fatalf("%s %d: %+v, %v; want its content to match the ledger", what, id, e, err)
 	}
+	if n := c.count(t, `SELECT count(*) FROM applying`); n != 0 {
+		t.Fatalf("%d permits to change endorsed content were left after the close", n)
+	}
 	return e
 }
 
@@ -264,6 +267,17 @@ func TestAmendmentChangesWhatWasEndorsed(t *testing.T) {
 		if _, err := c.s.CheckEndorsement(c.ctx, "resource", r.ID); !errors.Is(err, governance.ErrNotEndorsed) {
 			t.Errorf("CheckEndorsement after the withdrawal: %v", err)
 		}
+		if n := c.count(t, `SELECT count(*) FROM applying`); n != 0 {
+			t.Errorf("the withdrawal left %d permits", n)
+		}
+
+		// A permit left behind (written by hand: a close never commits
+		// one) fails the check of every endorsement.
+		c.d.W.MustExec(`INSERT INTO applying (proposal_id) VALUES (?)`, p.ID)
+		if _, err := c.s.CheckEndorsements(c.ctx); err == nil || !strings.Contains(err.Error(), "outside a ballot's close") {
+			t.Errorf("CheckEndorsements with a permit left behind: %v", err)
+		}
+		c.d.W.MustExec(`DELETE FROM applying`)
 	})
 }
 

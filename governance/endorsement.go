@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"plenary/internal/content"
 )
 
@@ -47,14 +49,25 @@ var ErrNotEndorsed = errors.New("governance: not endorsed")
 // "resource" or "demand"). It returns ErrNotFound for no such item and
 // ErrNotEndorsed for one not endorsed.
 func (s *Service) CheckEndorsement(ctx context.Context, what string, id int64) (Endorsement, error) {
+	// One read transaction: the item, its digest and the ledger as of one
+	// commit, never half an amendment.
+	tx, err := s.db.R.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Endorsement{}, fmt.Errorf("governance: begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return checkEndorsement(ctx, tx, what, id)
+}
+
+func checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string, id int64) (Endorsement, error) {
 	e := Endorsement{What: what, ID: id}
 	var kept *string
 	var err error
 	switch what {
 	case "resource":
-		err = s.db.R.GetContext(ctx, &kept, `SELECT endorsed_digest FROM resources WHERE id = ?`, id)
+		err = tx.GetContext(ctx, &kept, `SELECT endorsed_digest FROM resources WHERE id = ?`, id)
 	case "demand":
-		err = s.db.R.GetContext(ctx, &kept, `SELECT endorsed_digest FROM demands WHERE id = ?`, id)
+		err = tx.GetContext(ctx, &kept, `SELECT endorsed_digest FROM demands WHERE id = ?`, id)
 	default:
 		return e, ErrNotFound
 	}
@@ -69,13 +82,13 @@ func (s *Service) CheckEndorsement(ctx context.Context, what string, id int64) (
 	}
 	e.Kept = *kept
 	if what == "resource" {
-		c, err := content.ReadResource(ctx, s.db.R, id)
+		c, err := content.ReadResource(ctx, tx, id)
 		if err != nil {
 			return e, err
 		}
 		e.Current = c.Digest()
 	} else {
-		c, err := content.ReadDemand(ctx, s.db.R, id)
+		c, err := content.ReadDemand(ctx, tx, id)
 		if err != nil {
 			return e, err
 		}
@@ -95,7 +108,7 @@ func (s *Service) CheckEndorsement(ctx context.Context, what string, id int64) (
 		Seq    int64  `db:"seq"`
 		Digest string `db:"digest"`
 	}
-	switch err := s.db.R.GetContext(ctx, &last, q, id); {
+	switch err := tx.GetContext(ctx, &last, q, id); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return e, fmt.Errorf("governance: ledger digest of %s %d: %w", what, id, err)
@@ -106,8 +119,16 @@ func (s *Service) CheckEndorsement(ctx context.Context, what string, id int64) (
 }
 
 // CheckEndorsements checks every endorsed resource and demand, resources
-// first, each in id order.
+// first, each in id order. A permit to change endorsed content left in the
+// applying table (only ever there inside a ballot's close) is an error.
 func (s *Service) CheckEndorsements(ctx context.Context) ([]Endorsement, error) {
+	var permits int
+	if err := s.db.R.GetContext(ctx, &permits, `SELECT count(*) FROM applying`); err != nil {
+		return nil, fmt.Errorf("governance: read applying: %w", err)
+	}
+	if permits > 0 {
+		return nil, fmt.Errorf("the applying table holds %d permits to change endorsed content outside a ballot's close: someone wrote to the database behind Plenary's back", permits)
+	}
 	var out []Endorsement
 	for _, it := range []struct{ what, query string }{
 		{"resource", `SELECT id FROM resources WHERE endorsed_at IS NOT NULL OR endorsed_digest IS NOT NULL ORDER BY id`},

@@ -124,18 +124,18 @@ func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, propo
 
 // applying runs change with the carried proposal's permit to change an
 // endorsed item (the applying table, schema.sql): granted inside the
-// closing transaction and taken back before it commits.
+// closing transaction and taken back before it commits, whether or not
+// change did anything (the close may go on after an effect with nothing to
+// do, and must not commit the permit with it).
 func applying(ctx context.Context, tx *sqlx.Tx, proposal int64, change func() error) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO applying (proposal_id) VALUES (?)`, proposal); err != nil {
 		return fmt.Errorf("library: apply proposal %d: %w", proposal, err)
 	}
-	if err := change(); err != nil {
-		return err
+	err := change()
+	if _, derr := tx.ExecContext(ctx, `DELETE FROM applying WHERE proposal_id = ?`, proposal); derr != nil {
+		return errors.Join(err, fmt.Errorf("library: applied proposal %d: %w", proposal, derr))
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM applying WHERE proposal_id = ?`, proposal); err != nil {
-		return fmt.Errorf("library: applied proposal %d: %w", proposal, err)
-	}
-	return nil
+	return err
 }
 
 func notFound(err error) error {
