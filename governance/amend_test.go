@@ -386,3 +386,19 @@ func TestTamperedContentFailsVerification(t *testing.T) {
 		t.Errorf("VerifyLedger: %v", err)
 	}
 }
+
+// A demand adopted by ballot is endorsed from birth, digest and all.
+func TestAdoptedDemandHasItsDigest(t *testing.T) {
+	c := newCoop(t)
+	p := c.propose(t, c.admin, governance.ProposalInput{Kind: governance.KindAdoptDemand, Title: "Adopt", Opens: "now", Days: "7",
+		NewTitle: "Tax relief for co-ops", NewBody: "Extend relief to co-ops.", NewAudience: "national government"})
+	c.vote(t, c.admin, p, governance.ChoiceYes)
+	p = c.finish(t, p)
+	if p.DemandID == nil {
+		t.Fatal("the adopted demand's number was not recorded")
+	}
+	e := c.wantEndorsementOK(t, "demand", *p.DemandID)
+	if effect := c.oneEntry(t, governance.EventEffectApplied, p); effect["digest"] != e.Ledger {
+		t.Errorf("effect.applied = %v, want the digest %s", effect, e.Ledger)
+	}
+}
