@@ -13,8 +13,8 @@
 --     that compares case-insensitively;
 --   - json_valid is plenary_json_valid; flags stay 0/1 integers, as the
 --     domain reads and writes them;
---   - every table whose change shows on a page NOTIFYs plenary_changes, so
---     page caches in every process are dropped on a commit (postgres.go).
+--   - every table NOTIFYs plenary_changes on a change, so page caches in
+--     every process are dropped on a commit (postgres.go).
 --   - the library's full-text search (resources_fts) is not here yet.
 
 CREATE COLLATION plenary_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
@@ -407,8 +407,15 @@ END $$;
 CREATE TRIGGER resources_frozen_under_ballot BEFORE UPDATE OF title, url, authors, summary, status ON resources
 FOR EACH ROW EXECUTE FUNCTION resources_frozen_under_ballot();
 
--- Page caches: a commit that changes any of these tables tells every
--- process (one notification per table and transaction).
+-- Page caches: a commit that changes any table tells every process (one
+-- notification per table and transaction), as any commit moves SQLite's
+-- data_version.
+CREATE TRIGGER secrets_notify AFTER INSERT OR UPDATE OR DELETE ON secrets FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER login_failures_notify AFTER INSERT OR UPDATE OR DELETE ON login_failures FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER setup_tokens_notify AFTER INSERT OR UPDATE OR DELETE ON setup_tokens FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER password_resets_notify AFTER INSERT OR UPDATE OR DELETE ON password_resets FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER reset_requests_notify AFTER INSERT OR UPDATE OR DELETE ON reset_requests FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER rate_events_notify AFTER INSERT OR UPDATE OR DELETE ON rate_events FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
 CREATE TRIGGER members_notify AFTER INSERT OR UPDATE OR DELETE ON members FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
 CREATE TRIGGER invitations_notify AFTER INSERT OR UPDATE OR DELETE ON invitations FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
 CREATE TRIGGER ledger_notify AFTER INSERT ON ledger FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
