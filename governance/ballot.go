@@ -64,6 +64,10 @@ func (s *Service) Advance(ctx context.Context) error {
 			// scrub pending, and the ticker's Scrub reports it.
 			s.unscrubbed.Store(true)
 			s.Scrub(ctx)
+			// The rebuilt box's old rows, where the database keeps them
+			// until vacuumed (PostgreSQL): a failure leaves them for
+			// autovacuum, and the close stands.
+			s.db.PurgeDead(ctx, "ballot_box")
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/library"
 )
 
@@ -375,14 +376,14 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 			return err
 		}
 		p.Status = ProposalDiscussion
-		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
+		id, err := db.InsertID(ctx, tx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
 			new_audience, author_id, status, created_at, opens_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Kind, p.Title, p.Body, p.DemandID, p.ResourceID, p.NewTitle, p.NewBody, p.NewAudience, p.AuthorID, p.Status,
 			p.CreatedAt, p.OpensAt, p.ClosesAt)
 		if err != nil {
 			return fmt.Errorf("governance: insert proposal: %w", err)
 		}
-		p.ID, _ = res.LastInsertId()
+		p.ID = id
 		body := map[string]any{"proposal": p.ID, "kind": p.Kind, "by": author.ID,
 			"opens_at": p.OpensAt.Format(time.RFC3339), "closes_at": p.ClosesAt.Format(time.RFC3339)}
 		if p.DemandID != nil {

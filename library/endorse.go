@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
 )
 
 // The effects of a carried ballot. Governance calls these inside the
@@ -89,12 +91,12 @@ func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, propo
 	if err := errs.Err(); err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally)
+	id, err := db.InsertID(ctx, tx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally)
 		VALUES (?, ?, ?, 'endorsed', ?, ?, ?, ?, ?, ?)`, d.Title, d.Body, d.Audience, author, at, at, at, proposal, tally)
 	if err != nil {
 		return 0, fmt.Errorf("library: adopt demand: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // CheckDemandInput checks a new demand's text for an adopt proposal, and
