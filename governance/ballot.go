@@ -292,7 +292,7 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 // many requests race. It returns ErrNotOnRoll when there is no row to mark
 // and ErrAlreadyVoted when the database refuses.
 func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE roll SET voted = 1 WHERE proposal_id = ? AND member_id = ?`, proposal, member)
+	res, err := db.ExecMayFail(ctx, tx, `UPDATE roll SET voted = 1 WHERE proposal_id = ? AND member_id = ?`, proposal, member)
 	if err != nil {
 		if db.IsConstraint(err, "plenary: a vote once cast stays cast") {
 			return ErrAlreadyVoted

@@ -538,7 +538,7 @@ func TestResultsHiddenUntilClose(t *testing.T) {
 	})
 
 	t.Run("the database holds no count until close", func(t *testing.T) {
-		if n := c.count(t, `SELECT count(*) FROM proposals WHERE coalesce(yes, no, abstain, quorum_met, outcome, box_digest) IS NOT NULL`); n != 0 {
+		if n := c.count(t, `SELECT count(*) FROM proposals WHERE (yes IS NOT NULL OR no IS NOT NULL OR abstain IS NOT NULL OR quorum_met IS NOT NULL OR outcome IS NOT NULL OR box_digest IS NOT NULL)`); n != 0 {
 			t.Errorf("%d running proposals have a stored result", n)
 		}
 	})

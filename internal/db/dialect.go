@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -67,4 +69,29 @@ func checkName(s string) {
 			panic(fmt.Sprintf("db: %q is not a plain SQL name", s))
 		}
 	}
+}
+
+// ExecMayFail runs, inside tx, one statement the caller expects the
+// database may refuse (a trigger or a constraint it turns into a domain
+// error) and then carries on in the same transaction. SQLite undoes just
+// the refused statement; PostgreSQL would abort the whole transaction, so
+// there the statement runs under a savepoint that a refusal rolls back to.
+func ExecMayFail(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (sql.Result, error) {
+	if tx.DriverName() != pgDriverName {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT plenary_may_fail`); err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT plenary_may_fail; RELEASE SAVEPOINT plenary_may_fail`); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT plenary_may_fail`); err != nil {
+		return nil, err
+	}
+	return res, nil
 }

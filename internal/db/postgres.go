@@ -48,6 +48,9 @@ const (
 	migrateLock int64 = 0x706c656e61727902
 )
 
+// pgDriverName is the name sqlx knows PostgreSQL's bind style by.
+const pgDriverName = "pgx"
+
 // notifyChannel is where postgres.sql's triggers announce a change.
 const notifyChannel = "plenary_changes"
 
@@ -144,7 +147,7 @@ func pgConfig(rawURL string, readOnly bool) (*pgx.ConnConfig, error) {
 // pgPool opens a pool of wrapped connections (pgdriver.go).
 func pgPool(cfg *pgx.ConnConfig, commits *atomic.Int64) *sqlx.DB {
 	c := &pgConnector{inner: stdlib.GetConnector(*cfg), commits: commits}
-	return sqlx.NewDb(sql.OpenDB(c), "pgx")
+	return sqlx.NewDb(sql.OpenDB(c), pgDriverName)
 }
 
 // openPostgres opens the PostgreSQL database at rawURL: one writer
