@@ -68,6 +68,7 @@ func (s *Service) Advance(ctx context.Context) error {
 			// until vacuumed (PostgreSQL): a failure leaves them for
 			// autovacuum, and the close stands.
 			s.db.PurgeDead(ctx, "ballot_box")
+			s.db.PurgeDead(ctx, "roll")
 		}
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
 )
 
 // What the files keep of a secret ballot.
@@ -72,9 +74,9 @@ func (s *Service) Scrub(ctx context.Context) error {
 // name is unqualified: both SQLite and PostgreSQL look in the
 // connection's temporary tables first.
 //
-// On PostgreSQL the deleted rows stay in the table's pages, in the order
-// they were written, until VACUUM: Advance runs db.PurgeDead after the
-// close commits.
+// On PostgreSQL the roll is rewritten too (db.RewriteInKeyOrder), and the
+// deleted rows of both stay in the tables' pages, in the order they were
+// written, until VACUUM: Advance runs db.PurgeDead after the close commits.
 func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 	for _, step := range []struct {
 		query string
@@ -89,6 +91,12 @@ func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 		if _, err := tx.ExecContext(ctx, step.query, step.args...); err != nil {
 			return fmt.Errorf("governance: rebuild box: %w", err)
 		}
+	}
+	// SQLite marks a voter on the roll in place; PostgreSQL writes a new
+	// version of the row after the others, so the roll's rows lie in the
+	// order members voted until they are rewritten in member order.
+	if err := db.RewriteInKeyOrder(ctx, tx, "roll", "proposal_id, member_id, voted", "member_id", "proposal_id = ?", proposal); err != nil {
+		return fmt.Errorf("governance: rebuild roll: %w", err)
 	}
 	return nil
 }

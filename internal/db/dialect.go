@@ -60,6 +60,39 @@ func (d *DB) PurgeDead(ctx context.Context, table string) error {
 	return nil
 }
 
+// RewriteInKeyOrder rewrites, inside tx, the rows of table that match
+// where in the order of key, on a database that keeps rows in the order
+// they were last written: PostgreSQL's heap, where even an update in place
+// writes a new version of the row after the others, so the order of
+// updates (who voted when) shows in the rows' physical order (ctid) until
+// they are rewritten. SQLite's WITHOUT ROWID tables lie in key order
+// already: nothing to do. columns lists the table's columns; table, key
+// and columns come from the code, never from input. A table whose triggers
+// refuse deletes lets this through when plenary.rewrite names it
+// (postgres.sql). Run PurgeDead on the table once tx commits.
+func RewriteInKeyOrder(ctx context.Context, tx *sqlx.Tx, table, columns, key, where string, args ...any) error {
+	if tx.DriverName() != pgDriverName {
+		return nil
+	}
+	checkName(table)
+	for _, step := range []struct {
+		query string
+		args  []any
+	}{
+		{`SELECT set_config('plenary.rewrite', ?, true)`, []any{table}},
+		{`CREATE TEMP TABLE plenary_rewrite ON COMMIT DROP AS SELECT ` + columns + ` FROM ` + table + ` WHERE ` + where, args},
+		{`DELETE FROM ` + table + ` WHERE ` + where, args},
+		{`INSERT INTO ` + table + ` (` + columns + `) SELECT ` + columns + ` FROM plenary_rewrite ORDER BY ` + key, nil},
+		{`DROP TABLE plenary_rewrite`, nil},
+		{`SELECT set_config('plenary.rewrite', '', true)`, nil},
+	} {
+		if _, err := tx.ExecContext(ctx, step.query, step.args...); err != nil {
+			return fmt.Errorf("db: rewrite %s in key order: %w", table, err)
+		}
+	}
+	return nil
+}
+
 // checkName refuses anything but a plain lower-case SQL name: these
 // functions put their arguments into SQL text, so only names the code
 // wrote may reach them.
