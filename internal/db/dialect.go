@@ -45,6 +45,25 @@ func (d *DB) JSONNumber(column, key string) string {
 	return d.JSONField(column, key)
 }
 
+// JSONEach is the SQL, for a FROM clause, of a table of the elements of
+// the JSON array expr, as alias with one column, value.
+func (d *DB) JSONEach(expr, alias string) string {
+	checkName(alias)
+	if d.dialect == Postgres {
+		return "jsonb_array_elements_text(" + expr + "::jsonb) AS " + alias + "(value)"
+	}
+	return "json_each(" + expr + ") AS " + alias
+}
+
+// NoCase is expr compared and ordered without regard to case, as SQLite's
+// COLLATE NOCASE.
+func (d *DB) NoCase(expr string) string {
+	if d.dialect == Postgres {
+		return expr + " COLLATE plenary_nocase"
+	}
+	return expr + " COLLATE NOCASE"
+}
+
 // PurgeDead makes the rows that were deleted from or replaced in table
 // unreadable through the database's own structures. SQLite's secure_delete
 // zeroes them as it goes; PostgreSQL keeps them as dead tuples in the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -305,4 +306,31 @@ func PostgresSchemaHash() string {
 		fmt.Fprintf(h, "%d\n%s\n", v, postgresSteps[v])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// Exists says whether path holds a Plenary database already: a file, or a
+// PostgreSQL database with Plenary's schema in it. Commands that only read
+// or check a database use it so as not to create an empty one by mistake.
+func Exists(ctx context.Context, path string) (bool, error) {
+	if !IsPostgresURL(path) {
+		_, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	cfg, err := pgConfig(path, true)
+	if err != nil {
+		return false, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("db: open %s: %w", Redact(path), err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return false, fmt.Errorf("db: %s: %w", Redact(path), err)
+	}
+	return exists, nil
 }
