@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql/driver"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -86,7 +87,8 @@ func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt,
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	res, err := c.inner().ExecContext(ctx, Rebind(query), args)
+	query, args = bind(query, args)
+	res, err := c.inner().ExecContext(ctx, query, args)
 	if err == nil {
 		c.committed()
 	}
@@ -94,7 +96,8 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	rows, err := c.inner().QueryContext(ctx, Rebind(query), args)
+	query, args = bind(query, args)
+	rows, err := c.inner().QueryContext(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -115,31 +118,106 @@ func (c *pgConn) IsValid() bool {
 	return true
 }
 
-// CheckNamedValue sends booleans as 0 and 1 and passes everything else to
-// pgx as it is.
+// CheckNamedValue gives pgx numbers as int64 or float64 (booleans as 0
+// and 1), through pointers and driver.Valuers, so that bind can write them
+// into the query; everything else goes to pgx as it is.
 func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
 	v := nv.Value
-	if vr, ok := v.(driver.Valuer); ok && !isPointerToNil(v) {
-		var err error
-		if v, err = vr.Value(); err != nil {
-			return err
+	for range 8 { // a Valuer may give a pointer, a pointer a Valuer
+		if vr, ok := v.(driver.Valuer); ok && !isPointerToNil(v) {
+			var err error
+			if v, err = vr.Value(); err != nil {
+				return err
+			}
+			continue
 		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+			if rv.IsNil() {
+				v = nil
+			} else {
+				v = rv.Elem().Interface()
+			}
+			continue
+		}
+		break
 	}
-	if rv := reflect.ValueOf(v); rv.IsValid() && rv.Kind() == reflect.Bool {
+	rv := reflect.ValueOf(v)
+	switch {
+	case !rv.IsValid():
+		nv.Value = nil
+	case rv.Kind() == reflect.Bool:
+		nv.Value = int64(0)
 		if rv.Bool() {
 			nv.Value = int64(1)
-		} else {
-			nv.Value = int64(0)
 		}
-		return nil
+	case rv.CanInt():
+		nv.Value = rv.Int()
+	case rv.CanUint() && rv.Uint() <= math.MaxInt64:
+		nv.Value = int64(rv.Uint())
+	case rv.CanFloat():
+		nv.Value = rv.Float()
+	case rv.Kind() == reflect.String:
+		nv.Value = rv.String()
+	default:
+		nv.Value = v
 	}
-	nv.Value = v
 	return nil
 }
 
 func isPointerToNil(v any) bool {
 	rv := reflect.ValueOf(v)
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// bind rebinds query and writes its number arguments into it as literals:
+// the simple protocol sends every other argument as a quoted literal, of
+// no type until PostgreSQL infers one from where it stands, and where
+// nothing says (a VALUES list, a select list) it becomes text, whereas
+// SQLite keeps a number a number. The other arguments stay parameters,
+// renumbered.
+func bind(query string, args []driver.NamedValue) (string, []driver.NamedValue) {
+	parts := split(query)
+	if len(parts) != len(args)+1 {
+		return Rebind(query), args // pgx reports the mismatch
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8*len(args))
+	kept := args[:0:0]
+	for i, a := range args {
+		b.WriteString(parts[i])
+		switch v := a.Value.(type) {
+		case int64:
+			// Parenthesised, so a negative number after a minus sign is
+			// not a comment.
+			b.WriteString("(" + strconv.FormatInt(v, 10) + ")")
+			continue
+		case float64:
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				b.WriteString("(" + strconv.FormatFloat(v, 'g', -1, 64) + "::float8)")
+				continue
+			}
+		}
+		a.Ordinal = len(kept) + 1
+		kept = append(kept, a)
+		b.WriteString("$" + strconv.Itoa(len(kept)))
+	}
+	b.WriteString(parts[len(args)])
+	return b.String(), kept
+}
+
+var splits sync.Map // query text → its PostgreSQL form, cut at each placeholder
+
+// split returns Rebind(query) cut at its placeholders ($1, $2, …, which
+// it leaves out): n placeholders give n+1 parts.
+func split(query string) []string {
+	if p, ok := splits.Load(query); ok {
+		return p.([]string)
+	}
+	var parts []string
+	rest := rebind(query, func(s string) { parts = append(parts, s) })
+	parts = append(parts, rest)
+	splits.Store(query, parts)
+	return parts
 }
 
 // committed counts an autocommitted statement; statements in a
@@ -203,12 +281,14 @@ func Rebind(query string) string {
 	if q, ok := rebound.Load(query); ok {
 		return q.(string)
 	}
-	q := rebind(query)
+	q := rebind(query, nil)
 	rebound.Store(query, q)
 	return q
 }
 
-func rebind(query string) string {
+// rebind does Rebind's work. With cut not nil, at each placeholder it
+// gives cut the text so far instead of writing $n, and starts again.
+func rebind(query string, cut func(string)) string {
 	var b strings.Builder
 	b.Grow(len(query) + 16)
 	n := 0
@@ -248,8 +328,13 @@ func rebind(query string) string {
 			i += 2 + j
 		case c == '?':
 			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
+			if cut != nil {
+				cut(b.String())
+				b.Reset()
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			}
 			i++
 		case isWordByte(c):
 			j := i

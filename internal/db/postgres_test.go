@@ -258,3 +258,32 @@ func TestPostgresWritersSerialise(t *testing.T) {
 		t.Errorf("%d distinct counts seen by %d transactions: two writers read the same state", distinct, 2*n)
 	}
 }
+
+// Numbers travel as typed literals, so PostgreSQL sees a number wherever
+// it stands, as SQLite does; the rest stay parameters.
+func TestPostgresNumbersAreNumbers(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	year := 2021
+	var none *int
+	var got []struct {
+		A int64   `db:"a"`
+		B *int64  `db:"b"`
+		C string  `db:"c"`
+		F float64 `db:"f"`
+	}
+	err := d.R.SelectContext(ctx, &got, `SELECT u.column1 + 1 AS a, u.column2 AS b, u.column3 AS c, u.column4 AS f
+		FROM (VALUES (?, ?, ?, ?), (?, ?, ?, ?)) AS u ORDER BY 1`, -5, &year, "it's -- ?", 0.5, int32(7), none, "x", 1e300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].A != -4 || got[0].B == nil || *got[0].B != 2021 || got[0].C != "it's -- ?" || got[0].F != 0.5 ||
+		got[1].A != 8 || got[1].B != nil || got[1].F != 1e300 {
+		t.Errorf("got %+v", got)
+	}
+	var n int
+	if err := d.R.GetContext(ctx, &n, `SELECT 10-?`, -3); err != nil || n != 13 {
+		t.Errorf("10 - (-3) = %d (%v), want 13", n, err)
+	}
+}
