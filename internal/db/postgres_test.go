@@ -287,3 +287,59 @@ func TestPostgresNumbersAreNumbers(t *testing.T) {
 		t.Errorf("10 - (-3) = %d (%v), want 13", n, err)
 	}
 }
+
+// The roll's guarantees hold in PostgreSQL's schema: rows only while the
+// proposal is in discussion, never removed, a vote once marked stays
+// marked; only the close's rewrite, inside its transaction, may delete and
+// insert a ballot's rows again, and it puts them in member order.
+func TestPostgresRollIsFrozen(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	setup := `INSERT INTO members (id, name, email, password_hash, role, status, applied_at) VALUES
+			(1, 'Ada', 'ada@example.org', 'x', 'admin', 'active', now()), (2, 'Bo', 'bo@example.org', 'x', 'member', 'active', now()),
+			(3, 'Cy', 'cy@example.org', 'x', 'member', 'active', now());
+		INSERT INTO proposals (id, kind, title, body, author_id, status, created_at, opens_at, closes_at)
+			VALUES (1, 'motion', 'M', 'B', 1, 'discussion', now(), now(), now() + interval '1 day');
+		INSERT INTO roll (proposal_id, member_id) VALUES (1, 1), (1, 2), (1, 3);
+		UPDATE proposals SET status = 'voting', roll_size = 3, roll_digest = 'd', opened_at = now() WHERE id = 1;
+		UPDATE roll SET voted = 1 WHERE member_id = 3;
+		UPDATE roll SET voted = 1 WHERE member_id = 1`
+	if _, err := d.W.ExecContext(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, refusal string }{
+		{`INSERT INTO roll (proposal_id, member_id) VALUES (1, 4)`, "plenary: the roll is frozen"},
+		{`DELETE FROM roll WHERE member_id = 2`, "plenary: the roll is frozen"},
+		{`TRUNCATE roll CASCADE`, "plenary: the roll is frozen"},
+		{`UPDATE roll SET voted = 1 WHERE member_id = 1`, "plenary: a vote once cast stays cast"},
+		{`UPDATE roll SET voted = 0 WHERE member_id = 1`, "plenary: a vote once cast stays cast"},
+	} {
+		if _, err := d.W.ExecContext(ctx, c.query); !db.IsConstraint(err, c.refusal) {
+			t.Errorf("%s: err = %v, want %q", c.query, err, c.refusal)
+		}
+	}
+	order := func() string {
+		t.Helper()
+		var rows []string
+		if err := d.R.SelectContext(ctx, &rows, `SELECT member_id || ':' || voted FROM roll ORDER BY ctid`); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, " ")
+	}
+	if got := order(); got != "2:0 3:1 1:1" {
+		t.Fatalf("before the rewrite the rows lie as %q, want the order of the votes, 2:0 3:1 1:1: the test proves nothing", got)
+	}
+	err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		return db.RewriteInKeyOrder(ctx, tx, "roll", "proposal_id, member_id, voted", "member_id", "proposal_id = ?", 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := order(); got != "1:1 2:0 3:1" {
+		t.Errorf("after the rewrite the rows lie as %q, want member order, 1:1 2:0 3:1", got)
+	}
+	if _, err := d.W.ExecContext(ctx, `DELETE FROM roll`); !db.IsConstraint(err, "plenary: the roll is frozen") {
+		t.Errorf("after the rewrite's transaction, DELETE: err = %v, want the roll frozen again", err)
+	}
+}

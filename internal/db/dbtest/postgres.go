@@ -68,6 +68,7 @@ func makeTemplate(ctx context.Context) (string, error) {
 	}
 	defer admin.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, templateLock)
 
+	dropOrphans(ctx, admin)
 	var exists bool
 	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 		return "", err
@@ -147,4 +148,28 @@ func newPostgres(t testing.TB) string {
 		}
 	})
 	return u
+}
+
+// dropOrphans drops the databases of test processes that are gone (killed
+// before their cleanups ran): plenary_test_<pid>_<n> with no process pid
+// on this machine.
+func dropOrphans(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'plenary\_test\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		var pid, seq int
+		if _, err := fmt.Sscanf(n, "plenary_test_%d_%d", &pid, &seq); err != nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue // still running, or a new process with its number: left alone
+		}
+		admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{n}.Sanitize()+` WITH (FORCE)`)
+	}
 }
