@@ -3,7 +3,13 @@ GO      ?= go
 TAGS    := -tags sqlite_fts5
 BIN     := bin/plenary
 
-.PHONY: run build test vet deps clean bench fuzz fuzz-brief vuln
+.PHONY: run build test vet deps clean bench fuzz fuzz-brief vuln postgres test-postgres test-postgres-only
+
+# The packages whose tests run on PostgreSQL too (PLENARY_TEST_BACKEND=postgres):
+# each test gets a database of its own, copied from a template. library and
+# server are not here yet: their search is SQLite's FTS5 until PostgreSQL's
+# (tsvector) is written.
+PG_PACKAGES := ./internal/db/... ./internal/demo ./governance
 
 # Every fuzz target, as package:Target; a new target is added here once.
 # go test alone replays each target's seeds and testdata/fuzz corpus.
@@ -40,17 +46,28 @@ run: build
 build:
 	$(GO) build $(TAGS) -o $(BIN) .
 
-## test: install what the tests need, then gofmt check, vet and every test with the race detector
+## test: install what the tests need, then gofmt check, vet and every test with the race detector, on SQLite and (PG_PACKAGES) on PostgreSQL
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(TAGS) ./...
 	$(GO) test $(TAGS) -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-postgres-only
 	$(MAKE) --no-print-directory fuzz-brief
 	$(MAKE) --no-print-directory vuln
 
-## deps: Debian's Chromium and the sqlite3 shell for the tests, axe-core from npm; each only when missing
-deps:
+## test-postgres: the PG_PACKAGES tests on PostgreSQL (installed and started by make postgres when missing or stopped)
+test-postgres: postgres test-postgres-only
+
+test-postgres-only:
+	PLENARY_TEST_BACKEND=postgres $(GO) test $(TAGS) -race -count=1 -timeout 30m $(PG_PACKAGES)
+
+## postgres: a PostgreSQL server on 127.0.0.1:5432 for the tests: installed from Debian and started if need be
+postgres:
+	@./.ci/postgres
+
+## deps: Debian's Chromium, the sqlite3 shell and PostgreSQL for the tests, axe-core from npm; each only when missing
+deps: postgres
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then \
 	  echo "Installing chromium and sqlite3 from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium sqlite3 >/dev/null; \

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"plenary/internal/db"
 )
 
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,6 +21,10 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 	out := fs.Arg(0)
+	if db.IsPostgresURL(cfg.DB) {
+		// Said before anything is opened: there is nothing to copy here.
+		return db.ErrBackupPostgres
+	}
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file name", out)
 	}

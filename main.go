@@ -21,7 +21,8 @@ func main() {
 const usage = `Plenary runs a member-governed co-operative.
 
 Usage:
-  plenary [serve] [-addr ADDR] [-db FILE]   serve the web app (the default)
+  plenary [serve] [-addr ADDR] [-db FILE]   serve the web app (the default);
+                                            FILE may be a postgres:// URL
   plenary member add -email E -name N [-role admin]
                                             add an active member (password from
                                             PLENARY_PASSWORD or a prompt)
@@ -130,7 +131,7 @@ func env(name, fallback string) string {
 func flags(cmd, summary string, stderr io.Writer, cfg *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet("plenary "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DB, "db", env("PLENARY_DB", "plenary.db"), "SQLite database file (env PLENARY_DB)")
+	fs.StringVar(&cfg.DB, "db", env("PLENARY_DB", "plenary.db"), "SQLite database file, or a postgres:// URL (env PLENARY_DB)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "%s\n\nUsage: plenary %s\n", summary, cmd)
 		fs.PrintDefaults()
@@ -155,8 +156,11 @@ func openDB(ctx context.Context, path string) (*db.DB, error) {
 // openExisting opens a database that must already exist: commands that
 // check or read one should not quietly create an empty one.
 func openExisting(ctx context.Context, path string) (*db.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no database at %s", path)
+	switch ok, err := db.Exists(ctx, path); {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, fmt.Errorf("no database at %s", db.Redact(path))
 	}
 	return openDB(ctx, path)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/db"
 	"plenary/internal/mail"
 	"plenary/library"
 	"plenary/server"
@@ -82,7 +83,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	httpServer := srv.HTTPServer(cfg.Addr)
-	log.Info("Plenary is serving", "addr", "http://"+ln.Addr().String(), "db", cfg.DB)
+	log.Info("Plenary is serving", "addr", "http://"+ln.Addr().String(), "db", db.Redact(cfg.DB))
 	if token, err := gov.NewSetupToken(ctx); err == nil {
 		// Printed plainly as well as logged, so it stands out on a terminal.
 		link := srv.SetupLink(token)

@@ -15,6 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/governance"
+	"plenary/internal/db"
+	"plenary/internal/db/dbtest"
 	"plenary/library"
 )
 
@@ -49,13 +51,12 @@ func (c *coop) quickMembers(t *testing.T, n int) []governance.Member {
 	err := c.d.WithTx(c.ctx, func(tx *sqlx.Tx) error {
 		for range n {
 			c.voters++
-			res, err := tx.ExecContext(c.ctx, `INSERT INTO members (name, email, password_hash, role, status, applied_at, joined_at)
+			id, err := db.InsertID(c.ctx, tx, `INSERT INTO members (name, email, password_hash, role, status, applied_at, joined_at)
 				VALUES (?, ?, ?, 'member', 'active', ?, ?)`,
 				fmt.Sprintf("Voter %d", c.voters), fmt.Sprintf("voter%d@example.org", c.voters), hash, now, now)
 			if err != nil {
 				return err
 			}
-			id, _ := res.LastInsertId()
 			ids = append(ids, id)
 		}
 		return nil
@@ -172,9 +173,7 @@ func (c *coop) getResource(t *testing.T, id int64) library.Resource {
 func (e *env) dump(t *testing.T) string {
 	t.Helper()
 	var tables []string
-	if err := e.d.R.SelectContext(e.ctx, &tables, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`); err != nil {
-		t.Fatal(err)
-	}
+	tables = dbtest.Tables(t, e.d)
 	var b strings.Builder
 	for _, table := range tables {
 		rows, err := e.d.R.QueryxContext(e.ctx, `SELECT * FROM "`+table+`"`)
@@ -1164,8 +1163,8 @@ func TestCloseAppliesTheDecision(t *testing.T) {
 func (c *coop) libraryRows(t *testing.T) string {
 	t.Helper()
 	var rows []string
-	if err := c.d.R.SelectContext(c.ctx, &rows, `SELECT id || ' ' || status || ' ' || coalesce(endorsed_by, '') FROM demands
-		UNION ALL SELECT 'r' || id || ' ' || coalesce(endorsed_by, '') FROM resources ORDER BY 1`); err != nil {
+	if err := c.d.R.SelectContext(c.ctx, &rows, `SELECT id || ' ' || status || ' ' || coalesce(CAST(endorsed_by AS TEXT), '') FROM demands
+		UNION ALL SELECT 'r' || id || ' ' || coalesce(CAST(endorsed_by AS TEXT), '') FROM resources ORDER BY 1`); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(rows, "\n")
@@ -1180,8 +1179,15 @@ func TestCloseAndEffectAreOneTransaction(t *testing.T) {
 	c.vote(t, c.admin, p, governance.ChoiceYes)
 
 	// Make endorsing the demand fail, as a full disk or a bug would.
-	sqlite(t, c.d.Path, `CREATE TRIGGER test_no_endorse BEFORE UPDATE OF status ON demands WHEN NEW.status = 'endorsed'
-		BEGIN SELECT RAISE(ABORT, 'test: endorsement refused'); END;`)
+	if c.d.IsPostgres() {
+		tamperDB(t, c.d, `CREATE FUNCTION test_no_endorse() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'test: endorsement refused'; END $$;
+			CREATE TRIGGER test_no_endorse BEFORE UPDATE OF status ON demands FOR EACH ROW
+			WHEN (NEW.status = 'endorsed') EXECUTE FUNCTION test_no_endorse();`)
+	} else {
+		tamperDB(t, c.d, `CREATE TRIGGER test_no_endorse BEFORE UPDATE OF status ON demands WHEN NEW.status = 'endorsed'
+			BEGIN SELECT RAISE(ABORT, 'test: endorsement refused'); END;`)
+	}
 	ledgerBefore := len(c.entries(t))
 	c.until(p.ClosesAt)
 	if err := c.s.Advance(c.ctx); err == nil || !strings.Contains(err.Error(), "test: endorsement refused") {
@@ -1196,7 +1202,11 @@ func TestCloseAndEffectAreOneTransaction(t *testing.T) {
 			status, len(c.entries(t))-ledgerBefore, c.getDemand(t, d.ID).Status)
 	}
 
-	sqlite(t, c.d.Path, `DROP TRIGGER test_no_endorse;`)
+	if c.d.IsPostgres() {
+		tamperDB(t, c.d, `DROP TRIGGER test_no_endorse ON demands;`)
+	} else {
+		tamperDB(t, c.d, `DROP TRIGGER test_no_endorse;`)
+	}
 	got := c.finish(t, p)
 	if *got.Outcome != governance.OutcomeCarried || c.getDemand(t, d.ID).Status != library.DemandEndorsed {
 		t.Errorf("once the effect can apply: outcome %s, demand %s", *got.Outcome, c.getDemand(t, d.ID).Status)
@@ -1455,7 +1465,7 @@ func TestVerifyTally(t *testing.T) {
 		}, "the roll does not match"},
 		{"a member is added to the roll", func(p governance.Proposal) string {
 			return fmt.Sprintf(`INSERT INTO members (name, email, password_hash, status, applied_at) VALUES ('Ghost', 'ghost@example.org', 'x', 'active', '2026-01-01');
-				DROP TRIGGER IF EXISTS roll_frozen_insert; INSERT INTO roll (proposal_id, member_id) VALUES (%d, last_insert_rowid());`, p.ID)
+				DROP TRIGGER IF EXISTS roll_frozen_insert; INSERT INTO roll (proposal_id, member_id) VALUES (%d, (SELECT max(id) FROM members));`, p.ID)
 		}, "the roll does not match"},
 		{"a ballot is stuffed into the box", func(p governance.Proposal) string {
 			return fmt.Sprintf(`INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (%d, 'stuffed', 'yes');`, p.ID)
@@ -1509,7 +1519,7 @@ func TestVerifyTally(t *testing.T) {
 	for i, tt := range tampers {
 		t.Run("it fails when "+tt.name, func(t *testing.T) {
 			p := ps[i]
-			sqlite(t, c.d.Path, tt.script(p))
+			tamperDB(t, c.d, tt.script(p))
 			_, err := c.s.VerifyTally(c.ctx, p.ID)
 			var te *governance.TallyError
 			if !errors.As(err, &te) {

@@ -63,21 +63,21 @@ func (s *Service) AdmitMany(ctx context.Context, admin Member, password string, 
 				return err
 			}
 			insert, err := tx.PreparexContext(ctx, `INSERT INTO members (name, email, password_hash, statement, role, status, applied_at, joined_at)
-				VALUES (?, ?, ?, '', 'member', 'active', ?, ?)`)
+				VALUES (?, ?, ?, '', 'member', 'active', ?, ?) RETURNING id`)
 			if err != nil {
 				return fmt.Errorf("governance: admit: %w", err)
 			}
 			defer insert.Close()
 			now := s.now()
 			for _, d := range batch {
-				res, err := insert.ExecContext(ctx, d.Name, d.Email, hash, now, now)
+				var id int64
+				err := insert.QueryRowxContext(ctx, d.Name, d.Email, hash, now, now).Scan(&id)
 				if isUniqueEmail(err) {
 					return ValidationError{"email": fmt.Sprintf("There is already an account with the email %s.", d.Email)}
 				}
 				if err != nil {
 					return fmt.Errorf("governance: admit: %w", err)
 				}
-				id, _ := res.LastInsertId()
 				if err := appendEntry(ctx, tx, now, ledger.Admitted{Member: id, By: admin.ID}); err != nil {
 					return err
 				}

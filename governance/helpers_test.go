@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"plenary/governance"
 	"plenary/internal/db"
@@ -213,16 +216,34 @@ func (e *env) checkAnonymous(t *testing.T, people ...governance.Details) {
 	}
 }
 
-// sqlite runs SQL in the sqlite3 shell, outside the app and its triggers'
-// protection once the script drops them: how someone with the file would
-// tamper with it.
-func sqlite(t *testing.T, path, script string) {
+// tamperDB runs SQL outside the app and its triggers' protection once the
+// script drops them: how someone with the file, or the database's
+// superuser, would tamper with it. On SQLite it is the sqlite3 shell; on
+// PostgreSQL a connection of its own with triggers off
+// (session_replication_role = replica) stands for the script's DROP
+// TRIGGERs, which it leaves out.
+func tamperDB(t *testing.T, d *db.DB, script string) {
 	t.Helper()
-	out, err := exec.Command("sqlite3", path, script).CombinedOutput()
+	if !d.IsPostgres() {
+		out, err := exec.Command("sqlite3", d.Path, script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("sqlite3: %v\n%s", err, out)
+		}
+		return
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, d.Path)
 	if err != nil {
-		t.Fatalf("sqlite3: %v\n%s", err, out)
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	script = dropTrigger.ReplaceAllString(script, "")
+	if _, err := conn.Exec(ctx, "SET session_replication_role = replica; "+script); err != nil {
+		t.Fatalf("tamper: %v\n%s", err, script)
 	}
 }
+
+var dropTrigger = regexp.MustCompile(`(?i)DROP TRIGGER (IF EXISTS )?\w+;`)
 
 func isValidation(err error, field string) (string, bool) {
 	var v governance.ValidationError

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/internal/ledger"
 )
 
@@ -88,12 +89,12 @@ func (s *Service) Invite(ctx context.Context, actor Member, note string, days in
 		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		id, err := db.InsertID(ctx, tx, `INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			tokenHash(token), inv.Note, inv.CreatedBy, inv.CreatedAt, inv.ExpiresAt)
 		if err != nil {
 			return fmt.Errorf("governance: insert invitation: %w", err)
 		}
-		inv.ID, _ = res.LastInsertId()
+		inv.ID = id
 		return appendEntry(ctx, tx, now, ledger.InvitationCreated{
 			Invitation: inv.ID, By: actor.ID, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)})
 	})

@@ -240,7 +240,7 @@ func (s *Service) createMember(ctx context.Context, d Details, needStatement boo
 			t := m.AppliedAt
 			m.JoinedAt = &t
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO members (name, email, password_hash, statement, role, status, applied_at, joined_at)
+		id, err := db.InsertID(ctx, tx, `INSERT INTO members (name, email, password_hash, statement, role, status, applied_at, joined_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Name, m.Email, m.PasswordHash, m.Statement, m.Role, m.Status, m.AppliedAt, m.JoinedAt)
 		if isUniqueEmail(err) {
 			return ValidationError{"email": "There is already an account with this email. Log in instead."}
@@ -248,7 +248,7 @@ func (s *Service) createMember(ctx context.Context, d Details, needStatement boo
 		if err != nil {
 			return fmt.Errorf("governance: insert member: %w", err)
 		}
-		m.ID, _ = res.LastInsertId()
+		m.ID = id
 		m.SessionVersion = 1
 		for _, f := range after {
 			if err := f(tx, m); err != nil {

@@ -112,7 +112,7 @@ func TestApply(t *testing.T) {
 		before := e.snapshot(t)
 		_, err := e.s.Apply(e.ctx, d)
 		wantValidation(t, err, "email", "There is already an account with this email.")
-		if n := e.count(t, `SELECT count(*) FROM members WHERE email = 'ada.lovelace@example.org' COLLATE NOCASE`); n != 1 {
+		if n := e.count(t, `SELECT count(*) FROM members WHERE lower(email) = 'ada.lovelace@example.org'`); n != 1 {
 			t.Errorf("members with the email = %d, want 1", n)
 		}
 		if after := e.snapshot(t); after != before {

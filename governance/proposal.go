@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/internal/ledger"
 	"plenary/library"
 )
@@ -397,14 +398,14 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 			return err
 		}
 		p.Status = ProposalDiscussion
-		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
+		id, err := db.InsertID(ctx, tx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
 			new_audience, author_id, status, created_at, opens_at, closes_at, amendment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Kind, p.Title, p.Body, p.DemandID, p.ResourceID, p.NewTitle, p.NewBody, p.NewAudience, p.AuthorID, p.Status,
 			p.CreatedAt, p.OpensAt, p.ClosesAt, p.Amendment)
 		if err != nil {
 			return fmt.Errorf("governance: insert proposal: %w", err)
 		}
-		p.ID, _ = res.LastInsertId()
+		p.ID = id
 		body := ledger.Proposed{Proposal: p.ID, ProposalKind: p.Kind, By: author.ID, Demand: p.DemandID, Resource: p.ResourceID,
 			OpensAt: p.OpensAt.Format(time.RFC3339), ClosesAt: p.ClosesAt.Format(time.RFC3339)}
 		if err := appendEntry(ctx, tx, now, body); err != nil {

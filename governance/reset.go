@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/internal/ledger"
 )
 
@@ -81,12 +82,12 @@ func insertReset(ctx context.Context, tx *sqlx.Tx, r Reset, token string) (int64
 		WHERE member_id = ? AND used_at IS NULL AND revoked_at IS NULL`, r.CreatedAt, r.MemberID); err != nil {
 		return 0, fmt.Errorf("governance: revoke password resets: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO password_resets (member_id, token_hash, created_by, created_at, expires_at)
+	id, err := db.InsertID(ctx, tx, `INSERT INTO password_resets (member_id, token_hash, created_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`, r.MemberID, tokenHash(token), r.CreatedBy, r.CreatedAt, r.ExpiresAt)
 	if err != nil {
 		return 0, fmt.Errorf("governance: insert password reset: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // ResetNotice is what a password-reset request leads to. Member and Token

@@ -227,7 +227,7 @@ func TestResetPassword(t *testing.T) {
 		if ok != 1 {
 			t.Errorf("%d requests set the password, want 1", ok)
 		}
-		if n := e.count(t, `SELECT count(*) FROM ledger WHERE kind = ? AND json_extract(body, '$.member') = ?`, governance.EventPasswordReset, m.ID); n != 1 {
+		if n := e.count(t, `SELECT count(*) FROM ledger WHERE kind = ? AND `+e.d.JSONNumber("body", "member")+` = ?`, governance.EventPasswordReset, m.ID); n != 1 {
 			t.Errorf("%d ledger entries for the reset, want 1", n)
 		}
 	})

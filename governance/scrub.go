@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
 )
 
 // What the files keep of a secret ballot.
@@ -68,7 +70,13 @@ func (s *Service) Scrub(ctx context.Context) error {
 // the whole history of the co-op's ballots).
 //
 // The copy is a temporary table, which SQLite keeps in an unlinked file or
-// in memory: it holds what the box publishes anyway, in key order.
+// in memory: it holds what the box publishes anyway, in key order. Its
+// name is unqualified: both SQLite and PostgreSQL look in the
+// connection's temporary tables first.
+//
+// On PostgreSQL the roll is rewritten too (db.RewriteInKeyOrder), and the
+// deleted rows of both stay in the tables' pages, in the order they were
+// written, until VACUUM: Advance runs db.PurgeDead after the close commits.
 func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 	for _, step := range []struct {
 		query string
@@ -77,12 +85,18 @@ func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 		{`CREATE TEMP TABLE box_rebuild AS SELECT receipt_hash, choice FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
 		{`DELETE FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
 		{`INSERT INTO ballot_box (proposal_id, receipt_hash, choice)
-			SELECT ?, receipt_hash, choice FROM temp.box_rebuild ORDER BY receipt_hash`, []any{proposal}},
-		{`DROP TABLE temp.box_rebuild`, nil},
+			SELECT ?, receipt_hash, choice FROM box_rebuild ORDER BY receipt_hash`, []any{proposal}},
+		{`DROP TABLE box_rebuild`, nil},
 	} {
 		if _, err := tx.ExecContext(ctx, step.query, step.args...); err != nil {
 			return fmt.Errorf("governance: rebuild box: %w", err)
 		}
+	}
+	// SQLite marks a voter on the roll in place; PostgreSQL writes a new
+	// version of the row after the others, so the roll's rows lie in the
+	// order members voted until they are rewritten in member order.
+	if err := db.RewriteInKeyOrder(ctx, tx, "roll", "proposal_id, member_id, voted", "member_id", "proposal_id = ?", proposal); err != nil {
+		return fmt.Errorf("governance: rebuild roll: %w", err)
 	}
 	return nil
 }

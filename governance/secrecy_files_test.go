@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"plenary/governance"
+	"plenary/internal/db/dbtest"
 	"plenary/internal/forensic"
 )
 
@@ -178,6 +179,7 @@ func (b *secretBallot) linked(pairs map[int64]string) (choices, exact int) {
 }
 
 func TestSecretBallotLeavesNoOrderInTheFiles(t *testing.T) {
+	dbtest.RequireSQLite(t) // SQLite's pages and log, read below SQL; PostgreSQL's: TestSecretBallotLeavesNoLink
 	for _, neighbour := range []bool{false, true} {
 		name := "a lone ballot"
 		if neighbour {
@@ -268,6 +270,7 @@ func walSize(t *testing.T, c *coop) int64 {
 }
 
 func TestScrub(t *testing.T) {
+	dbtest.RequireSQLite(t) // the write-ahead log scrubbed is SQLite's
 	c := newCoop(t)
 	ms := c.quickMembers(t, 4)
 	secret := c.propose(t, c.admin, motion("Buy the building"))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"plenary/governance"
+	"plenary/internal/db/dbtest"
 	"plenary/internal/forensic"
 )
 
@@ -88,22 +89,29 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 		Name string `db:"name"`
 		Type string `db:"type"`
 	}
-	var tables []string
-	if err := c.d.R.SelectContext(c.ctx, &tables, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`); err != nil {
-		t.Fatal(err)
-	}
+	tables := dbtest.Tables(t, c.d)
+	pg := c.d.IsPostgres()
 	columnsOf := func(t *testing.T, table string) []column {
 		t.Helper()
+		q := `SELECT name, type FROM pragma_table_info(?)`
+		if pg {
+			q = `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`
+		}
 		var cols []column
-		if err := c.d.R.SelectContext(c.ctx, &cols, `SELECT name, type FROM pragma_table_info(?)`, table); err != nil {
+		if err := c.d.R.SelectContext(c.ctx, &cols, q, table); err != nil {
 			t.Fatal(err)
 		}
 		return cols
 	}
 	referencesOf := func(t *testing.T, table string) []string {
 		t.Helper()
+		q := `SELECT "table" FROM pragma_foreign_key_list(?)`
+		if pg {
+			q = `SELECT confrelid::regclass::text FROM pg_constraint WHERE contype = 'f' AND conrelid = CAST(? AS regclass)`
+		}
 		var refs []string
-		if err := c.d.R.SelectContext(c.ctx, &refs, `SELECT "table" FROM pragma_foreign_key_list(?)`, table); err != nil {
+		if err := c.d.R.SelectContext(c.ctx, &refs, q, table); err != nil {
 			t.Fatal(err)
 		}
 		return refs
@@ -139,8 +147,12 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 		if n := c.count(t, `SELECT count(*) FROM votes WHERE proposal_id = ?`, b.p.ID); n != 0 {
 			t.Errorf("the secret ballot put %d rows in votes, the open ballots' roll-call", n)
 		}
+		q := `SELECT name FROM sqlite_master WHERE type = 'view'`
+		if pg {
+			q = `SELECT table_name FROM information_schema.views WHERE table_schema = current_schema()`
+		}
 		var views []string
-		if err := c.d.R.SelectContext(c.ctx, &views, `SELECT name FROM sqlite_master WHERE type = 'view'`); err != nil {
+		if err := c.d.R.SelectContext(c.ctx, &views, q); err != nil {
 			t.Fatal(err)
 		}
 		if len(views) != 0 {
@@ -178,6 +190,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 	})
 
 	t.Run("neither the box nor the roll has a rowid that would keep insertion order", func(t *testing.T) {
+		dbtest.RequireSQLite(t) // PostgreSQL's ctid: the next test
 		for _, table := range []string{"ballot_box", "roll"} {
 			var sql string
 			if err := c.d.R.GetContext(c.ctx, &sql, `SELECT sql FROM sqlite_master WHERE name = ?`, table); err != nil {
@@ -194,18 +207,36 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 		}
 	})
 
-	t.Run("the rows as stored are not in the order the votes were cast", func(t *testing.T) {
+	// inStoredOrder checks that no way of reading a ballot's box and roll
+	// back gives the order its votes were cast in: not a plain select, nor
+	// on PostgreSQL the rows' physical places (ctid) or the transactions
+	// that wrote them (xmin).
+	inStoredOrder := func(t *testing.T, b *secretBallot) {
+		t.Helper()
 		var castHashes []string
 		for _, r := range b.receipts {
 			castHashes = append(castHashes, governance.ReceiptHash(r))
 		}
-		for _, q := range []string{
+		queries := []string{
 			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ?`,
 			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? ORDER BY proposal_id, receipt_hash`,
 			`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? AND choice IN ('yes', 'no', 'abstain')`,
-		} {
+		}
+		voterQueries := []string{`SELECT member_id FROM roll WHERE proposal_id = ? AND voted = 1`}
+		if pg {
+			queries = append(queries, `SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? ORDER BY ctid`,
+				`SELECT receipt_hash FROM ballot_box WHERE proposal_id = ? ORDER BY xmin::text::bigint, ctid`)
+			voterQueries = append(voterQueries, `SELECT member_id FROM roll WHERE proposal_id = ? AND voted = 1 ORDER BY ctid`,
+				`SELECT member_id FROM roll WHERE proposal_id = ? AND voted = 1 ORDER BY xmin::text::bigint, ctid`)
+			for _, table := range []string{"ballot_box", "roll"} {
+				if n := b.count(t, `SELECT count(DISTINCT xmin::text) FROM `+table+` WHERE proposal_id = ?`, b.p.ID); n != 1 {
+					t.Errorf("the ballot's %s rows were written by %d transactions, want 1 (the close's)", table, n)
+				}
+			}
+		}
+		for _, q := range queries {
 			var stored []string
-			if err := c.d.R.SelectContext(c.ctx, &stored, q, b.p.ID); err != nil {
+			if err := b.d.R.SelectContext(b.ctx, &stored, q, b.p.ID); err != nil {
 				t.Fatal(err)
 			}
 			if len(stored) != 30 {
@@ -220,16 +251,30 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 				t.Fatal("the receipts were cast in hash order: the test proves nothing")
 			}
 		}
-		var voters []int64
-		if err := c.d.R.SelectContext(c.ctx, &voters, `SELECT member_id FROM roll WHERE proposal_id = ? AND voted = 1`, b.p.ID); err != nil {
-			t.Fatal(err)
+		for _, q := range voterQueries {
+			var voters []int64
+			if err := b.d.R.SelectContext(b.ctx, &voters, q, b.p.ID); err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(voters, ids(b.cast...)) {
+				t.Errorf("%s: voters come back in the order they voted", q)
+			}
+			if !slices.IsSorted(voters) {
+				t.Errorf("%s: voters come back as %v, not in member order", q, voters)
+			}
 		}
-		if slices.Equal(voters, ids(b.cast...)) {
-			t.Error("voters come back in the order they voted")
+	}
+
+	t.Run("the rows as stored are not in the order the votes were cast", func(t *testing.T) {
+		// PostgreSQL's heap keeps rows, and the roll's row versions, in
+		// the order they were written while the ballot is open (README,
+		// "Running on PostgreSQL"); the close rewrites them.
+		if !pg {
+			inStoredOrder(t, b)
 		}
-		if !slices.IsSorted(voters) {
-			t.Errorf("voters come back as %v, not in member order", voters)
-		}
+		closed := newSecretBallot(t, false)
+		closed.finish(t, closed.p)
+		inStoredOrder(t, closed)
 	})
 
 	t.Run("no vote reaches the ledger", func(t *testing.T) {
@@ -263,6 +308,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 	})
 
 	t.Run("no receipt is anywhere in the database's files", func(t *testing.T) {
+		dbtest.RequireSQLite(t) // the receipt never reaches SQL: the files of one kind say so
 		var files []byte
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			data, err := os.ReadFile(c.d.Path + suffix)
@@ -332,6 +378,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 // the n-th ballot would link every voter to a choice. Voting updates the
 // roll row frozen at opening in place, so the voters lie in member order.
 func TestSecretBallotPageLayout(t *testing.T) {
+	dbtest.RequireSQLite(t)
 	// fileOrder reads the ballot's voters (member numbers) and box (ids and
 	// choices) from the file: page by page in tree order, and within a page
 	// in the order the cells were written (highest offset first).
@@ -538,7 +585,7 @@ func TestResultsHiddenUntilClose(t *testing.T) {
 	})
 
 	t.Run("the database holds no count until close", func(t *testing.T) {
-		if n := c.count(t, `SELECT count(*) FROM proposals WHERE coalesce(yes, no, abstain, quorum_met, outcome, box_digest) IS NOT NULL`); n != 0 {
+		if n := c.count(t, `SELECT count(*) FROM proposals WHERE (yes IS NOT NULL OR no IS NOT NULL OR abstain IS NOT NULL OR quorum_met IS NOT NULL OR outcome IS NOT NULL OR box_digest IS NOT NULL)`); n != 0 {
 			t.Errorf("%d running proposals have a stored result", n)
 		}
 	})

@@ -189,13 +189,14 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 		BoxDigest  *string `db:"box_digest"`
 		Outcome    *string `db:"outcome"`
 	}
+	field, number := s.db.JSONField, s.db.JSONNumber
 	err = s.db.R.GetContext(ctx, &published, `SELECT
-		(SELECT json_extract(body, '$.roll_size') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_size,
-		(SELECT json_extract(body, '$.roll_digest') FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) AS roll_digest,
+		(SELECT `+number("body", "roll_size")+` FROM ledger WHERE kind = ? AND `+number("body", "proposal")+` = ?) AS roll_size,
+		(SELECT `+field("body", "roll_digest")+` FROM ledger WHERE kind = ? AND `+number("body", "proposal")+` = ?) AS roll_digest,
 		c.yes, c.no, c.abstain, c.box_digest, c.outcome
-		FROM (SELECT json_extract(body, '$.yes') AS yes, json_extract(body, '$.no') AS no, json_extract(body, '$.abstain') AS abstain,
-			json_extract(body, '$.box_digest') AS box_digest, json_extract(body, '$.outcome') AS outcome
-			FROM ledger WHERE kind = ? AND json_extract(body, '$.proposal') = ?) c`,
+		FROM (SELECT `+number("body", "yes")+` AS yes, `+number("body", "no")+` AS no, `+number("body", "abstain")+` AS abstain,
+			`+field("body", "box_digest")+` AS box_digest, `+field("body", "outcome")+` AS outcome
+			FROM ledger WHERE kind = ? AND `+number("body", "proposal")+` = ?) c`,
 		EventBallotOpened, id, EventBallotOpened, id, EventBallotClosed, id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

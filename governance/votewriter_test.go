@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
 	"plenary/internal/fakeclock"
 )
@@ -28,12 +29,11 @@ func seedVoters(t testing.TB, s *Service, n int) []Member {
 			return err
 		}
 		for i := first; i < first+n; i++ {
-			res, err := tx.ExecContext(ctx, `INSERT INTO members (name, email, password_hash, status, applied_at, joined_at)
+			id, err := db.InsertID(ctx, tx, `INSERT INTO members (name, email, password_hash, status, applied_at, joined_at)
 				VALUES (?, ?, 'x', 'active', ?, ?)`, fmt.Sprintf("Voter %d", i), fmt.Sprintf("voter%d@example.org", i), s.now(), s.now())
 			if err != nil {
 				return err
 			}
-			id, _ := res.LastInsertId()
 			out = append(out, Member{ID: id, Status: StatusActive, Role: RoleMember})
 		}
 		return nil

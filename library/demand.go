@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/db"
 	"plenary/internal/ledger"
 )
 
@@ -156,14 +157,10 @@ func checkSupporting(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
 
 func (s *Service) insertDemand(ctx context.Context, tx *sqlx.Tx, d Demand) (int64, error) {
 	now := s.now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at)
+	id, err := db.InsertID(ctx, tx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, d.Title, d.Body, d.Audience, d.Status, d.AddedBy, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("library: insert demand: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	return id, setSupporting(ctx, tx, id, d.Resources)
 }

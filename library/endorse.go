@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/content"
+	"plenary/internal/db"
 )
 
 // The effects of a carried ballot. Governance calls these inside the
@@ -112,13 +113,12 @@ func AdoptDemand(ctx context.Context, tx *sqlx.Tx, in DemandInput, author, propo
 		return 0, "", err
 	}
 	digest := content.Demand{Title: d.Title, Body: d.Body, Audience: d.Audience}.Digest()
-	res, err := tx.ExecContext(ctx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at, endorsed_at,
+	id, err := db.InsertID(ctx, tx, `INSERT INTO demands (title, body, audience, status, added_by, created_at, updated_at, endorsed_at,
 		endorsed_by, tally, endorsed_digest) VALUES (?, ?, ?, 'endorsed', ?, ?, ?, ?, ?, ?, ?)`,
 		d.Title, d.Body, d.Audience, author, at, at, at, proposal, tally, digest)
 	if err != nil {
 		return 0, "", fmt.Errorf("library: adopt demand: %w", err)
 	}
-	id, err := res.LastInsertId()
 	return id, digest, err
 }
 

@@ -201,7 +201,9 @@ func (s *Service) insertResources(ctx context.Context, tx *sqlx.Tx, rs []*Resour
 
 // updateResources writes the plan's new details for resources in the
 // library. The plan carries each change over to the next row that matches
-// the same resource, so only the last update of each is written.
+// the same resource, so only the last update of each is written. The year
+// is cast: in a batch where every year is unknown, PostgreSQL would take
+// the VALUES column of NULLs for text.
 func (s *Service) updateResources(ctx context.Context, tx *sqlx.Tx, rs []*Resource) error {
 	last := make(map[int64]int, len(rs))
 	for i, r := range rs {
@@ -221,7 +223,7 @@ func (s *Service) updateResources(ctx context.Context, tx *sqlx.Tx, rs []*Resour
 				r.Licence, r.Summary, r.DOI, r.ISBN, titleKey(r.Title))
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE resources SET title = u.column2, authors = u.column3, publisher = u.column4,
-			year = u.column5, format = u.column6, language = u.column7, region = u.column8, topics = u.column9,
+			year = CAST(u.column5 AS INTEGER), format = u.column6, language = u.column7, region = u.column8, topics = u.column9,
 			licence = u.column10, summary = u.column11, doi = u.column12, isbn = u.column13, title_key = u.column14,
 			updated_at = ?
 			FROM (VALUES `+valueRows(14, len(batch))+`) AS u WHERE resources.id = u.column1`, append([]any{now}, args...)...)

@@ -317,7 +317,7 @@ func (s *Service) insertResource(ctx context.Context, tx *sqlx.Tx, r Resource) (
 	if r.Status == StatusListed {
 		listedAt = now
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO resources (title, url, authors, publisher, year, format, language, region,
+	id, err := db.InsertID(ctx, tx, `INSERT INTO resources (title, url, authors, publisher, year, format, language, region,
 		topics, licence, summary, doi, isbn, url_key, title_key, status, added_by, created_at, updated_at, listed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Title, r.URL, r.Authors, r.Publisher, r.Year, r.Format, r.Language, r.Region, r.Topics, r.Licence, r.Summary,
@@ -325,7 +325,7 @@ func (s *Service) insertResource(ctx context.Context, tx *sqlx.Tx, r Resource) (
 	if err != nil {
 		return 0, fmt.Errorf("library: insert resource: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UpdateResource changes a resource's metadata. Its submitter may edit it

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"plenary/internal/db"
 )
 
 // Query is a search of the listed library: words, facets, sort and page.
@@ -177,7 +179,7 @@ const rankExpr = `bm25(resources_fts, 10.0, 5.0, 1.0, 3.0)`
 
 // filter builds the WHERE clause for listed resources matching q: the
 // text match and every facet group's condition.
-func (q Query) filter(match string) (string, []any) {
+func (q Query) filter(d *db.DB, match string) (string, []any) {
 	where := []string{"r.status = 'listed'"}
 	var args []any
 	if match != "" {
@@ -185,7 +187,7 @@ func (q Query) filter(match string) (string, []any) {
 		args = append(args, match)
 	}
 	for _, g := range facetGroups {
-		cond, a := q.groupCond(g)
+		cond, a := q.groupCond(d, g)
 		where, args = append(where, cond), append(args, a...)
 	}
 	return strings.Join(where, " AND "), args
@@ -221,7 +223,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 
 // matching returns limit resources matching q from offset, in q's order.
 func (s *Service) matching(ctx context.Context, q Query, match string, limit, offset int) ([]Resource, error) {
-	cond, args := q.filter(match)
+	cond, args := q.filter(s.db, match)
 	var order string
 	from := "resources r"
 	rankArgs := []any{}
@@ -231,9 +233,9 @@ func (s *Service) matching(ctx context.Context, q Query, match string, limit, of
 		rankArgs = append(rankArgs, match)
 		order = "f.rank, r.id"
 	case SortYear:
-		order = "r.year IS NULL, r.year DESC, r.title COLLATE NOCASE"
+		order = "r.year IS NULL, r.year DESC, " + s.db.NoCase("r.title")
 	case SortTitle:
-		order = "r.title COLLATE NOCASE, r.id"
+		order = s.db.NoCase("r.title") + ", r.id"
 	default:
 		order = "r.listed_at DESC, r.id DESC"
 	}
@@ -282,11 +284,11 @@ func prefixed(prefix, columns string) string {
 var facetGroups = []string{"topic", "format", "language", "region", "year"}
 
 // groupCond is the SQL condition of one facet group's filter over a row r,
-// "1" when the group has no selection.
-func (q Query) groupCond(group string) (string, []any) {
+// always true ("1 = 1") when the group has no selection.
+func (q Query) groupCond(d *db.DB, group string) (string, []any) {
 	in := func(column string, vals []string) (string, []any) {
 		if len(vals) == 0 {
-			return "1", nil
+			return "1 = 1", nil
 		}
 		args := make([]any, len(vals))
 		for i, v := range vals {
@@ -297,10 +299,10 @@ func (q Query) groupCond(group string) (string, []any) {
 	switch group {
 	case "topic":
 		if len(q.Topics) == 0 {
-			return "1", nil
+			return "1 = 1", nil
 		}
 		cond, args := in("t.value", q.Topics)
-		return "EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE " + cond + ")", args
+		return "EXISTS (SELECT 1 FROM " + d.JSONEach("r.topics", "t") + " WHERE " + cond + ")", args
 	case "format":
 		return in("r.format", q.Formats)
 	case "language":
@@ -317,7 +319,7 @@ func (q Query) groupCond(group string) (string, []any) {
 		conds, args = append(conds, "r.year <= ?"), append(args, q.YearTo)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "1 = 1", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -331,7 +333,7 @@ func (s *Service) facets(ctx context.Context, q Query, match string) (int, Facet
 	var cols []string
 	var args []any
 	for _, g := range facetGroups {
-		cond, a := q.groupCond(g)
+		cond, a := q.groupCond(s.db, g)
 		cols = append(cols, "("+cond+") AS f_"+g)
 		args = append(args, a...)
 	}
@@ -351,12 +353,12 @@ func (s *Service) facets(ctx context.Context, q Query, match string) (int, Facet
 	}
 	count := func(group, expr, from string) string {
 		return `SELECT * FROM (SELECT '` + group + `', ` + expr + ` AS v, count(*) AS n FROM ` + from + ` WHERE ` + others(group) +
-			` AND v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v LIMIT 50)`
+			` AND ` + expr + ` IS NOT NULL AND ` + expr + ` <> '' GROUP BY v ORDER BY n DESC, v LIMIT 50) AS ` + group + `_counts`
 	}
 	query := `WITH h AS MATERIALIZED (SELECT r.format, r.language, r.region, r.year, r.topics, ` + strings.Join(cols, ", ") +
 		` FROM resources r WHERE ` + where + `)
 		SELECT 'total', '', count(*) FROM h WHERE ` + others("") + `
-		UNION ALL ` + count("topic", "t.value", "h, json_each(h.topics) t") + `
+		UNION ALL ` + count("topic", "t.value", "h, "+s.db.JSONEach("h.topics", "t")) + `
 		UNION ALL ` + count("format", "format", "h") + `
 		UNION ALL ` + count("language", "language", "h") + `
 		UNION ALL ` + count("region", "region", "h") + `

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -27,12 +28,24 @@ import (
 // Only the error's kind (the driver's result code, never its text) and
 // the name are compared: an error that merely mentions name is not one.
 //
-// These names are the contract with the domain. A PostgreSQL dialect adds
-// a case for its driver's error here (SQLSTATE class 23) and maps onto the
-// same names: a constraint's ConstraintName ("members_email_key") to
-// "members.email", and a trigger that RAISEs EXCEPTION with the same
-// message and an integrity-violation SQLSTATE to that message.
+// These names are the contract with the domain. On PostgreSQL
+// (SQLSTATE class 23) postgres.sql names its UNIQUE and PRIMARY KEY
+// constraints as SQLite does ("members.email"), a NOT NULL refusal is
+// named from its table and column, a CHECK by its constraint name, and
+// its triggers raise SQLSTATE 23000 with the very message of SQLite's.
 func IsConstraint(err error, name string) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23000": // raised by a trigger (plenary_refuse)
+			return pe.Message == name
+		case "23505", "23514": // unique, check
+			return pe.ConstraintName == name
+		case "23502": // not null
+			return pe.TableName+"."+pe.ColumnName == name
+		}
+		return false
+	}
 	var e sqlite3.Error
 	if !errors.As(err, &e) || e.Code != sqlite3.ErrConstraint {
 		return false

@@ -1,6 +1,9 @@
-// Package db opens Plenary's SQLite database the one right way: WAL, foreign
-// keys, a busy timeout and immediate transactions in the DSN, one writer
-// connection and a pool of readers, and the schema applied and versioned.
+// Package db opens Plenary's database the one right way: SQLite (the
+// default: WAL, foreign keys, a busy timeout and immediate transactions in
+// the DSN) or PostgreSQL (a postgres:// URL, postgres.go), each with one
+// writer connection and a pool of readers, and the schema applied and
+// versioned. The few differences between the two dialects are named
+// functions here (dialect.go), so the domain's SQL stays one code base.
 package db
 
 import (
@@ -20,9 +23,13 @@ import (
 // through W, whose single connection serialises them so they never fight
 // over SQLite's lock; reads run in parallel on R.
 type DB struct {
-	W    *sqlx.DB
-	R    *sqlx.DB
-	Path string
+	W *sqlx.DB
+	R *sqlx.DB
+	// Path is the SQLite file, or the PostgreSQL URL (Redact it for logs).
+	Path    string
+	dialect Dialect
+	// pg is what only a PostgreSQL database has (postgres.go).
+	pg *pgState
 	// watch is one read-only connection that only ever asks for
 	// data_version, so that Version sees every commit as someone else's.
 	watch *sql.DB
@@ -40,8 +47,13 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date. schema is the text of schema.sql.
+// up to date. schema is the text of schema.sql. A postgres:// or
+// postgresql:// URL opens that PostgreSQL database instead, with its own
+// schema (postgres.sql); schema is then unused.
 func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path)
+	}
 	if opt.Synchronous == "" {
 		opt.Synchronous = "FULL"
 	}
@@ -57,7 +69,7 @@ func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{W: w, Path: path}
+	d := &DB{W: w, Path: path, dialect: SQLite}
 	if err := d.migrate(ctx, schema); err != nil {
 		w.Close()
 		return nil, err
@@ -126,6 +138,9 @@ func settings(synchronous string, readOnly bool) url.Values {
 // Close closes the pools and the connections beside them.
 func (d *DB) Close() error {
 	var errs []error
+	if d.pg != nil {
+		errs = append(errs, d.pg.close())
+	}
 	if d.checkpointer != nil {
 		errs = append(errs, d.checkpointer.Close())
 	}
@@ -144,7 +159,13 @@ func (d *DB) Close() error {
 // line writing to a served file), commits. Two equal readings mean nothing
 // was committed between them, so whatever was read after the first is
 // still current.
+//
+// On PostgreSQL it counts this process's commits and the notifications of
+// every process's (postgres.go).
 func (d *DB) DataVersion(ctx context.Context) (int64, error) {
+	if d.pg != nil {
+		return d.pg.versionNow()
+	}
 	var v int64
 	if err := d.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("db: data version: %w", err)
@@ -153,11 +174,19 @@ func (d *DB) DataVersion(ctx context.Context) (int64, error) {
 }
 
 // WithTx runs fn in one immediate transaction on the writer, committing if fn
-// returns nil and rolling back otherwise.
+// returns nil and rolling back otherwise. On PostgreSQL the transaction
+// first takes the writers' advisory lock, so that writers queue one at a
+// time across every process sharing the database, as SQLite's do.
 func (d *DB) WithTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 	tx, err := d.W.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
+	}
+	if d.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, writerLock); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("db: take the writers' lock: %w", err)
+		}
 	}
 	// A panic in fn must not leave the transaction open: it would hold the
 	// writer's only connection, and every later write would wait for ever.
@@ -210,7 +239,12 @@ func (d *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 // It runs on a connection of its own: the readers are query_only, which
 // SQLite holds to refuse VACUUM INTO, and the writer would stall every write
 // for as long as the copy takes.
+//
+// On PostgreSQL it returns ErrBackupPostgres: pg_dump makes the copy.
 func (d *DB) Backup(ctx context.Context, path string) error {
+	if d.dialect == Postgres {
+		return ErrBackupPostgres
+	}
 	c, err := sqlx.Open("sqlite3", dsn(d.Path, "FULL", false))
 	if err != nil {
 		return fmt.Errorf("db: backup to %s: %w", path, err)

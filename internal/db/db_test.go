@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -63,6 +64,7 @@ func TestOpen(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("the writer uses WAL, foreign keys, full synchronous commits and secure delete", func(t *testing.T) {
+		dbtest.RequireSQLite(t)
 		d := dbtest.Open(t)
 		c, err := d.W.Connx(ctx)
 		if err != nil {
@@ -77,6 +79,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("every reader connection has the same settings and is read-only", func(t *testing.T) {
+		dbtest.RequireSQLite(t)
 		d := dbtest.Open(t)
 		// Hold several connections at once so each is a distinct one from
 		// the pool, not the same idle connection handed out again.
@@ -109,19 +112,15 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
-	t.Run("the schema version is recorded in user_version", func(t *testing.T) {
+	t.Run("the schema version is recorded", func(t *testing.T) {
 		d := dbtest.Open(t)
-		var v int
-		if err := d.R.GetContext(ctx, &v, `PRAGMA user_version`); err != nil {
-			t.Fatal(err)
-		}
-		if v != db.Version {
-			t.Errorf("user_version = %d, want %d", v, db.Version)
+		if v := schemaVersion(t, d); v != db.Version {
+			t.Errorf("schema version = %d, want %d", v, db.Version)
 		}
 	})
 
 	t.Run("reopening an existing file keeps its data and does not apply the schema again", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "plenary.db")
+		path := dbtest.Path(t)
 		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -147,6 +146,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("opening a file a crash left with a write-ahead log keeps its data and truncates the log", func(t *testing.T) {
+		dbtest.RequireSQLite(t)
 		dir := t.TempDir()
 		path := filepath.Join(dir, "plenary.db")
 		d := open(t, path)
@@ -181,12 +181,16 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("a database from a newer version of the program is refused", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "plenary.db")
+		path := dbtest.Path(t)
 		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.W.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, db.Version+1)); err != nil {
+		bump := fmt.Sprintf(`PRAGMA user_version = %d`, db.Version+1)
+		if d.IsPostgres() {
+			bump = fmt.Sprintf(`UPDATE schema_version SET version = %d`, db.Version+1)
+		}
+		if _, err := d.W.ExecContext(ctx, bump); err != nil {
 			t.Fatal(err)
 		}
 		d.Close()
@@ -260,7 +264,7 @@ func TestWithTx(t *testing.T) {
 			_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('nonsense', 'b', '2026-01-01')`)
 			return err
 		})
-		if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
+		if err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") && !strings.Contains(err.Error(), "violates check constraint") {
 			t.Errorf("err = %v, want the CHECK constraint failure", err)
 		}
 		if n := count(t, d); n != 0 {
@@ -302,7 +306,7 @@ func TestSecret(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("a secret is generated with the asked length and kept across reopening", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "plenary.db")
+		path := dbtest.Path(t)
 		d, err := db.Open(ctx, path, dbtest.Schema(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -354,6 +358,20 @@ func TestSecret(t *testing.T) {
 
 func TestBackup(t *testing.T) {
 	ctx := context.Background()
+	if dbtest.Postgres() {
+		t.Run("on PostgreSQL it makes no copy and points to pg_dump", func(t *testing.T) {
+			d := dbtest.Open(t)
+			out := filepath.Join(t.TempDir(), "copy.db")
+			err := d.Backup(ctx, out)
+			if !errors.Is(err, db.ErrBackupPostgres) || !strings.Contains(err.Error(), "pg_dump") {
+				t.Errorf("Backup = %v, want ErrBackupPostgres naming pg_dump", err)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a file was written at %s (%v)", out, err)
+			}
+		})
+		return
+	}
 
 	t.Run("the copy opens and holds the data", func(t *testing.T) {
 		d := dbtest.Open(t)
@@ -478,7 +496,36 @@ func TestDataVersion(t *testing.T) {
 		}
 		return v
 	}
-	v0 := version()
+	// On PostgreSQL a commit's notification comes back a moment after it:
+	// settled waits for the version to stop moving, and moved for it to
+	// move, for at most a few seconds. SQLite's is read at once.
+	settled := func() int64 {
+		t.Helper()
+		v := version()
+		for i := 0; d.IsPostgres() && i < 50; i++ {
+			time.Sleep(100 * time.Millisecond)
+			w := version()
+			if w == v {
+				break
+			}
+			v = w
+		}
+		return v
+	}
+	moved := func(from int64) bool {
+		t.Helper()
+		for i := 0; i < 50; i++ {
+			if version() != from {
+				return true
+			}
+			if !d.IsPostgres() {
+				return false
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return false
+	}
+	v0 := settled()
 	if _, err := d.R.ExecContext(ctx, `SELECT count(*) FROM members`); err != nil {
 		t.Fatal(err)
 	}
@@ -488,21 +535,21 @@ func TestDataVersion(t *testing.T) {
 	if _, err := d.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'a', '2026-01-01')`); err != nil {
 		t.Fatal(err)
 	}
-	v1 := version()
-	if v1 == v0 {
+	if v1 := version(); v1 == v0 {
 		t.Error("a commit on the writer left the version unchanged")
 	}
+	v1 := settled()
 	// Another process's commit (here another opening of the same file, as
 	// the command line would be) moves it too.
 	other := open(t, d.Path)
 	if _, err := other.W.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'b', '2026-01-01')`); err != nil {
 		t.Fatal(err)
 	}
-	if v := version(); v == v1 {
+	if !moved(v1) {
 		t.Error("a commit from another connection left the version unchanged")
 	}
 	// A rolled-back transaction commits nothing.
-	v2 := version()
+	v2 := settled()
 	err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('address', 'c', '2026-01-01')`); err != nil {
 			return err
@@ -512,7 +559,7 @@ func TestDataVersion(t *testing.T) {
 	if err == nil {
 		t.Fatal("WithTx hid the error")
 	}
-	if v := version(); v != v2 {
+	if v := settled(); v != v2 {
 		t.Errorf("a rolled-back transaction moved the version from %d to %d", v2, v)
 	}
 }
@@ -521,6 +568,7 @@ func TestDataVersion(t *testing.T) {
 // steps, must end up with exactly the schema a new database gets, and keep
 // its data.
 func TestMigrateMatchesSchema(t *testing.T) {
+	dbtest.RequireSQLite(t)
 	ctx := context.Background()
 	v1, err := os.ReadFile("testdata/schema-v1.sql")
 	if err != nil {
@@ -562,6 +610,7 @@ func TestMigrateMatchesSchema(t *testing.T) {
 // Version 3 rekeys the ballot box by receipt hash. A version 2 database
 // with ballots in its box keeps every one of them, choice and all.
 func TestMigrateKeepsTheBallotBox(t *testing.T) {
+	dbtest.RequireSQLite(t)
 	ctx := context.Background()
 	v2, err := os.ReadFile("testdata/schema-v2.sql")
 	if err != nil {
@@ -601,4 +650,18 @@ func TestMigrateKeepsTheBallotBox(t *testing.T) {
 	if _, err := d.W.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (7, 'hash-a', 'no')`); !db.IsConstraint(err, "ballot_box.proposal_id, ballot_box.receipt_hash") {
 		t.Errorf("a second ballot under one receipt in one ballot: %v, want the primary key's refusal", err)
 	}
+}
+
+// schemaVersion reads the version the database records of its schema.
+func schemaVersion(t *testing.T, d *db.DB) int {
+	t.Helper()
+	q := `PRAGMA user_version`
+	if d.IsPostgres() {
+		q = `SELECT version FROM schema_version`
+	}
+	var v int
+	if err := d.R.GetContext(context.Background(), &v, q); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

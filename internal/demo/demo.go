@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"os"
 	"strings"
 	"time"
@@ -63,16 +62,19 @@ func Write(ctx context.Context, path, schema string, opts Options, stdout, log i
 	if err != nil {
 		return err
 	}
-	switch _, err = os.Stat(path); {
-	case err == nil:
+	exists, err := db.Exists(ctx, path)
+	switch {
+	case err != nil:
+		return err
+	case exists:
 		n, err := countMembers(ctx, path, schema)
 		if err != nil {
 			return err
 		}
 		if n > 0 {
-			return fmt.Errorf("%s already holds a co-op with %d members: the demo fills only a new database; choose a new file", path, n)
+			return fmt.Errorf("%s already holds a co-op with %d members: the demo fills only a new database; choose a new file", db.Redact(path), n)
 		}
-	case errors.Is(err, iofs.ErrNotExist):
+	case !db.IsPostgresURL(path):
 		defer func() {
 			if err != nil {
 				for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -80,8 +82,6 @@ func Write(ctx context.Context, path, schema string, opts Options, stdout, log i
 				}
 			}
 		}()
-	default:
-		return err
 	}
 	// The demo writes generated data that can be generated again: it does
 	// not need each commit to survive a power cut, and with synchronous=OFF
@@ -95,8 +95,11 @@ func Write(ctx context.Context, path, schema string, opts Options, stdout, log i
 	// The ledger's hashes, members' emails and ballot receipts are unique
 	// indexes that take inserts at random places: with SQLite's default
 	// 2 MB page cache most of those miss at a hundred thousand members.
-	if _, err = d.W.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil { // 256 MiB
-		return err
+	// (PostgreSQL's cache is the server's to size.)
+	if !d.IsPostgres() {
+		if _, err = d.W.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil { // 256 MiB
+			return err
+		}
 	}
 
 	g := newGen(opts.Seed, w)
@@ -233,7 +236,11 @@ func (r *run) summary(w io.Writer, path string, took time.Duration, timings []st
 	for _, rule := range r.rules {
 		rules = append(rules, fmt.Sprintf("%s %d%%", strings.ToLower(governance.KindNames[rule.Kind]), rule.QuorumPct))
 	}
-	fmt.Fprintf(w, "Demo co-op written to %s (%.1f MB) in %s.\n", path, float64(size)/1e6, round(took))
+	if db.IsPostgresURL(path) {
+		fmt.Fprintf(w, "Demo co-op written to %s in %s.\n", db.Redact(path), round(took))
+	} else {
+		fmt.Fprintf(w, "Demo co-op written to %s (%.1f MB) in %s.\n", path, float64(size)/1e6, round(took))
+	}
 	fmt.Fprintf(w, "  members    %d active, the admin included\n", len(r.roll))
 	fmt.Fprintf(w, "  library    %d listed resources; demands: %d endorsed, %d rejected, %d withdrawn, %d proposed\n",
 		len(r.listed), demands[library.DemandEndorsed], demands[library.DemandRejected], demands[library.DemandWithdrawn], demands[library.DemandProposed])
@@ -243,6 +250,6 @@ func (r *run) summary(w io.Writer, path string, took time.Duration, timings []st
 	fmt.Fprintf(w, "  ledger     %d entries\n", entries)
 	fmt.Fprintf(w, "  timings    %s\n", strings.Join(timings, ", "))
 	fmt.Fprintf(w, "Log in as %s with the password %q; every member has it\n", AdminEmail, r.password)
-	fmt.Fprintf(w, "(their emails are like firstname.lastname.N@example.org). Serve it: plenary serve -db %s\n", path)
+	fmt.Fprintf(w, "(their emails are like firstname.lastname.N@example.org). Serve it: plenary serve -db %s\n", db.Redact(path))
 	return nil
 }

@@ -1,5 +1,8 @@
-// Package dbtest gives each test a fresh Plenary database in its own file,
-// with the real schema and the real settings: never a shared or in-memory one.
+// Package dbtest gives each test a fresh Plenary database with the real
+// schema and the real settings: never a shared or in-memory one. It is a
+// SQLite file in t.TempDir(), or, with PLENARY_TEST_BACKEND=postgres, a
+// PostgreSQL database of its own, copied from a template that holds the
+// schema and dropped when the test ends.
 package dbtest
 
 import (
@@ -8,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/db"
 )
@@ -23,13 +28,80 @@ func Schema(t testing.TB) string {
 	return string(b)
 }
 
-// Open creates a database file in t.TempDir() and closes it when the test ends.
+// Postgres says whether the tests run on PostgreSQL
+// (PLENARY_TEST_BACKEND=postgres) rather than SQLite.
+func Postgres() bool { return os.Getenv("PLENARY_TEST_BACKEND") == "postgres" }
+
+// RequireSQLite skips a test that looks at what only SQLite has (its
+// pragmas, its file's pages and write-ahead log) when the tests run on
+// PostgreSQL. Every test of behaviour runs on both.
+func RequireSQLite(t testing.TB) {
+	t.Helper()
+	if Postgres() {
+		t.Skip("dbtest: this test inspects SQLite's own files or settings; the tests run on PostgreSQL")
+	}
+}
+
+// Path returns where a test's new database is to be: a file name in
+// t.TempDir() on SQLite, the URL of a new, empty PostgreSQL database
+// (dropped when the test ends) on PostgreSQL. Nothing is created in the
+// file; the PostgreSQL database has the schema already.
+func Path(t testing.TB) string {
+	t.Helper()
+	if Postgres() {
+		return newPostgres(t)
+	}
+	return filepath.Join(t.TempDir(), "plenary.db")
+}
+
+// Open creates a database and closes it when the test ends.
 func Open(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "plenary.db"), Schema(t), db.Options{})
+	d, err := db.Open(context.Background(), Path(t), Schema(t), db.Options{})
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// Tables lists the database's own tables (not SQLite's internal ones, nor
+// PostgreSQL's catalogues), sorted by name.
+func Tables(t testing.TB, d *db.DB) []string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`
+	if d.IsPostgres() {
+		q = `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+	}
+	var names []string
+	if err := d.R.SelectContext(context.Background(), &names, q); err != nil {
+		t.Fatalf("dbtest: list tables: %v", err)
+	}
+	return names
+}
+
+// Columns lists the columns of table, in their order.
+func Columns(t testing.TB, d *db.DB, table string) []string {
+	t.Helper()
+	var (
+		names []string
+		err   error
+	)
+	if d.IsPostgres() {
+		err = d.R.SelectContext(context.Background(), &names, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`, table)
+	} else {
+		var cols []struct {
+			Name string `db:"name"`
+		}
+		err = sqlx.SelectContext(context.Background(), d.R, &cols, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		for _, c := range cols {
+			names = append(names, c.Name)
+		}
+	}
+	if err != nil {
+		t.Fatalf("dbtest: columns of %s: %v", table, err)
+	}
+	return names
 }
