@@ -233,10 +233,12 @@ func TestAmendmentChangesWhatWasEndorsed(t *testing.T) {
 	if effect["effect"] != "resource amended" || effect["digest"] != e.Ledger || effect["resource"] != float64(r.ID) {
 		t.Errorf("effect.applied = %v", effect)
 	}
-	// The search index follows the amended title.
-	res, err := c.lib.Search(c.ctx, library.Query{Text: "edition"})
-	if err != nil || res.Total != 1 {
-		t.Errorf("searching the amended title: %d found, %v", res.Total, err)
+	// The search index follows the amended title (FTS5: SQLite only).
+	if !c.d.IsPostgres() {
+		res, err := c.lib.Search(c.ctx, library.Query{Text: "edition"})
+		if err != nil || res.Total != 1 {
+			t.Errorf("searching the amended title: %d found, %v", res.Total, err)
+		}
 	}
 
 	t.Run("a defeated amendment changes nothing", func(t *testing.T) {
@@ -367,8 +369,13 @@ func TestTamperedContentFailsVerification(t *testing.T) {
 	c := newCoop(t)
 	r := c.endorseResource(t, "Ours to Share")
 	d := c.endorseDemand(t, "Open procurement")
-	c.d.W.MustExec(`DROP TRIGGER resources_endorsed_frozen`)
-	c.d.W.MustExec(`DROP TRIGGER demands_endorsed_frozen`)
+	for table, trigger := range map[string]string{"resources": "resources_endorsed_frozen", "demands": "demands_endorsed_frozen"} {
+		if c.d.IsPostgres() {
+			c.d.W.MustExec(`DROP TRIGGER ` + trigger + ` ON ` + table)
+		} else {
+			c.d.W.MustExec(`DROP TRIGGER ` + trigger)
+		}
+	}
 	c.d.W.MustExec(`UPDATE resources SET summary = 'Tampered' WHERE id = ?`, r.ID)
 	c.d.W.MustExec(`UPDATE demands SET body = 'Tampered', endorsed_digest = ? WHERE id = ?`,
 		content.Demand{Title: d.Title, Body: "Tampered", Audience: d.Audience, Resources: []int64{}}.Digest(), d.ID)

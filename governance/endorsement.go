@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 
@@ -56,10 +57,10 @@ func (s *Service) CheckEndorsement(ctx context.Context, what string, id int64) (
 		return Endorsement{}, fmt.Errorf("governance: begin read: %w", err)
 	}
 	defer tx.Rollback()
-	return checkEndorsement(ctx, tx, what, id)
+	return s.checkEndorsement(ctx, tx, what, id)
 }
 
-func checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string, id int64) (Endorsement, error) {
+func (s *Service) checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string, id int64) (Endorsement, error) {
 	e := Endorsement{What: what, ID: id}
 	var kept *string
 	var err error
@@ -94,21 +95,29 @@ func checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string, id int64) (
 		}
 		e.Current = c.Digest()
 	}
-	// The ledger's digest entries are indexed (schema.sql, ledger_digests):
-	// the query's expressions are the index's.
-	q := `SELECT seq, json_extract(body, '$.digest') AS digest FROM ledger
-		WHERE json_extract(body, '$.digest') IS NOT NULL AND json_extract(body, '$.resource') = ?
+	// The ledger's digest entries are indexed (schema.sql and PostgreSQL's
+	// step 4, ledger_digests): the query's expressions are the index's. The
+	// item's number is compared as the JSON field's text on PostgreSQL,
+	// where ->> gives text, and as a number on SQLite, where json_extract
+	// gives one.
+	field := func(key string) string { return s.db.JSONField("body", key) }
+	var arg any = id
+	if s.db.IsPostgres() {
+		arg = strconv.FormatInt(id, 10)
+	}
+	q := `SELECT seq, ` + field("digest") + ` AS digest FROM ledger
+		WHERE ` + field("digest") + ` IS NOT NULL AND ` + field("resource") + ` = ?
 		ORDER BY seq DESC LIMIT 1`
 	if what == "demand" {
-		q = `SELECT seq, json_extract(body, '$.digest') AS digest FROM ledger
-		WHERE json_extract(body, '$.digest') IS NOT NULL AND json_extract(body, '$.resource') IS NULL
-		AND json_extract(body, '$.demand') = ? ORDER BY seq DESC LIMIT 1`
+		q = `SELECT seq, ` + field("digest") + ` AS digest FROM ledger
+		WHERE ` + field("digest") + ` IS NOT NULL AND ` + field("resource") + ` IS NULL
+		AND ` + field("demand") + ` = ? ORDER BY seq DESC LIMIT 1`
 	}
 	var last struct {
 		Seq    int64  `db:"seq"`
 		Digest string `db:"digest"`
 	}
-	switch err := tx.GetContext(ctx, &last, q, id); {
+	switch err := tx.GetContext(ctx, &last, q, arg); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return e, fmt.Errorf("governance: ledger digest of %s %d: %w", what, id, err)
