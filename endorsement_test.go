@@ -131,6 +131,24 @@ func TestEndorsementVerifyCommand(t *testing.T) {
 		if r := plenary(t, "", "endorsement", "verify", "-db", path); r.code != 0 {
 			t.Errorf("after the import: %v", r)
 		}
+
+		// Our own JSON may say more: a new status for the resource, a new
+		// text and status for the demand. Neither changes.
+		file = filepath.Join(t.TempDir(), "in.json")
+		doc := `{"format":"plenary-library","version":1,
+			"resources":[{"title":"Retitled again","url":"https://example.org/Ours-to-Share","format":"report","status":"hidden"}],
+			"demands":[{"title":"Open procurement","body":"Rewritten by import.","audience":"unions","status":"withdrawn"}]}`
+		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r = plenary(t, "", "import", "-db", path, file)
+		if r.code != 0 || !strings.Contains(r.stdout, "1 endorsed resources were skipped and left unchanged") ||
+			!strings.Contains(r.stdout, "1 demands were skipped") {
+			t.Errorf("%v", r)
+		}
+		if r := plenary(t, "", "endorsement", "verify", "-db", path); r.code != 0 {
+			t.Errorf("after the JSON import: %v", r)
+		}
 	})
 
 	t.Run("content changed behind Plenary's back fails verification", func(t *testing.T) {
