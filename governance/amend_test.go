@@ -226,7 +226,7 @@ func TestAmendmentChangesWhatWasEndorsed(t *testing.T) {
 		t.Errorf("the resource after the amendment carried: %+v", got)
 	}
 	e := c.wantEndorsementOK(t, "resource", r.ID)
-	if e.Ledger == old.Ledger || e.Ledger != library.ContentOf(got).Digest() || e.LedgerSeq <= old.LedgerSeq {
+	if e.Ledger == old.Ledger || e.Ledger != library.ContentOf(got).Digest() || e.LedgerSeq <= old.LedgerSeq || e.Proposal != fmt.Sprint(p.ID) {
 		t.Errorf("the digest did not follow the amendment: before %+v, after %+v", old, e)
 	}
 	effect := c.oneEntry(t, governance.EventEffectApplied, p)

@@ -21,6 +21,7 @@ type Endorsement struct {
 	ID        int64
 	LedgerSeq int64  // the ledger entry that recorded Ledger; 0 if none
 	Ledger    string // "" if the ledger records none
+	Proposal  string // the proposal whose effect that entry records: the endorsement, or the last amendment
 	Kept      string // endorsed_digest
 	Current   string // the digest of the content now
 }
@@ -105,24 +106,25 @@ func (s *Service) checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string
 	if s.db.IsPostgres() {
 		arg = strconv.FormatInt(id, 10)
 	}
-	q := `SELECT seq, ` + field("digest") + ` AS digest FROM ledger
+	q := `SELECT seq, ` + field("digest") + ` AS digest, coalesce(` + field("proposal") + `, '') AS proposal FROM ledger
 		WHERE ` + field("digest") + ` IS NOT NULL AND ` + field("resource") + ` = ?
 		ORDER BY seq DESC LIMIT 1`
 	if what == "demand" {
-		q = `SELECT seq, ` + field("digest") + ` AS digest FROM ledger
+		q = `SELECT seq, ` + field("digest") + ` AS digest, coalesce(` + field("proposal") + `, '') AS proposal FROM ledger
 		WHERE ` + field("digest") + ` IS NOT NULL AND ` + field("resource") + ` IS NULL
 		AND ` + field("demand") + ` = ? ORDER BY seq DESC LIMIT 1`
 	}
 	var last struct {
-		Seq    int64  `db:"seq"`
-		Digest string `db:"digest"`
+		Seq      int64  `db:"seq"`
+		Digest   string `db:"digest"`
+		Proposal string `db:"proposal"`
 	}
 	switch err := tx.GetContext(ctx, &last, q, arg); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return e, fmt.Errorf("governance: ledger digest of %s %d: %w", what, id, err)
 	default:
-		e.LedgerSeq, e.Ledger = last.Seq, last.Digest
+		e.LedgerSeq, e.Ledger, e.Proposal = last.Seq, last.Digest, last.Proposal
 	}
 	return e, nil
 }
