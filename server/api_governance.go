@@ -22,6 +22,7 @@ type apiProposal struct {
 	Status     string                `json:"status"`
 	DemandID   *int64                `json:"demand_id,omitempty"`
 	ResourceID *int64                `json:"resource_id,omitempty"`
+	Amendment  json.RawMessage       `json:"amendment,omitempty"` // {"from", "to"}: an amendment's text
 	Author     int64                 `json:"author"`
 	OpensAt    time.Time             `json:"opens_at"`
 	ClosesAt   time.Time             `json:"closes_at"`
@@ -40,6 +41,9 @@ func (s *Server) apiProposal(p governance.Proposal) apiProposal {
 	a := apiProposal{ID: p.ID, Kind: p.Kind, Title: p.Title, Body: p.Body, Status: p.Status, DemandID: p.DemandID,
 		ResourceID: p.ResourceID, Author: p.AuthorID, OpensAt: p.OpensAt, ClosesAt: p.ClosesAt, RollSize: p.RollSize,
 		RollDigest: p.RollDigest, Secret: p.Secret, HTMLURL: fmt.Sprintf("%s/proposals/%d", s.cfg.BaseURL, p.ID)}
+	if p.Amendment != nil {
+		a.Amendment = json.RawMessage(*p.Amendment)
+	}
 	if t, ok := p.Tally(); ok {
 		a.Result, a.BoxDigest, a.ClosedAt = json.RawMessage(t.JSON()), p.BoxDigest, p.ClosedAt
 	}

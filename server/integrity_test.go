@@ -214,6 +214,18 @@ func TestEndorsedStaysDecidedOverHTTP(t *testing.T) {
 		if data["title"] != "Member's corrected report" || e["matches_ledger"] != true || e["digest"] == old["digest"] {
 			t.Errorf("after the amendment: title %v, endorsement %v (before %v)", data["title"], e, old)
 		}
+		var api struct {
+			Data struct {
+				Amendment struct {
+					From, To map[string]any
+				} `json:"amendment"`
+			} `json:"data"`
+		}
+		r = w.client().get(t, fmt.Sprintf("/api/v1/proposals/%d", id))
+		if err := json.Unmarshal([]byte(r.Body), &api); err != nil || api.Data.Amendment.To["title"] != "Member's corrected report" ||
+			api.Data.Amendment.From["title"] != oldTitle {
+			t.Errorf("the API's amendment: %+v, %v", api.Data.Amendment, err)
+		}
 		ledger := w.client().get(t, "/ledger")
 		ledger.wantText(t, fmt.Sprintf("Proposal %d: resource amended; content digest %s", id, e["digest"]))
 		ledger.wantText(t, fmt.Sprintf("Resource %d listed in the library by member %d", rid, w.admin.ID))
