@@ -562,6 +562,18 @@ func TestDataVersion(t *testing.T) {
 	if v := settled(); v != v2 {
 		t.Errorf("a rolled-back transaction moved the version from %d to %d", v2, v)
 	}
+	// Nor does one that writes nothing, though it commits: the vote
+	// writer's, say, when every vote in it was refused.
+	err = d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE login_failures SET key = 'x' WHERE key = 'no such key'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := settled(); v != v2 {
+		t.Errorf("a transaction that changed nothing moved the version from %d to %d", v2, v)
+	}
 }
 
 // A database made by an earlier release, brought forward by the migration

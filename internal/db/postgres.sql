@@ -19,11 +19,12 @@
 
 CREATE COLLATION plenary_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 
--- Whether t is JSON, as SQLite's json_valid says: never an error.
+-- Whether t is JSON, as SQLite's json_valid says: never an error. json,
+-- not jsonb, which refuses the escape \u0000 that Go writes for NUL.
 CREATE FUNCTION plenary_json_valid(t text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    PERFORM t::jsonb;
+    PERFORM t::json;
     RETURN true;
 EXCEPTION WHEN others THEN
     RETURN false;
@@ -33,7 +34,7 @@ END $$;
 CREATE FUNCTION plenary_json_array(t text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RETURN jsonb_typeof(t::jsonb) = 'array';
+    RETURN json_typeof(t::json) = 'array';
 EXCEPTION WHEN others THEN
     RETURN false;
 END $$;

@@ -105,3 +105,29 @@ func Columns(t testing.TB, d *db.DB, table string) []string {
 	}
 	return names
 }
+
+// ExecWithoutForeignKeys runs one statement on the writer with foreign keys
+// not enforced, for a test that sets up a row whose other end would be
+// another package's business (an endorsement without its proposal). On
+// PostgreSQL, which enforces foreign keys with triggers, the statement
+// runs with triggers off (session_replication_role = replica).
+func ExecWithoutForeignKeys(t testing.TB, d *db.DB, query string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := d.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	off, on := `PRAGMA foreign_keys = OFF`, `PRAGMA foreign_keys = ON`
+	if d.IsPostgres() {
+		off, on = `SET session_replication_role = replica`, `RESET session_replication_role`
+	}
+	if _, err := conn.ExecContext(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, on)
+	if _, err := conn.ExecContext(ctx, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
