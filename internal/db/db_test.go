@@ -565,8 +565,14 @@ func TestDataVersion(t *testing.T) {
 	// Nor does one that writes nothing, though it commits: the vote
 	// writer's, say, when every vote in it was refused.
 	err = d.WithTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE login_failures SET key = 'x' WHERE key = 'no such key'`)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET key = 'x' WHERE key = 'no such key'`); err != nil {
+			return err
+		}
+		// A refused statement the transaction survives changes nothing.
+		if _, err := db.ExecMayFail(ctx, tx, `UPDATE login_failures SET scope = 'nonsense'`); err == nil {
+			return errors.New("the CHECK let scope = 'nonsense' through")
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

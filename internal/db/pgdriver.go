@@ -252,12 +252,13 @@ func (c *pgConn) committed() {
 	}
 }
 
-// wrote says whether the connection's transaction has changed anything:
-// a transaction gets an id only when it first writes. A commit of nothing
-// (a vote refused inside the vote writer's transaction) then moves no
+// wrote says whether the connection's transaction has changed any row:
+// postgres.sql's triggers mark it so (plenary.changed), and a savepoint
+// rolled back takes the mark back with its rows. A commit of nothing (a
+// vote refused inside the vote writer's transaction) then moves no
 // version, as it moves no data_version on SQLite.
 func (c *pgConn) wrote() bool {
-	rows, err := c.inner().QueryContext(context.Background(), `SELECT pg_current_xact_id_if_assigned() IS NOT NULL`, nil)
+	rows, err := c.inner().QueryContext(context.Background(), `SELECT coalesce(current_setting('plenary.changed', true), '') = '1'`, nil)
 	if err != nil {
 		return true // unknown: count it, to be safe
 	}
