@@ -49,7 +49,17 @@ func RequireSQLite(t testing.TB) {
 func Path(t testing.TB) string {
 	t.Helper()
 	if Postgres() {
-		return newPostgres(t)
+		return newPostgres(t, false)
+	}
+	return filepath.Join(t.TempDir(), "plenary.db")
+}
+
+// EmptyPath is Path without the schema: a file name not yet created, or
+// the URL of a new PostgreSQL database with nothing in it.
+func EmptyPath(t testing.TB) string {
+	t.Helper()
+	if Postgres() {
+		return newPostgres(t, true)
 	}
 	return filepath.Join(t.TempDir(), "plenary.db")
 }

@@ -111,14 +111,18 @@ func makeTemplate(ctx context.Context) (string, error) {
 	return name, nil
 }
 
-// newPostgres creates a database for t from the template and drops it
-// when the test ends, returning its URL.
-func newPostgres(t testing.TB) string {
+// newPostgres creates a database for t, from the template or (empty)
+// without one, and drops it when the test ends, returning its URL.
+func newPostgres(t testing.TB, empty bool) string {
 	t.Helper()
 	ctx := context.Background()
 	tmpl, err := template(ctx)
 	if err != nil {
 		t.Fatalf("dbtest: PostgreSQL template: %v (is PostgreSQL running? make deps starts it)", err)
+	}
+	from := ` TEMPLATE ` + pgx.Identifier{tmpl}.Sanitize()
+	if empty {
+		from = ""
 	}
 	name := fmt.Sprintf("plenary_test_%d_%d", os.Getpid(), databases.Add(1))
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -127,7 +131,7 @@ func newPostgres(t testing.TB) string {
 	}
 	defer admin.Close(ctx)
 	admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{tmpl}.Sanitize()); err != nil {
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+from); err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
 	u, err := withDatabase(name)
