@@ -12,7 +12,8 @@ import (
 
 func verifyLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg Config
-	fs := flags("ledger verify [-db FILE]", "Check that no ledger entry was altered, removed or reordered.", stderr, &cfg)
+	fs := flags("ledger verify [-db FILE]", "Check that no ledger entry was altered, removed or reordered, and that every\n"+
+		"endorsed resource and demand reads as the digest last recorded for it on the ledger.", stderr, &cfg)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -21,11 +22,19 @@ func verifyLedger(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer d.Close()
-	n, head, err := governance.New(d, time.Now).VerifyLedger(ctx)
+	gov := governance.New(d, time.Now)
+	n, head, err := gov.VerifyLedger(ctx)
 	if err != nil {
 		return fmt.Errorf("ledger verify FAILED: %w", err)
 	}
-	fmt.Fprintf(stdout, "ledger ok: %d entries, head %s\n", n, head)
+	es, err := gov.CheckEndorsements(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger verify FAILED: %w", err)
+	}
+	if err := endorsementFailures(es, stderr); err != nil {
+		return fmt.Errorf("ledger verify FAILED: %w", err)
+	}
+	fmt.Fprintf(stdout, "ledger ok: %d entries, head %s; %d endorsed items match their digests\n", n, head, len(es))
 	return nil
 }
 

@@ -27,7 +27,10 @@ Usage:
                                             add an active member (password from
                                             PLENARY_PASSWORD or a prompt)
   plenary backup [-db FILE] OUT             write a consistent copy, even while serving
-  plenary ledger verify [-db FILE]          check the ledger's hash chain
+  plenary ledger verify [-db FILE]          check the ledger's hash chain and
+                                            every endorsed item against it
+  plenary endorsement verify [-db FILE] [resource ID|demand ID]
+                                            check endorsed content against the ledger
   plenary tally verify [-db FILE] ID        recount a closed ballot from its box
   plenary import [-db FILE] FILE            import Plenary JSON, Zotero CSV or CSL-JSON
   plenary export [-db FILE] -format json|csv|csl [-o FILE]  export the library
@@ -70,6 +73,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		err = verifyLedger(ctx, args[1:], stdout, stderr)
+	case "endorsement":
+		if len(args) == 0 || args[0] != "verify" {
+			fmt.Fprint(stderr, "usage: plenary endorsement verify [-db FILE] [resource ID|demand ID]\n")
+			return 2
+		}
+		err = verifyEndorsements(ctx, args[1:], stdout, stderr)
 	case "import":
 		err = importLibrary(ctx, args, stdout, stderr)
 	case "export":

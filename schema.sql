@@ -150,7 +150,10 @@ END;
 
 -- The library: resources on platform co-operativism. Authors and topics are
 -- JSON arrays (authors in order). url_key, doi and title_key are normalised
--- forms for spotting duplicates. Endorsement is set only by a ballot.
+-- forms for spotting duplicates. Endorsement is set only by a ballot, with
+-- the digest of the content it endorsed (see internal/content); once
+-- endorsed, a resource changes only through a ballot (the triggers
+-- resources_endorsed_* below).
 CREATE TABLE resources (
     id          INTEGER PRIMARY KEY,
     title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
@@ -176,7 +179,9 @@ CREATE TABLE resources (
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL,
     listed_at   TIMESTAMP,
-    CHECK ((endorsed_at IS NULL) = (endorsed_by IS NULL))
+    endorsed_digest TEXT CHECK (endorsed_digest IS NULL OR length(endorsed_digest) = 64),
+    CHECK ((endorsed_at IS NULL) = (endorsed_by IS NULL)),
+    CHECK ((endorsed_at IS NULL) = (endorsed_digest IS NULL))
 );
 
 CREATE INDEX resources_status ON resources (status, listed_at);
@@ -211,7 +216,9 @@ CREATE TRIGGER resources_fts_update AFTER UPDATE OF title, authors, summary, top
 END;
 
 -- Policy demands the co-op may endorse. Endorsement and its provenance (the
--- proposal, the date, the tally as JSON) are set only by a ballot.
+-- proposal, the date, the tally as JSON, the digest of the endorsed
+-- content) are set only by a ballot; once endorsed, a demand changes only
+-- through a ballot (the triggers demands_endorsed_* below).
 CREATE TABLE demands (
     id          INTEGER PRIMARY KEY,
     title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
@@ -225,7 +232,9 @@ CREATE TABLE demands (
     endorsed_at TIMESTAMP,
     endorsed_by INTEGER REFERENCES proposals (id),
     tally       TEXT CHECK (tally IS NULL OR json_valid(tally)),
-    CHECK ((status = 'endorsed') = (endorsed_at IS NOT NULL AND endorsed_by IS NOT NULL))
+    endorsed_digest TEXT CHECK (endorsed_digest IS NULL OR length(endorsed_digest) = 64),
+    CHECK ((status = 'endorsed') = (endorsed_at IS NOT NULL AND endorsed_by IS NOT NULL)),
+    CHECK ((status = 'endorsed') = (endorsed_digest IS NOT NULL))
 );
 
 CREATE INDEX demands_status ON demands (status, audience);
@@ -243,7 +252,8 @@ CREATE INDEX demand_resources_resource ON demand_resources (resource_id);
 -- The co-op's rules for each kind of proposal. Copied into a proposal when
 -- its ballot opens, so a later edit never changes a running vote.
 CREATE TABLE rules (
-    kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion')),
+    kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion',
+                                                    'amend_demand', 'amend_resource')),
     quorum_pct  INTEGER NOT NULL CHECK (quorum_pct BETWEEN 0 AND 100),
     threshold   TEXT    NOT NULL CHECK (threshold IN ('majority', 'two_thirds')),
     min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 129600), -- 1 minute to 90 days, the longest vote
@@ -255,7 +265,9 @@ INSERT INTO rules (kind, quorum_pct, threshold, min_minutes, secret) VALUES
     ('adopt_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
     ('withdraw_endorsement', 25, 'two_thirds', 7 * 24 * 60, 1),
     ('endorse_resource',     10, 'majority',   3 * 24 * 60, 0),
-    ('motion',               25, 'majority',   7 * 24 * 60, 1);
+    ('motion',               25, 'majority',   7 * 24 * 60, 1),
+    ('amend_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
+    ('amend_resource',       10, 'majority',   3 * 24 * 60, 0);
 
 -- Proposals and their ballots. The rules, roll size and roll digest are
 -- frozen into the row when voting opens; the tally, outcome and box digest
@@ -291,6 +303,9 @@ CREATE TABLE proposals (
     outcome       TEXT CHECK (outcome IS NULL OR outcome IN ('carried', 'defeated', 'inquorate')),
     box_digest    TEXT,
     closed_at     TIMESTAMP,
+    -- An amendment's text: {"from": the content when proposed, "to": the
+    -- corrected content} (internal/content's JSON).
+    amendment     TEXT CHECK (amendment IS NULL OR (json_valid(amendment) AND length(amendment) <= 40000)),
     -- What each kind acts on. An adopted demand's id is filled in when the
     -- ballot carries and creates it.
     CHECK (CASE kind
@@ -298,8 +313,11 @@ CREATE TABLE proposals (
         WHEN 'endorse_resource'     THEN resource_id IS NOT NULL AND demand_id IS NULL
         WHEN 'withdraw_endorsement' THEN (demand_id IS NULL) <> (resource_id IS NULL)
         WHEN 'adopt_demand'         THEN resource_id IS NULL AND new_title IS NOT NULL AND new_body IS NOT NULL AND new_audience IS NOT NULL
+        WHEN 'amend_demand'         THEN demand_id IS NOT NULL AND resource_id IS NULL
+        WHEN 'amend_resource'       THEN resource_id IS NOT NULL AND demand_id IS NULL
         ELSE demand_id IS NULL AND resource_id IS NULL END),
     CHECK ((kind = 'adopt_demand') = (new_title IS NOT NULL)),
+    CHECK ((kind IN ('amend_demand', 'amend_resource')) = (amendment IS NOT NULL)),
     CHECK (status IN ('discussion', 'withdrawn', 'cancelled') OR (roll_size IS NOT NULL AND roll_digest IS NOT NULL AND opened_at IS NOT NULL)),
     CHECK ((status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL AND box_digest IS NOT NULL))
 );
@@ -390,3 +408,67 @@ WHEN EXISTS (SELECT 1 FROM proposals WHERE resource_id = OLD.id AND status IN ('
 BEGIN
     SELECT RAISE(ABORT, 'plenary: under ballot');
 END;
+
+-- What a ballot decided stays decided. An endorsed resource or demand
+-- changes only while a carried ballot applies its effect (a withdrawal or an
+-- amendment about that very item): the closing transaction puts the
+-- proposal in `applying`, changes the item and empties `applying` again
+-- before it commits, so outside that transaction the table is empty and
+-- every other change to endorsed content or status is refused.
+CREATE TABLE applying (
+    proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
+);
+
+CREATE TRIGGER applying_only_carried BEFORE INSERT ON applying
+WHEN NOT EXISTS (SELECT 1 FROM proposals WHERE id = NEW.proposal_id AND status = 'closed' AND outcome = 'carried'
+                 AND kind IN ('withdraw_endorsement', 'amend_demand', 'amend_resource'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: only a carried ballot applies');
+END;
+
+CREATE TRIGGER resources_endorsed_frozen BEFORE UPDATE OF title, url, authors, publisher, year, format, language, region,
+    topics, licence, summary, doi, isbn, url_key, title_key, status, endorsed_at, endorsed_by, endorsed_digest ON resources
+WHEN OLD.endorsed_at IS NOT NULL
+ AND NOT EXISTS (SELECT 1 FROM applying JOIN proposals ON proposals.id = applying.proposal_id WHERE proposals.resource_id = OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+CREATE TRIGGER resources_endorsed_no_delete BEFORE DELETE ON resources
+WHEN OLD.endorsed_at IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+CREATE TRIGGER demands_endorsed_frozen BEFORE UPDATE OF title, body, audience, status, endorsed_at, endorsed_by, tally,
+    endorsed_digest ON demands
+WHEN OLD.status = 'endorsed'
+ AND NOT EXISTS (SELECT 1 FROM applying JOIN proposals ON proposals.id = applying.proposal_id WHERE proposals.demand_id = OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+CREATE TRIGGER demands_endorsed_no_delete BEFORE DELETE ON demands
+WHEN OLD.status = 'endorsed'
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+CREATE TRIGGER demand_resources_endorsed_insert BEFORE INSERT ON demand_resources
+WHEN (SELECT status FROM demands WHERE id = NEW.demand_id) = 'endorsed'
+ AND NOT EXISTS (SELECT 1 FROM applying JOIN proposals ON proposals.id = applying.proposal_id WHERE proposals.demand_id = NEW.demand_id)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+CREATE TRIGGER demand_resources_endorsed_delete BEFORE DELETE ON demand_resources
+WHEN (SELECT status FROM demands WHERE id = OLD.demand_id) = 'endorsed'
+ AND NOT EXISTS (SELECT 1 FROM applying JOIN proposals ON proposals.id = applying.proposal_id WHERE proposals.demand_id = OLD.demand_id)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: endorsed by ballot');
+END;
+
+-- The digests recorded for endorsed content, found by item: a resource or
+-- demand page says whether what it shows matches the ledger.
+CREATE INDEX ledger_digests ON ledger (json_extract(body, '$.resource'), json_extract(body, '$.demand'), seq)
+    WHERE json_extract(body, '$.digest') IS NOT NULL;

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/ledger"
 )
 
 // Membership decisions an admin takes. Each checks that the actor is an
@@ -153,11 +154,11 @@ func (s *Service) decide(ctx context.Context, actor Member, id int64, event stri
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ValidationError{"": "Nothing to change."}
 		}
-		body := map[string]any{"member": id, "by": actor.ID}
+		var body ledger.Event = ledger.MemberDecision{Event: event, Member: id, By: actor.ID}
 		if event == EventRoleChanged {
-			body["role"] = args[0]
+			body = ledger.RoleChanged{Member: id, By: actor.ID, Role: args[0].(string)}
 		}
-		return appendEntry(ctx, tx, s.now(), event, body)
+		return appendEntry(ctx, tx, s.now(), body)
 	})
 	return err
 }

@@ -14,6 +14,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 	"plenary/library"
 )
 
@@ -121,9 +122,9 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("governance: close ballot %d: it was not open", p.ID)
 	}
-	if err := appendEntry(ctx, tx, now, EventBallotClosed, map[string]any{
-		"proposal": p.ID, "yes": yes, "no": no, "abstain": abstain, "turnout": t.Turnout(), "roll_size": t.RollSize,
-		"quorum_met": t.QuorumMet, "outcome": t.Outcome, "box_digest": digest}); err != nil {
+	if err := appendEntry(ctx, tx, now, ledger.BallotClosed{
+		Proposal: p.ID, Yes: yes, No: no, Abstain: abstain, Turnout: t.Turnout(), RollSize: t.RollSize,
+		QuorumMet: t.QuorumMet, Outcome: t.Outcome, BoxDigest: digest}); err != nil {
 		return err
 	}
 	return s.applyEffect(ctx, tx, p, t, now)
@@ -132,39 +133,46 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 // applyEffect carries out what a closed ballot decided.
 func (s *Service) applyEffect(ctx context.Context, tx *sqlx.Tx, p Proposal, t Tally, now time.Time) error {
 	var err error
-	body := map[string]any{"proposal": p.ID}
+	ev := ledger.Effect{Proposal: p.ID}
 	switch {
 	case p.Kind == KindEndorseDemand && t.Outcome == OutcomeCarried:
-		err, body["demand"], body["effect"] = library.EndorseDemand(ctx, tx, *p.DemandID, p.ID, now, t.JSON()), *p.DemandID, "demand endorsed"
+		ev.Demand, ev.Effect = p.DemandID, "demand endorsed"
+		ev.Digest, err = library.EndorseDemand(ctx, tx, *p.DemandID, p.ID, now, t.JSON())
 	case p.Kind == KindEndorseDemand && t.Outcome == OutcomeDefeated:
-		err, body["demand"], body["effect"] = library.RejectDemand(ctx, tx, *p.DemandID, now), *p.DemandID, "demand rejected"
+		ev.Demand, ev.Effect = p.DemandID, "demand rejected"
+		err = library.RejectDemand(ctx, tx, *p.DemandID, now)
 	case p.Kind == KindEndorseResource && t.Outcome == OutcomeCarried:
-		err, body["resource"], body["effect"] = library.EndorseResource(ctx, tx, *p.ResourceID, p.ID, now), *p.ResourceID, "resource endorsed"
+		ev.Resource, ev.Effect = p.ResourceID, "resource endorsed"
+		ev.Digest, err = library.EndorseResource(ctx, tx, *p.ResourceID, p.ID, now)
 	case p.Kind == KindWithdraw && t.Outcome == OutcomeCarried && p.DemandID != nil:
-		err, body["demand"], body["effect"] = library.WithdrawDemand(ctx, tx, *p.DemandID, now), *p.DemandID, "demand endorsement withdrawn"
+		ev.Demand, ev.Effect = p.DemandID, "demand endorsement withdrawn"
+		err = library.WithdrawDemand(ctx, tx, *p.DemandID, p.ID, now)
 	case p.Kind == KindWithdraw && t.Outcome == OutcomeCarried && p.ResourceID != nil:
-		err, body["resource"], body["effect"] = library.WithdrawResource(ctx, tx, *p.ResourceID, now), *p.ResourceID, "resource endorsement withdrawn"
+		ev.Resource, ev.Effect = p.ResourceID, "resource endorsement withdrawn"
+		err = library.WithdrawResource(ctx, tx, *p.ResourceID, p.ID, now)
 	case p.Kind == KindAdoptDemand && t.Outcome == OutcomeCarried:
 		var id int64
-		id, err = library.AdoptDemand(ctx, tx, library.DemandInput{Title: *p.NewTitle, Body: *p.NewBody, Audience: *p.NewAudience},
+		id, ev.Digest, err = library.AdoptDemand(ctx, tx, library.DemandInput{Title: *p.NewTitle, Body: *p.NewBody, Audience: *p.NewAudience},
 			p.AuthorID, p.ID, now, t.JSON())
 		if err == nil {
 			_, err = tx.ExecContext(ctx, `UPDATE proposals SET demand_id = ? WHERE id = ?`, id, p.ID)
 		}
-		body["demand"], body["effect"] = id, "demand adopted and endorsed"
+		ev.Demand, ev.Effect = &id, "demand adopted and endorsed"
+	case (p.Kind == KindAmendDemand || p.Kind == KindAmendResource) && t.Outcome == OutcomeCarried:
+		return s.applyAmendment(ctx, tx, p, now)
 	default:
 		return nil // defeated, inquorate, or a motion: the result is the record
 	}
 	if errors.Is(err, library.ErrNotFound) {
 		// The item is no longer in a state the effect applies to. The
 		// decision stands on the ledger; say that its effect had nothing to do.
-		body["effect"] = "nothing to change: " + body["effect"].(string) + " already"
-		return appendEntry(ctx, tx, now, EventEffectSkipped, body)
+		ev.Skipped, ev.Digest, ev.Effect = true, "", "nothing to change: "+ev.Effect+" already"
+		return appendEntry(ctx, tx, now, ev)
 	}
 	if err != nil {
 		return fmt.Errorf("governance: apply effect of proposal %d: %w", p.ID, err)
 	}
-	return appendEntry(ctx, tx, now, EventEffectApplied, body)
+	return appendEntry(ctx, tx, now, ev)
 }
 
 // Receipt codes: 20 random bytes in base32, grouped for reading aloud.

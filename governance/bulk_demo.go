@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/ledger"
 )
 
 // For the demo and benchmarks only: the bulk paths in this file exist for
@@ -77,7 +78,7 @@ func (s *Service) AdmitMany(ctx context.Context, admin Member, password string, 
 				if err != nil {
 					return fmt.Errorf("governance: admit: %w", err)
 				}
-				if err := appendEntry(ctx, tx, now, EventAdmitted, map[string]any{"member": id, "by": admin.ID}); err != nil {
+				if err := appendEntry(ctx, tx, now, ledger.Admitted{Member: id, By: admin.ID}); err != nil {
 					return err
 				}
 				ids = append(ids, id)

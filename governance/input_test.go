@@ -34,7 +34,8 @@ func TestTagsAgreeWithTheConstants(t *testing.T) {
 			name      string
 			got, want []string
 		}{
-			{"proposal kinds", Kinds, []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion}},
+			{"proposal kinds", Kinds, []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion,
+				KindAmendDemand, KindAmendResource}},
 			{"a rule's kinds", check.OneOf(RuleInput{}, "Kind"), Kinds},
 			{"thresholds", check.OneOf(RuleInput{}, "Threshold"), []string{ThresholdMajority, ThresholdTwoThirds}},
 			{"ballot choices", check.OneOf(ballotPaper{}, "Choice"), Choices},

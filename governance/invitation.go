@@ -12,6 +12,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 )
 
 // MaxNoteLen caps an invitation's note, mirrored in schema.sql.
@@ -94,8 +95,8 @@ func (s *Service) Invite(ctx context.Context, actor Member, note string, days in
 			return fmt.Errorf("governance: insert invitation: %w", err)
 		}
 		inv.ID = id
-		return appendEntry(ctx, tx, now, EventInvitationCreated, map[string]any{
-			"invitation": inv.ID, "by": actor.ID, "expires_at": inv.ExpiresAt.Format(time.RFC3339)})
+		return appendEntry(ctx, tx, now, ledger.InvitationCreated{
+			Invitation: inv.ID, By: actor.ID, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)})
 	})
 	if err != nil {
 		return Invitation{}, "", err
@@ -131,7 +132,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, actor Member, id int64) 
 			}
 			return ValidationError{"": "This invitation has already been used or revoked."}
 		}
-		return appendEntry(ctx, tx, s.now(), EventInvitationRevoked, map[string]any{"invitation": id, "by": actor.ID})
+		return appendEntry(ctx, tx, s.now(), ledger.InvitationRevoked{Invitation: id, By: actor.ID})
 	})
 }
 
@@ -176,7 +177,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details)
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?`, s.now(), m.ID, inv.ID); err != nil {
 			return fmt.Errorf("governance: use invitation: %w", err)
 		}
-		return appendEntry(ctx, tx, s.now(), EventAdmitted, map[string]any{"member": m.ID, "by": inv.CreatedBy, "invitation": inv.ID})
+		return appendEntry(ctx, tx, s.now(), ledger.Admitted{Member: m.ID, By: inv.CreatedBy, Invitation: inv.ID})
 	})
 }
 

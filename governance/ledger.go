@@ -2,34 +2,32 @@ package governance
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/ledger"
 )
 
 // Ledger event kinds.
+// Ledger event kinds (their bodies are typed in internal/ledger).
 const (
-	EventFounded           = "member.founded"
-	EventAdmitted          = "member.admitted"
-	EventRejected          = "member.rejected"
-	EventSuspended         = "member.suspended"
-	EventReinstated        = "member.reinstated"
-	EventRoleChanged       = "member.role_changed"
-	EventLeft              = "member.left"
-	EventErased            = "member.erased"
-	EventInvitationCreated = "invitation.created"
-	EventInvitationRevoked = "invitation.revoked"
-	EventResetIssued       = "member.reset_issued"
-	EventPasswordReset     = "member.password_reset"
+	EventFounded           = ledger.KindFounded
+	EventAdmitted          = ledger.KindAdmitted
+	EventRejected          = ledger.KindRejected
+	EventSuspended         = ledger.KindSuspended
+	EventReinstated        = ledger.KindReinstated
+	EventRoleChanged       = ledger.KindRoleChanged
+	EventLeft              = ledger.KindLeft
+	EventErased            = ledger.KindErased
+	EventInvitationCreated = ledger.KindInvitationCreated
+	EventInvitationRevoked = ledger.KindInvitationRevoked
+	EventResetIssued       = ledger.KindResetIssued
+	EventPasswordReset     = ledger.KindPasswordReset
 )
-
-// genesis is the previous hash of the first entry.
-var genesis = strings.Repeat("0", 64)
 
 // Entry is one ledger row. Body is canonical JSON (keys sorted, no spaces).
 type Entry struct {
@@ -107,7 +105,36 @@ func (e Entry) Summary() string {
 		return fmt.Sprintf("Voting closed on proposal %v: %v (%v yes, %v no, %v abstain; %v of %v voted)",
 			f["proposal"], f["outcome"], f["yes"], f["no"], f["abstain"], f["turnout"], f["roll_size"])
 	case EventEffectApplied, EventEffectSkipped:
+		if d, ok := f["digest"].(string); ok {
+			return fmt.Sprintf("Proposal %v: %v; content digest %s", f["proposal"], f["effect"], d)
+		}
 		return fmt.Sprintf("Proposal %v: %v", f["proposal"], f["effect"])
+	case ledger.KindResourceListed:
+		return fmt.Sprintf("Resource %v listed in the library by %s", f["resource"], num("by"))
+	case ledger.KindResourceHidden:
+		return fmt.Sprintf("Resource %v hidden from the library by %s", f["resource"], num("by"))
+	case ledger.KindResourceReturned:
+		return fmt.Sprintf("Resource %v returned to the queue by %s", f["resource"], num("by"))
+	case ledger.KindResourceEdited:
+		var ev ledger.ResourceEdited
+		json.Unmarshal([]byte(e.Body), &ev)
+		return fmt.Sprintf("Resource %d edited by %s: %s", ev.Resource, num("by"), strings.Join(ev.Fields, ", "))
+	case ledger.KindDemandEdited:
+		var ev ledger.DemandEdited
+		json.Unmarshal([]byte(e.Body), &ev)
+		return fmt.Sprintf("Demand %d edited by %s: %s", ev.Demand, num("by"), strings.Join(ev.Fields, ", "))
+	case ledger.KindDigestRecorded:
+		var ev ledger.DigestRecorded
+		json.Unmarshal([]byte(e.Body), &ev)
+		what := "resource"
+		id := ev.Resource
+		if ev.Demand != nil {
+			what, id = "demand", ev.Demand
+		}
+		if id == nil {
+			return e.Kind
+		}
+		return fmt.Sprintf("Content digest of %s %d, endorsed by proposal %d, recorded: %s", what, *id, ev.Proposal, ev.Digest)
 	}
 	return e.Kind
 }
@@ -121,46 +148,10 @@ func thresholdName(t string) string {
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
-// entryHash is the chain's rule: the SHA-256 of the previous hash, a
-// newline, and the canonical JSON of the entry's sequence, time, kind and body.
-func entryHash(prev string, seq int64, at, kind, body string) string {
-	canon, _ := json.Marshal(struct {
-		Seq  int64           `json:"seq"`
-		At   string          `json:"at"`
-		Kind string          `json:"kind"`
-		Body json.RawMessage `json:"body"`
-	}{seq, at, kind, json.RawMessage(body)})
-	sum := sha256.Sum256([]byte(prev + "\n" + string(canon)))
-	return hex.EncodeToString(sum[:])
-}
-
-// appendEntry adds an entry inside tx, the same transaction as the change it
-// records, so the ledger and the data never disagree. The writer's single
-// connection and immediate transactions make the read of the head and the
-// insert atomic.
-func appendEntry(ctx context.Context, tx *sqlx.Tx, at time.Time, kind string, body map[string]any) error {
-	canon, err := json.Marshal(body) // encoding/json sorts map keys: canonical
-	if err != nil {
-		return fmt.Errorf("governance: ledger body: %w", err)
-	}
-	var head struct {
-		Seq  int64  `db:"seq"`
-		Hash string `db:"hash"`
-	}
-	err = tx.GetContext(ctx, &head, `SELECT coalesce(max(seq), 0) AS seq,
-		coalesce((SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1), ?) AS hash FROM ledger`, genesis)
-	if err != nil {
-		return fmt.Errorf("governance: ledger head: %w", err)
-	}
-	seq := head.Seq + 1
-	stamp := at.UTC().Format(time.RFC3339Nano)
-	hash := entryHash(head.Hash, seq, stamp, kind, string(canon))
-	_, err = tx.ExecContext(ctx, `INSERT INTO ledger (seq, at, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)`,
-		seq, stamp, kind, string(canon), head.Hash, hash)
-	if err != nil {
-		return fmt.Errorf("governance: append to ledger: %w", err)
-	}
-	return nil
+// appendEntry adds ev to the ledger inside tx, the transaction of the
+// change it records.
+func appendEntry(ctx context.Context, tx *sqlx.Tx, at time.Time, ev ledger.Event) error {
+	return ledger.Append(ctx, tx, at, ev)
 }
 
 // LedgerPerPage is the public ledger's page size.
@@ -201,7 +192,7 @@ func (s *Service) VerifyLedger(ctx context.Context) (int64, string, error) {
 		return 0, "", fmt.Errorf("governance: read ledger: %w", err)
 	}
 	defer rows.Close()
-	prev, want := genesis, int64(1)
+	prev, want := ledger.Genesis, int64(1)
 	for rows.Next() {
 		var e Entry
 		if err := rows.StructScan(&e); err != nil {
@@ -212,7 +203,7 @@ func (s *Service) VerifyLedger(ctx context.Context) (int64, string, error) {
 			return 0, "", &ChainError{Seq: want, Problem: fmt.Sprintf("missing (the next entry is %d)", e.Seq)}
 		case e.PrevHash != prev:
 			return 0, "", &ChainError{Seq: e.Seq, Problem: "does not follow the entry before it (removed, reordered or edited)"}
-		case entryHash(prev, e.Seq, e.At, e.Kind, e.Body) != e.Hash:
+		case ledger.Hash(prev, e.Seq, e.At, e.Kind, e.Body) != e.Hash:
 			return 0, "", &ChainError{Seq: e.Seq, Problem: "its content does not match its hash (edited)"}
 		}
 		prev, want = e.Hash, want+1
@@ -225,12 +216,12 @@ func (s *Service) VerifyLedger(ctx context.Context) (int64, string, error) {
 
 // Governance event kinds.
 const (
-	EventRulesChanged  = "rules.changed"
-	EventProposed      = "proposal.submitted"
-	EventWithdrawn     = "proposal.withdrawn"
-	EventCancelled     = "proposal.cancelled"
-	EventBallotOpened  = "ballot.opened"
-	EventBallotClosed  = "ballot.closed"
-	EventEffectApplied = "effect.applied"
-	EventEffectSkipped = "effect.skipped"
+	EventRulesChanged  = ledger.KindRulesChanged
+	EventProposed      = ledger.KindProposed
+	EventWithdrawn     = ledger.KindWithdrawn
+	EventCancelled     = ledger.KindCancelled
+	EventBallotOpened  = ledger.KindBallotOpened
+	EventBallotClosed  = ledger.KindBallotClosed
+	EventEffectApplied = ledger.KindEffectApplied
+	EventEffectSkipped = ledger.KindEffectSkipped
 )

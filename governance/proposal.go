@@ -13,6 +13,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 	"plenary/library"
 )
 
@@ -23,6 +24,8 @@ const (
 	KindWithdraw        = "withdraw_endorsement"
 	KindAdoptDemand     = "adopt_demand"
 	KindMotion          = "motion"
+	KindAmendDemand     = "amend_demand"
+	KindAmendResource   = "amend_resource"
 )
 
 // Kinds lists the kinds in the order a form offers them: the kind tag of
@@ -36,6 +39,8 @@ var KindNames = map[string]string{
 	KindWithdraw:        "Withdraw an endorsement",
 	KindAdoptDemand:     "Adopt a new demand",
 	KindMotion:          "Motion",
+	KindAmendDemand:     "Amend an endorsed demand",
+	KindAmendResource:   "Amend an endorsed resource",
 }
 
 // Proposal statuses.
@@ -84,6 +89,8 @@ type Proposal struct {
 	Outcome      *string    `db:"outcome"`
 	BoxDigest    *string    `db:"box_digest"`
 	ClosedAt     *time.Time `db:"closed_at"`
+	// Amendment is an amend proposal's {"from", "to"} (amend.go).
+	Amendment *string `db:"amendment"`
 }
 
 // KindName is the kind in words.
@@ -103,7 +110,7 @@ func (p Proposal) Tally() (Tally, bool) {
 
 const proposalColumns = `id, kind, title, body, demand_id, resource_id, new_title, new_body, new_audience, author_id, status,
 	created_at, opens_at, closes_at, cancel_reason, quorum_pct, threshold, secret, roll_size, roll_digest, opened_at,
-	yes, no, abstain, quorum_met, outcome, box_digest, closed_at`
+	yes, no, abstain, quorum_met, outcome, box_digest, closed_at, amendment`
 
 func getProposal(ctx context.Context, q sqlx.QueryerContext, id int64) (Proposal, error) {
 	var p Proposal
@@ -155,7 +162,7 @@ func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, err
 // RuleInput is a rule as an admin's form gives it. The tags check it
 // with the numbers trimmed.
 type RuleInput struct {
-	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource"`
 	QuorumPct  string `form:"quorum_pct" validate:"intrange=0 100"`
 	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
 	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
@@ -196,8 +203,8 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
 			return fmt.Errorf("governance: set rule: %w", err)
 		}
-		return appendEntry(ctx, tx, s.now(), EventRulesChanged, map[string]any{
-			"kind": r.Kind, "quorum_pct": r.QuorumPct, "threshold": r.Threshold, "min_minutes": r.MinMinutes, "secret": r.Secret, "by": actor.ID})
+		return appendEntry(ctx, tx, s.now(), ledger.RulesChanged{
+			ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes, Secret: r.Secret, By: actor.ID})
 	})
 }
 
@@ -210,7 +217,7 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 // text), on other fields (when voting opens, how long it lasts) or on the
 // kind's rule (the shortest vote) is checked by proposal, after them.
 type ProposalInput struct {
-	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion"`
+	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource"`
 	Title       string `form:"title" validate:"utf8,nocontrol,oneline,required,max=200"`
 	Body        string `form:"body" validate:"utf8,nocontrol,max=10000"`
 	DemandID    string `form:"demand_id"`
@@ -223,6 +230,10 @@ type ProposalInput struct {
 	Days        string `form:"days"`
 	Hours       string `form:"hours"`
 	Minutes     string `form:"minutes"`
+	// The corrected text of an amendment: the amend form fills the one
+	// its kind needs (amend.go).
+	Resource *library.ResourceInput `form:"-" validate:"-"`
+	Demand   *library.DemandInput   `form:"-" validate:"-"`
 }
 
 // Field limits, mirrored in schema.sql.
@@ -301,6 +312,14 @@ func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, Validation
 			}
 		}
 		p.NewTitle, p.NewBody, p.NewAudience = &dem.Title, &dem.Body, &dem.Audience
+	case KindAmendResource:
+		p.ResourceID = id("resource_id", in.ResourceID)
+		in.checkResourceAmendment(&p, v)
+	case KindAmendDemand:
+		p.DemandID = id("demand_id", in.DemandID)
+		if in.Demand == nil {
+			v["to_title"] = "Give the demand's corrected text."
+		}
 	}
 
 	if in.Opens == "later" {
@@ -375,24 +394,21 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		if err := checkSubject(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := in.amendment(ctx, tx, &p); err != nil {
+			return err
+		}
 		p.Status = ProposalDiscussion
 		id, err := db.InsertID(ctx, tx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
-			new_audience, author_id, status, created_at, opens_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			new_audience, author_id, status, created_at, opens_at, closes_at, amendment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Kind, p.Title, p.Body, p.DemandID, p.ResourceID, p.NewTitle, p.NewBody, p.NewAudience, p.AuthorID, p.Status,
-			p.CreatedAt, p.OpensAt, p.ClosesAt)
+			p.CreatedAt, p.OpensAt, p.ClosesAt, p.Amendment)
 		if err != nil {
 			return fmt.Errorf("governance: insert proposal: %w", err)
 		}
 		p.ID = id
-		body := map[string]any{"proposal": p.ID, "kind": p.Kind, "by": author.ID,
-			"opens_at": p.OpensAt.Format(time.RFC3339), "closes_at": p.ClosesAt.Format(time.RFC3339)}
-		if p.DemandID != nil {
-			body["demand"] = *p.DemandID
-		}
-		if p.ResourceID != nil {
-			body["resource"] = *p.ResourceID
-		}
-		if err := appendEntry(ctx, tx, now, EventProposed, body); err != nil {
+		body := ledger.Proposed{Proposal: p.ID, ProposalKind: p.Kind, By: author.ID, Demand: p.DemandID, Resource: p.ResourceID,
+			OpensAt: p.OpensAt.Format(time.RFC3339), ClosesAt: p.ClosesAt.Format(time.RFC3339)}
+		if err := appendEntry(ctx, tx, now, body); err != nil {
 			return err
 		}
 		if !p.OpensAt.After(now) {
@@ -419,6 +435,10 @@ func checkSubject(ctx context.Context, tx *sqlx.Tx, p Proposal) error {
 		err = library.CheckDemandEndorsed(ctx, tx, *p.DemandID)
 	case p.Kind == KindWithdraw && p.ResourceID != nil:
 		err = library.CheckResourceEndorsed(ctx, tx, *p.ResourceID)
+	case p.Kind == KindAmendResource:
+		_, err = library.EndorsedResourceContent(ctx, tx, *p.ResourceID)
+	case p.Kind == KindAmendDemand:
+		_, err = library.EndorsedDemandContent(ctx, tx, *p.DemandID)
 	}
 	var lv ValidationError
 	if errors.As(err, &lv) {
@@ -515,18 +535,18 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("governance: open ballot %d: it was not in discussion", p.ID)
 	}
-	return appendEntry(ctx, tx, now, EventBallotOpened, map[string]any{
-		"proposal": p.ID, "roll_size": len(members), "roll_digest": digest, "quorum_pct": rule.QuorumPct,
-		"threshold": rule.Threshold, "secret": rule.Secret, "closes_at": p.ClosesAt.Format(time.RFC3339)})
+	return appendEntry(ctx, tx, now, ledger.BallotOpened{
+		Proposal: p.ID, RollSize: len(members), RollDigest: digest, QuorumPct: rule.QuorumPct,
+		Threshold: rule.Threshold, Secret: rule.Secret, ClosesAt: p.ClosesAt.Format(time.RFC3339)})
 }
 
 // Withdraw lets a proposal's author take it back before voting opens.
 func (s *Service) Withdraw(ctx context.Context, author Member, id int64) error {
-	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
+	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, ledger.Event, error) {
 		if err := p.withdrawRefusal(author); err != nil {
 			return "", nil, err
 		}
-		return ProposalWithdrawn, map[string]any{"proposal": id, "by": author.ID}, nil
+		return ProposalWithdrawn, ledger.Withdrawn{Proposal: id, By: author.ID}, nil
 	}, "")
 }
 
@@ -541,7 +561,7 @@ func (s *Service) Cancel(ctx context.Context, admin Member, id int64, reason str
 	if err != nil {
 		return err
 	}
-	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, map[string]any, error) {
+	return s.endEarly(ctx, id, func(tx *sqlx.Tx, p Proposal) (string, ledger.Event, error) {
 		actor, err := memberNow(ctx, tx, admin.ID)
 		if err == nil {
 			err = p.cancelRefusal(actor)
@@ -549,11 +569,11 @@ func (s *Service) Cancel(ctx context.Context, admin Member, id int64, reason str
 		if err != nil {
 			return "", nil, err
 		}
-		return ProposalCancelled, map[string]any{"proposal": id, "by": admin.ID, "reason": reason}, nil
+		return ProposalCancelled, ledger.Cancelled{Proposal: id, By: admin.ID, Reason: reason}, nil
 	}, reason)
 }
 
-func (s *Service) endEarly(ctx context.Context, id int64, check func(*sqlx.Tx, Proposal) (string, map[string]any, error), reason string) error {
+func (s *Service) endEarly(ctx context.Context, id int64, check func(*sqlx.Tx, Proposal) (string, ledger.Event, error), reason string) error {
 	if err := s.Advance(ctx); err != nil {
 		return err
 	}
@@ -575,10 +595,6 @@ func (s *Service) endEarly(ctx context.Context, id int64, check func(*sqlx.Tx, P
 		if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = ?, cancel_reason = ? WHERE id = ? AND status = 'discussion'`, status, r, id); err != nil {
 			return fmt.Errorf("governance: end proposal: %w", err)
 		}
-		event := EventWithdrawn
-		if status == ProposalCancelled {
-			event = EventCancelled
-		}
-		return appendEntry(ctx, tx, s.now(), event, body)
+		return appendEntry(ctx, tx, s.now(), body)
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 )
 
 // ErrLinkGone is a link that was real but works no more: used, replaced by
@@ -67,7 +68,7 @@ func (s *Service) IssueReset(ctx context.Context, actor Member, id int64) (Reset
 		if r.ID, err = insertReset(ctx, tx, r, token); err != nil {
 			return err
 		}
-		return appendEntry(ctx, tx, now, EventResetIssued, map[string]any{"member": id, "by": actor.ID})
+		return appendEntry(ctx, tx, now, ledger.MemberDecision{Event: EventResetIssued, Member: id, By: actor.ID})
 	})
 	if err != nil {
 		return Reset{}, "", err
@@ -246,7 +247,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, repeat str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = 'account' AND key = ?`, m.EmailAddress()); err != nil {
 			return fmt.Errorf("governance: clear login failures: %w", err)
 		}
-		return appendEntry(ctx, tx, now, EventPasswordReset, map[string]any{"member": m.ID})
+		return appendEntry(ctx, tx, now, ledger.PasswordReset{Member: m.ID})
 	})
 	if err != nil {
 		return Member{}, err

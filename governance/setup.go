@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/check"
+	"plenary/internal/ledger"
 )
 
 // ErrSetupDone means the co-op already has an admin: the setup link is spent.
@@ -81,7 +82,7 @@ func (s *Service) Setup(ctx context.Context, token string, d Details) (Member, e
 		m.Role, m.Status = RoleAdmin, StatusActive
 		return nil
 	}, func(tx *sqlx.Tx, m Member) error {
-		return appendEntry(ctx, tx, s.now(), EventFounded, map[string]any{"member": m.ID})
+		return appendEntry(ctx, tx, s.now(), ledger.Founded{Member: m.ID})
 	})
 }
 
@@ -111,14 +112,13 @@ func (s *Service) AddMember(ctx context.Context, d Details, role string) (Member
 		return nil
 	}, func(tx *sqlx.Tx, m Member) error {
 		if founding {
-			return appendEntry(ctx, tx, s.now(), EventFounded, map[string]any{"member": m.ID})
+			return appendEntry(ctx, tx, s.now(), ledger.Founded{Member: m.ID})
 		}
-		body := map[string]any{"member": m.ID, "by": 0}
-		if err := appendEntry(ctx, tx, s.now(), EventAdmitted, body); err != nil {
+		if err := appendEntry(ctx, tx, s.now(), ledger.Admitted{Member: m.ID, By: 0}); err != nil {
 			return err
 		}
 		if role == RoleAdmin {
-			return appendEntry(ctx, tx, s.now(), EventRoleChanged, map[string]any{"member": m.ID, "by": 0, "role": RoleAdmin})
+			return appendEntry(ctx, tx, s.now(), ledger.RoleChanged{Member: m.ID, By: 0, Role: RoleAdmin})
 		}
 		return nil
 	})

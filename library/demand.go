@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 )
 
 // Demand field limits, mirrored in schema.sql.
@@ -91,7 +93,7 @@ func (in DemandInput) demand() (Demand, ValidationError) {
 	return d, v
 }
 
-const demandColumns = `id, title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally`
+const demandColumns = `id, title, body, audience, status, added_by, created_at, updated_at, endorsed_at, endorsed_by, tally, endorsed_digest`
 
 func getDemand(ctx context.Context, q sqlx.QueryerContext, id int64) (Demand, error) {
 	var d Demand
@@ -176,7 +178,8 @@ func setSupporting(ctx context.Context, tx *sqlx.Tx, demand int64, ids []int64) 
 }
 
 // CanEditDemand says whether v may edit d: its author while active and the
-// demand is still proposed; admins while it is not endorsed.
+// demand is still proposed; admins while it is not endorsed. Once endorsed,
+// only a ballot changes it.
 func CanEditDemand(v Viewer, d Demand) bool {
 	if d.Status == DemandEndorsed {
 		return false
@@ -192,6 +195,9 @@ func (s *Service) UpdateDemand(ctx context.Context, v Viewer, id int64, in Deman
 		if err != nil {
 			return err
 		}
+		if old.Status == DemandEndorsed {
+			return ErrEndorsedDemand
+		}
 		if !CanEditDemand(v, old) {
 			return ErrForbidden
 		}
@@ -201,18 +207,33 @@ func (s *Service) UpdateDemand(ctx context.Context, v Viewer, id int64, in Deman
 		if err := checkSupporting(ctx, tx, d.Resources); err != nil {
 			return err
 		}
+		var changed []string
+		for _, f := range []struct {
+			name string
+			same bool
+		}{{"title", old.Title == d.Title}, {"text", old.Body == d.Body}, {"audience", old.Audience == d.Audience},
+			{"resources", slices.Equal(old.Resources, d.Resources)}} {
+			if !f.same {
+				changed = append(changed, f.name)
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE demands SET title = ?, body = ?, audience = ?, updated_at = ? WHERE id = ?`,
 			d.Title, d.Body, d.Audience, s.now(), id)
 		if err == nil {
 			err = setSupporting(ctx, tx, id, d.Resources)
 		}
-		if isUnderBallot(err) {
+		switch {
+		case isUnderBallot(err):
 			return errUnderBallot
-		}
-		if err != nil {
+		case isEndorsedRefusal(err):
+			return ErrEndorsedDemand
+		case err != nil:
 			return fmt.Errorf("library: update demand: %w", err)
 		}
-		return nil
+		return ledger.Append(ctx, tx, s.now(), ledger.DemandEdited{Demand: id, By: v.ID, Fields: changed})
 	})
 	if err != nil {
 		return Demand{}, err

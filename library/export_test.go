@@ -33,14 +33,14 @@ func buildLibrary(t *testing.T, s *Service) {
 	}
 	endorsed := seedResource(t, s, StatusListed, ResourceInput{Title: "Platform co-operatives – solving the capital conundrum",
 		URL: "https://www.nesta.org.uk/report/platform-co-operatives/", Authors: "Simon Borkin", Format: "report", Year: "2019"})
-	endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 7 WHERE id = ?`, transferClock(), endorsed)
+	endorseDirectly(t, s, `UPDATE resources SET endorsed_at = ?, endorsed_by = 7, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = ?`, transferClock(), endorsed)
 	seedResource(t, s, StatusPending, ResourceInput{Title: "Not yet listed", URL: "https://example.org/pending", Format: "other"})
 
 	seedDemand(t, s, Demand{Title: "Open routes for investment into digital co-ops", Body: "National government should **create** routes.",
 		Audience: "national government", Status: DemandProposed, Resources: []int64{full, book}})
 	won := seedDemand(t, s, Demand{Title: "Count co-ops in public procurement", Body: "Councils should.", Audience: "local government",
 		Status: DemandProposed, Resources: []int64{endorsed}})
-	endorseDirectly(t, s, `UPDATE demands SET status = 'endorsed', endorsed_at = ?, endorsed_by = 9, tally = '{"yes":12,"no":3}' WHERE id = ?`,
+	endorseDirectly(t, s, `UPDATE demands SET status = 'endorsed', endorsed_at = ?, endorsed_by = 9, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000', tally = '{"yes":12,"no":3}' WHERE id = ?`,
 		transferClock(), won)
 	seedDemand(t, s, Demand{Title: "A demand since withdrawn", Body: "Never mind.", Audience: "unions", Status: DemandWithdrawn})
 }

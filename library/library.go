@@ -69,6 +69,9 @@ type Resource struct {
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt  time.Time  `db:"updated_at" json:"updated_at"`
 	ListedAt   *time.Time `db:"listed_at" json:"listed_at"`
+	// EndorsedDigest is the digest of the content endorsed (or last
+	// amended) by ballot, as on the ledger; nil unless endorsed.
+	EndorsedDigest *string `db:"endorsed_digest" json:"endorsed_digest"`
 }
 
 // Endorsed says whether a ballot has endorsed the resource.
@@ -87,6 +90,9 @@ type Demand struct {
 	EndorsedAt *time.Time `db:"endorsed_at" json:"endorsed_at"`
 	EndorsedBy *int64     `db:"endorsed_by" json:"endorsed_by_proposal"`
 	Tally      *string    `db:"tally" json:"-"` // JSON, as the ballot stored it
+	// EndorsedDigest is the digest of the content endorsed (or last
+	// amended) by ballot, as on the ledger; nil unless endorsed.
+	EndorsedDigest *string `db:"endorsed_digest" json:"endorsed_digest"`
 	// Resources are the supporting resources' ids, in order.
 	Resources []int64 `db:"-" json:"resources"`
 }

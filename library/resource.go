@@ -16,6 +16,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/db"
+	"plenary/internal/ledger"
 )
 
 // Viewer is who is asking, as far as the library cares. The server builds it
@@ -157,6 +158,18 @@ func (in ResourceInput) resource() (Resource, ValidationError) {
 	return r, v
 }
 
+// ErrEndorsedResource and ErrEndorsedDemand refuse a change to what a
+// ballot endorsed; the database's triggers hold the rule (schema.sql,
+// resources_endorsed_frozen and the others), these say it in words.
+var (
+	ErrEndorsedResource = ValidationError{"": "This resource was endorsed by ballot; to change it, propose an amendment, or propose withdrawing the endorsement."}
+	ErrEndorsedDemand   = ValidationError{"": "This demand was endorsed by ballot; to change it, propose an amendment, or propose withdrawing the endorsement."}
+)
+
+func isEndorsedRefusal(err error) bool {
+	return db.IsConstraint(err, "plenary: endorsed by ballot")
+}
+
 // errUnderBallot refuses an edit to something members are voting on; the
 // database's triggers hold the rule, this says it in words.
 var errUnderBallot = ValidationError{"": "A proposal about this is in discussion or voting, so it cannot change until the ballot closes."}
@@ -243,7 +256,7 @@ func titleKey(title string) string {
 }
 
 const resourceColumns = `id, title, url, authors, publisher, year, format, language, region, topics, licence, summary,
-	doi, isbn, status, endorsed_at, endorsed_by, added_by, created_at, updated_at, listed_at`
+	doi, isbn, status, endorsed_at, endorsed_by, added_by, created_at, updated_at, listed_at, endorsed_digest`
 
 func getResource(ctx context.Context, q sqlx.QueryerContext, id int64) (Resource, error) {
 	var r Resource
@@ -328,24 +341,33 @@ func (s *Service) UpdateResource(ctx context.Context, v Viewer, id int64, in Res
 		if !canSee(v, old) {
 			return ErrNotFound
 		}
+		if old.Endorsed() {
+			return ErrEndorsedResource
+		}
 		if !CanEditResource(v, old) {
 			return ErrForbidden
 		}
 		if err := errs.Err(); err != nil {
 			return err
 		}
+		changed := changedFields(old, r)
+		if len(changed) == 0 {
+			return nil
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE resources SET title = ?, url = ?, authors = ?, publisher = ?, year = ?, format = ?,
 			language = ?, region = ?, topics = ?, licence = ?, summary = ?, doi = ?, isbn = ?, url_key = ?, title_key = ?,
 			updated_at = ? WHERE id = ?`,
 			r.Title, r.URL, r.Authors, r.Publisher, r.Year, r.Format, r.Language, r.Region, r.Topics, r.Licence, r.Summary,
 			r.DOI, r.ISBN, urlKey(r.URL), titleKey(r.Title), s.now(), id)
-		if isUnderBallot(err) {
+		switch {
+		case isUnderBallot(err):
 			return errUnderBallot
-		}
-		if err != nil {
+		case isEndorsedRefusal(err):
+			return ErrEndorsedResource
+		case err != nil:
 			return fmt.Errorf("library: update resource: %w", err)
 		}
-		return nil
+		return ledger.Append(ctx, tx, s.now(), ledger.ResourceEdited{Resource: id, By: v.ID, Fields: changed})
 	})
 	if err != nil {
 		return Resource{}, err
@@ -353,10 +375,31 @@ func (s *Service) UpdateResource(ctx context.Context, v Viewer, id int64, in Res
 	return getResource(ctx, s.db.R, id)
 }
 
-// CanEditResource says whether v may edit r: admins always, the submitter
-// while it is active and the resource not endorsed.
+// changedFields names the fields of a resource's record that differ
+// between old and r, as the ledger names them.
+func changedFields(old, r Resource) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"title", old.Title == r.Title}, {"link", old.URL == r.URL}, {"authors", slicesEqual(old.Authors, r.Authors)},
+		{"publisher", old.Publisher == r.Publisher}, {"year", (old.Year == nil) == (r.Year == nil) && (old.Year == nil || *old.Year == *r.Year)},
+		{"format", old.Format == r.Format}, {"language", old.Language == r.Language}, {"region", old.Region == r.Region},
+		{"topics", slicesEqual(old.Topics, r.Topics)}, {"licence", old.Licence == r.Licence}, {"summary", old.Summary == r.Summary},
+		{"doi", old.DOI == r.DOI}, {"isbn", old.ISBN == r.ISBN},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// CanEditResource says whether v may edit r: admins and its submitter
+// (while active), and nobody once a ballot has endorsed it.
 func CanEditResource(v Viewer, r Resource) bool {
-	return v.Admin || (v.Active && r.AddedBy != nil && *r.AddedBy == v.ID && !r.Endorsed())
+	return !r.Endorsed() && (v.Admin || (v.Active && r.AddedBy != nil && *r.AddedBy == v.ID))
 }
 
 // statusChoice is a status as an admin's form gives it.
@@ -369,7 +412,15 @@ var statusMessages = map[string]string{"status.oneof": "Choose listed, hidden or
 // Messages words what the tag refuses.
 func (statusChoice) Messages() map[string]string { return statusMessages }
 
-// SetResourceStatus lists, hides or returns a resource to pending (admins).
+// statusEvents names the ledger entry for each status an admin sets.
+var statusEvents = map[string]string{
+	StatusListed:  ledger.KindResourceListed,
+	StatusHidden:  ledger.KindResourceHidden,
+	StatusPending: ledger.KindResourceReturned,
+}
+
+// SetResourceStatus lists, hides or returns a resource to pending (admins),
+// on the ledger. An endorsed resource's status changes only by ballot.
 func (s *Service) SetResourceStatus(ctx context.Context, v Viewer, id int64, status string) error {
 	if !v.Admin {
 		return ErrForbidden
@@ -377,19 +428,31 @@ func (s *Service) SetResourceStatus(ctx context.Context, v Viewer, id int64, sta
 	if err := check.Struct(statusChoice{status}).Err(); err != nil {
 		return err
 	}
-	res, err := s.db.W.ExecContext(ctx, `UPDATE resources SET status = ?, updated_at = ?,
-		listed_at = CASE WHEN ? = 'listed' THEN coalesce(listed_at, ?) ELSE listed_at END WHERE id = ?`,
-		status, s.now(), status, s.now(), id)
-	if isUnderBallot(err) {
-		return errUnderBallot
-	}
-	if err != nil {
-		return fmt.Errorf("library: set resource status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := getResource(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if old.Endorsed() {
+			return ErrEndorsedResource
+		}
+		if old.Status == status {
+			return nil
+		}
+		now := s.now()
+		_, err = tx.ExecContext(ctx, `UPDATE resources SET status = ?, updated_at = ?,
+			listed_at = CASE WHEN ? = 'listed' THEN coalesce(listed_at, ?) ELSE listed_at END WHERE id = ?`,
+			status, now, status, now, id)
+		switch {
+		case isUnderBallot(err):
+			return errUnderBallot
+		case isEndorsedRefusal(err):
+			return ErrEndorsedResource
+		case err != nil:
+			return fmt.Errorf("library: set resource status: %w", err)
+		}
+		return ledger.Append(ctx, tx, now, ledger.ResourceStatus{Event: statusEvents[status], Resource: id, By: v.ID})
+	})
 }
 
 // Duplicates returns the other resources that look like r: the same

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"plenary/governance"
 	"plenary/internal/markdown"
 	"plenary/library"
 )
@@ -87,7 +88,28 @@ func (s *Server) apiShowResource(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"data": s.apiResource(r)})
+	e, err := s.endorsement(c, "resource", id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"data": s.apiResource(r), "endorsement": apiEndorsementOf(e)})
+}
+
+// apiEndorsement is an endorsed item's content checked against the ledger.
+type apiEndorsement struct {
+	Digest        string `json:"digest"`         // of the content as served now
+	LedgerDigest  string `json:"ledger_digest"`  // the digest last recorded on the ledger
+	LedgerEntry   int64  `json:"ledger_entry"`   // the entry that recorded it
+	MatchesLedger bool   `json:"matches_ledger"` // the content is what the members endorsed
+	Problem       string `json:"problem,omitempty"`
+}
+
+func apiEndorsementOf(e *governance.Endorsement) *apiEndorsement {
+	if e == nil {
+		return nil
+	}
+	return &apiEndorsement{Digest: e.Current, LedgerDigest: e.Ledger, LedgerEntry: e.LedgerSeq, MatchesLedger: e.OK(), Problem: e.Problem()}
 }
 
 type apiDemand struct {
@@ -145,7 +167,12 @@ func (s *Server) apiShowDemand(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"data": s.apiDemand(d)})
+	e, err := s.endorsement(c, "demand", id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"data": s.apiDemand(d), "endorsement": apiEndorsementOf(e)})
 }
 
 // Atom feed of newly listed resources.

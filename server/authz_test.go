@@ -375,6 +375,14 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/proposals/new?kind=bogus&demand=%3Cscript%3E&resource=abc", want: actives("200")},
 		},
 		"POST /proposals/new": {{path: "/proposals/new", want: actives("422")}},
+		// Only what a ballot endorsed is amended; the fixture endorses nothing.
+		"GET /proposals/amend": {
+			{path: "/proposals/amend?resource=" + strconv.FormatInt(f.listedResource, 10), want: actives("409")},
+			{path: "/proposals/amend?demand=" + strconv.FormatInt(f.memberDemand, 10), want: actives("409")},
+			{path: "/proposals/amend?demand=999999", want: actives("404")},
+			{path: "/proposals/amend?resource=%3Cscript%3E", want: actives("404")},
+		},
+		"POST /proposals/amend": {{path: "/proposals/amend", want: actives("422")}},
 		// Voting checks the frozen roll, not today's status, so applicants
 		// get past the door and are stopped by the ballot.
 		"POST /proposals/:id/vote": {

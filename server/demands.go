@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"plenary/governance"
 	"plenary/library"
 )
 
@@ -44,9 +45,10 @@ func (s *Server) listDemands(c *gin.Context) {
 }
 
 type demandData struct {
-	Demand    library.Demand
-	Resources []library.Resource
-	CanEdit   bool
+	Demand      library.Demand
+	Resources   []library.Resource
+	CanEdit     bool
+	Endorsement *governance.Endorsement // nil unless endorsed
 }
 
 func (s *Server) showDemand(c *gin.Context) {
@@ -65,7 +67,13 @@ func (s *Server) showDemand(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "demands/show", view{Title: d.Title, Data: demandData{Demand: d, Resources: rs, CanEdit: library.CanEditDemand(v, d)}})
+	e, err := s.endorsement(c, "demand", id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "demands/show", view{Title: d.Title, Data: demandData{Demand: d, Resources: rs,
+		CanEdit: library.CanEditDemand(v, d), Endorsement: e}})
 }
 
 var demandFields = []string{"title", "body", "audience", "resources"}
@@ -108,6 +116,10 @@ func (s *Server) showEditDemand(c *gin.Context) {
 		return
 	}
 	d, err := s.lib.Demand(c.Request.Context(), id)
+	if err == nil && d.Status == library.DemandEndorsed {
+		s.refuseEndorsed(c, library.ErrEndorsedDemand)
+		return
+	}
 	if err == nil && !library.CanEditDemand(viewer(c), d) {
 		err = errForbidden
 	}

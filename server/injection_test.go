@@ -339,6 +339,16 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			mutates: true, stored: map[string]string{"title": "proposals.title", "body": "proposals.body"},
 			caps: map[string]int{"title": governance.MaxProposalTitleLen, "body": governance.MaxProposalBodyLen,
 				"new_title": library.MaxDemandTitleLen, "new_body": library.MaxDemandBodyLen}},
+		// The fixture endorses nothing, so every amendment is refused (the
+		// resource is not endorsed) or its fields are: amend_test.go sends
+		// hostile amendments of endorsed items.
+		"GET /proposals/amend": {query: []string{"demand", "resource"}},
+		"POST /proposals/amend": {form: amendFieldNames,
+			base: form("kind", governance.KindAmendResource, "resource_id", id(f.listedResource), "title", "Amend {n}",
+				"opens", "now", "days", "3", "hours", "0", "minutes", "0", "to_title", "Corrected {n}",
+				"to_url", "https://example.org/corrected", "to_format", "report", "to_language", "en"),
+			caps: map[string]int{"title": governance.MaxProposalTitleLen, "body": governance.MaxProposalBodyLen,
+				"to_title": library.MaxTitleLen, "to_summary": library.MaxSummaryLen}},
 		// Comments go to the proposal in discussion, so that the open one,
 		// which the vote and withdraw attacks draw again and again, stays short.
 		"POST /proposals/:id/comments": {form: []string{"body"}, query: []string{"box_page", "receipt"},
@@ -406,6 +416,9 @@ var (
 	proposalFieldNames = []string{"kind", "title", "body", "demand_id", "resource_id", "new_title", "new_body", "new_audience",
 		"opens", "opens_at", "days", "hours", "minutes"}
 	demandFieldNames = []string{"title", "body", "audience", "resources"}
+	amendFieldNames  = []string{"kind", "resource_id", "demand_id", "title", "body", "opens", "opens_at", "days", "hours", "minutes",
+		"to_title", "to_url", "to_authors", "to_publisher", "to_year", "to_format", "to_language", "to_region", "to_topics",
+		"to_licence", "to_summary", "to_doi", "to_isbn", "to_body", "to_audience", "to_resources"}
 )
 
 // injector sends the attacks and keeps what they need between requests.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"plenary/governance"
 	"plenary/library"
 )
 
@@ -175,6 +177,28 @@ type resourceData struct {
 	Duplicates []library.Resource
 	JSONLD     map[string]any
 	Citation   [][2]string
+	// Endorsement checks an endorsed resource's content against the
+	// digest on the ledger; nil unless endorsed.
+	Endorsement *governance.Endorsement
+}
+
+// endorsement checks an endorsed item's content against the ledger, for
+// its page; nil for an item not endorsed.
+func (s *Server) endorsement(c *gin.Context, what string, id int64) (*governance.Endorsement, error) {
+	e, err := s.gov.CheckEndorsement(c.Request.Context(), what, id)
+	if errors.Is(err, governance.ErrNotEndorsed) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// refuseEndorsed answers a request for an edit form of something a ballot
+// endorsed with the message that says how it can change.
+func (s *Server) refuseEndorsed(c *gin.Context, msg library.ValidationError) {
+	s.renderMessage(c, http.StatusForbidden, "Endorsed by ballot", msg[""])
 }
 
 func (s *Server) showResource(c *gin.Context) {
@@ -195,6 +219,10 @@ func (s *Server) showResource(c *gin.Context) {
 	}
 	data := resourceData{Resource: r, Demands: demands, CanEdit: library.CanEditResource(v, r),
 		JSONLD: library.JSONLD(r, s.cfg.BaseURL), Citation: library.CitationMeta(r, s.cfg.BaseURL)}
+	if data.Endorsement, err = s.endorsement(c, "resource", id); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if v.Admin {
 		if data.Duplicates, err = s.lib.Duplicates(c.Request.Context(), r); err != nil {
 			s.fail(c, err)
@@ -255,6 +283,10 @@ func (s *Server) showEditResource(c *gin.Context) {
 	}
 	v := viewer(c)
 	r, err := s.lib.Resource(c.Request.Context(), v, id)
+	if err == nil && r.Endorsed() {
+		s.refuseEndorsed(c, library.ErrEndorsedResource)
+		return
+	}
 	if err == nil && !library.CanEditResource(v, r) {
 		err = errForbidden
 	}
@@ -333,7 +365,11 @@ func (s *Server) setResourceStatus(c *gin.Context) {
 	status := c.PostForm("status")
 	err := s.lib.SetResourceStatus(c.Request.Context(), viewer(c), id, status)
 	if v := errorsOf(err); v != nil {
-		s.renderMessage(c, http.StatusUnprocessableEntity, "Not changed", v[("status")])
+		msg := v["status"]
+		if msg == "" {
+			msg = v[""]
+		}
+		s.renderMessage(c, http.StatusUnprocessableEntity, "Not changed", msg)
 		return
 	}
 	if err != nil {

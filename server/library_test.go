@@ -138,7 +138,7 @@ func (a *app) resourceRow(t *testing.T, id int64) resourceRow {
 // test needs no proposal: the rule under test reads endorsed_at alone.
 func (a *app) endorseBySQL(t *testing.T, id int64) {
 	t.Helper()
-	dbtest.ExecWithoutForeignKeys(t, a.DB, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1 WHERE id = ?`, a.Clock.Now(), id)
+	dbtest.ExecWithoutForeignKeys(t, a.DB, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = ?`, a.Clock.Now(), id)
 }
 
 // lastID is the newest row of table.
@@ -674,8 +674,12 @@ func TestSubmitterEditsUntilEndorsed(t *testing.T) {
 	t.Run("once endorsed, the submitter can no longer edit it", func(t *testing.T) {
 		w.endorseBySQL(t, w.pending)
 		before := w.snapshot(t)
-		w.memberC.get(t, path+"/edit").wantStatus(t, http.StatusForbidden)
-		edit(t, w.memberC, "Edited after endorsement").wantStatus(t, http.StatusForbidden)
+		g := w.memberC.get(t, path+"/edit")
+		g.wantStatus(t, http.StatusForbidden)
+		g.wantText(t, "propose an amendment")
+		r := edit(t, w.memberC, "Edited after endorsement")
+		r.wantStatus(t, http.StatusUnprocessableEntity)
+		r.wantText(t, "This resource was endorsed by ballot; to change it, propose an amendment, or propose withdrawing the endorsement.")
 		page := w.memberC.get(t, path)
 		page.wantStatus(t, http.StatusOK)
 		if strings.Contains(page.Body, `href="`+path+`/edit"`) {
@@ -684,12 +688,20 @@ func TestSubmitterEditsUntilEndorsed(t *testing.T) {
 		w.wantUnchanged(t, before)
 	})
 
-	t.Run("an admin may still correct an endorsed resource", func(t *testing.T) {
-		w.adminC.get(t, path+"/edit").wantStatus(t, http.StatusOK)
-		edit(t, w.adminC, "Corrected by an admin").wantRedirect(t, path)
-		if got := w.resourceRow(t, w.pending); got.Title != "Corrected by an admin" || got.EndorsedAt == nil {
-			t.Errorf("the row is %+v after the admin's edit; want the new title, still endorsed", got)
+	// Issue 10: what a ballot decided stays decided, admins included; an
+	// amendment ballot is the way (amend_test.go).
+	t.Run("an admin cannot change an endorsed resource either, and is told how", func(t *testing.T) {
+		before := w.snapshot(t)
+		g := w.adminC.get(t, path+"/edit")
+		g.wantStatus(t, http.StatusForbidden)
+		g.wantText(t, "propose an amendment")
+		r := edit(t, w.adminC, "Corrected by an admin")
+		r.wantStatus(t, http.StatusUnprocessableEntity)
+		r.wantText(t, "This resource was endorsed by ballot; to change it, propose an amendment, or propose withdrawing the endorsement.")
+		if got := w.resourceRow(t, w.pending); got.Title == "Corrected by an admin" || got.EndorsedAt == nil {
+			t.Errorf("the row is %+v after the admin's edit; want it unchanged, still endorsed", got)
 		}
+		w.wantUnchanged(t, before)
 	})
 }
 

@@ -182,7 +182,11 @@ type newProposalData struct {
 
 func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
 	rules, err := s.gov.Rules(c.Request.Context())
-	return newProposalData{Kinds: governance.Kinds, KindNames: governance.KindNames, Rules: rules,
+	// Amendments have their own form, opened from the endorsed item.
+	kinds := slices.DeleteFunc(slices.Clone(governance.Kinds), func(k string) bool {
+		return k == governance.KindAmendDemand || k == governance.KindAmendResource
+	})
+	return newProposalData{Kinds: kinds, KindNames: governance.KindNames, Rules: rules,
 		Audiences: library.Audiences, Now: s.cfg.Now().UTC().Add(24 * time.Hour).Format("2006-01-02T15:04")}, err
 }
 
@@ -251,7 +255,14 @@ func (s *Server) propose(c *gin.Context) {
 		DemandID: c.PostForm("demand_id"), ResourceID: c.PostForm("resource_id"), NewTitle: c.PostForm("new_title"),
 		NewBody: c.PostForm("new_body"), NewAudience: c.PostForm("new_audience"), Opens: c.PostForm("opens"),
 		OpensAt: c.PostForm("opens_at"), Days: c.PostForm("days"), Hours: c.PostForm("hours"), Minutes: c.PostForm("minutes")}
-	p, err := s.gov.Propose(c.Request.Context(), *member(c), in)
+	var p governance.Proposal
+	var err error
+	if in.Kind == governance.KindAmendDemand || in.Kind == governance.KindAmendResource {
+		// An amendment carries corrected content this form has no fields for.
+		err = governance.ValidationError{"kind": "Propose an amendment from the endorsed resource's or demand's page."}
+	} else {
+		p, err = s.gov.Propose(c.Request.Context(), *member(c), in)
+	}
 	if v := errorsOf(err); v != nil {
 		data, derr := s.newProposalData(c)
 		if derr != nil {

@@ -76,6 +76,8 @@ func (s *Server) routes() {
 	act.POST("/library/:id/edit", s.updateResource)
 	act.GET("/proposals/new", s.showNewProposal)
 	act.POST("/proposals/new", s.propose)
+	act.GET("/proposals/amend", s.showAmend)
+	act.POST("/proposals/amend", s.proposeAmendment)
 	act.POST("/proposals/:id/comments", s.addComment)
 	act.POST("/proposals/:id/withdraw", s.withdrawProposal)
 	act.GET("/demands/new", s.showNewDemand)

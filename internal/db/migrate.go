@@ -10,15 +10,16 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 3
+const Version = 4
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
-// transaction together with the version bump. TestMigrateMatchesSchema
+// transaction together with the version bump: most are SQL, and a step that
+// must compute in Go (version 4) is a function. TestMigrateMatchesSchema
 // checks that a database brought forward step by step ends up with the very
 // schema a new one gets from schema.sql.
-var steps = []string{
+var steps = []step{
 	// 2: password resets, reset requests and the public forms' rate limits.
-	`CREATE TABLE password_resets (
+	sqlStep(`CREATE TABLE password_resets (
     id          INTEGER PRIMARY KEY,
     member_id   INTEGER   NOT NULL REFERENCES members (id),
     token_hash  TEXT      NOT NULL UNIQUE,
@@ -45,13 +46,13 @@ CREATE TABLE rate_events (
     at      TIMESTAMP NOT NULL
 );
 
-CREATE INDEX rate_events_key ON rate_events (action, key, at);`,
+CREATE INDEX rate_events_key ON rate_events (action, key, at);`),
 
 	// 3: the ballot box keyed by (proposal, receipt hash), without its own
 	// random id and the unique index on receipt hashes across all ballots.
 	// The old table is renamed first so the new one keeps schema.sql's
 	// text; rows are copied in key order.
-	`ALTER TABLE ballot_box RENAME TO ballot_box_v2;
+	sqlStep(`ALTER TABLE ballot_box RENAME TO ballot_box_v2;
 
 CREATE TABLE ballot_box (
     proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
@@ -63,7 +64,21 @@ CREATE TABLE ballot_box (
 INSERT INTO ballot_box (proposal_id, receipt_hash, choice)
     SELECT proposal_id, receipt_hash, choice FROM ballot_box_v2 ORDER BY proposal_id, receipt_hash;
 
-DROP TABLE ballot_box_v2;`,
+DROP TABLE ballot_box_v2;`),
+
+	// 4: what a ballot decided stays decided (migrate_v4.go).
+	freezeEndorsed,
+}
+
+// A step brings the schema forward by one version inside tx. schema is the
+// text of schema.sql, the version the program was built with.
+type step func(ctx context.Context, tx *sqlx.Tx, schema string) error
+
+func sqlStep(query string) step {
+	return func(ctx context.Context, tx *sqlx.Tx, _ string) error {
+		_, err := tx.ExecContext(ctx, query)
+		return err
+	}
 }
 
 func (d *DB) migrate(ctx context.Context, schema string) error {
@@ -85,7 +100,7 @@ func (d *DB) migrate(ctx context.Context, schema string) error {
 	for ; v < Version; v++ {
 		step := steps[v-1]
 		err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, step); err != nil {
+			if err := step(ctx, tx, schema); err != nil {
 				return fmt.Errorf("db: migrate to version %d: %w", v+1, err)
 			}
 			return setVersion(ctx, tx, v+1)

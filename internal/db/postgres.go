@@ -37,6 +37,13 @@ const PostgresVersion = 3
 // makes on SQLite, in PostgreSQL's dialect.
 var postgresSteps = map[int]string{}
 
+// postgresGoSteps[v], where there is one, runs in the transaction of step
+// v, between the halves of postgresSteps[v] split at postgresGoMark: work
+// the SQL cannot do (version 4 computes digests in Go).
+var postgresGoSteps = map[int]func(context.Context, pgx.Tx) error{}
+
+const postgresGoMark = "\n-- (the Go half of the step runs here)\n"
+
 // ErrBackupPostgres is what Backup says on PostgreSQL: its own tools copy
 // a live database better than Plenary could.
 var ErrBackupPostgres = errors.New("db: plenary backup copies SQLite files only; back up a PostgreSQL database with pg_dump " +
@@ -291,8 +298,19 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string) er
 			return fmt.Errorf("db: no PostgreSQL step to schema version %d", v+1)
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, step); err != nil {
+			before, after, _ := strings.Cut(step, postgresGoMark)
+			if _, err := tx.Exec(ctx, before); err != nil {
 				return fmt.Errorf("db: migrate to version %d: %w", v+1, err)
+			}
+			if fn := postgresGoSteps[v+1]; fn != nil {
+				if err := fn(ctx, tx); err != nil {
+					return fmt.Errorf("db: migrate to version %d: %w", v+1, err)
+				}
+			}
+			if strings.TrimSpace(after) != "" {
+				if _, err := tx.Exec(ctx, after); err != nil {
+					return fmt.Errorf("db: migrate to version %d: %w", v+1, err)
+				}
 			}
 			_, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, v+1)
 			return err

@@ -1,0 +1,392 @@
+-- Plenary's whole schema: the single source of truth. internal/db applies it
+-- to an empty database and records the version in PRAGMA user_version; later
+-- changes are ordered steps in internal/db/migrate.go.
+--
+-- Times are UTC, written by the Go driver as text that sorts in time order.
+
+-- Secrets generated once and kept with the data (session and CSRF keys), so a
+-- restart or a second process does not log anybody out.
+CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL CHECK (length(value) >= 32)
+) WITHOUT ROWID;
+
+-- Members. The id is the public member number: sequential, never reused, kept
+-- after erasure; the ledger names members only by it.
+CREATE TABLE members (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    name             TEXT    NOT NULL CHECK (length(name) <= 80),
+    email            TEXT    COLLATE NOCASE UNIQUE CHECK (email IS NULL OR length(email) <= 254),
+    password_hash    TEXT,
+    statement        TEXT    NOT NULL DEFAULT '' CHECK (length(statement) <= 1000),
+    role             TEXT    NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'admin')),
+    status           TEXT    NOT NULL CHECK (status IN ('applicant', 'active', 'suspended', 'left', 'rejected')),
+    status_reason    TEXT    NOT NULL DEFAULT '' CHECK (length(status_reason) <= 500),
+    session_version  INTEGER NOT NULL DEFAULT 1,
+    applied_at       TIMESTAMP NOT NULL,
+    joined_at        TIMESTAMP,
+    erased_at        TIMESTAMP,
+    -- An erased member keeps only the number, the status and the dates.
+    CHECK (erased_at IS NULL OR (email IS NULL AND password_hash IS NULL AND name = '' AND statement = '')),
+    -- Anyone who can log in has both an email and a password.
+    CHECK (erased_at IS NOT NULL OR (email IS NOT NULL AND password_hash IS NOT NULL))
+);
+
+CREATE INDEX members_status ON members (status, id);
+
+-- The co-op always keeps at least one active admin once it has one: a change
+-- that would remove the last is refused by the database itself.
+CREATE TRIGGER members_keep_last_admin
+AFTER UPDATE OF role, status ON members
+WHEN OLD.role = 'admin' AND OLD.status = 'active'
+ AND NOT (NEW.role = 'admin' AND NEW.status = 'active')
+ AND NOT EXISTS (SELECT 1 FROM members WHERE role = 'admin' AND status = 'active')
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: last admin');
+END;
+
+-- Failed logins, counted per account (the email as typed, whether or not it
+-- exists) and per client address, for throttling.
+CREATE TABLE login_failures (
+    id     INTEGER PRIMARY KEY,
+    scope  TEXT      NOT NULL CHECK (scope IN ('account', 'address')),
+    key    TEXT      NOT NULL,
+    at     TIMESTAMP NOT NULL
+);
+
+CREATE INDEX login_failures_key ON login_failures (scope, key, at);
+
+-- The one-time link that creates the founding admin. Only its hash is kept.
+CREATE TABLE setup_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    created_at  TIMESTAMP NOT NULL
+) WITHOUT ROWID;
+
+-- Single-use invitation links. Only the token's hash is kept: the link is
+-- shown once, to the admin who made it.
+CREATE TABLE invitations (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT      NOT NULL UNIQUE,
+    note        TEXT      NOT NULL DEFAULT '' CHECK (length(note) <= 200),
+    created_by  INTEGER   NOT NULL REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL CHECK (expires_at > created_at),
+    used_at     TIMESTAMP,
+    used_by     INTEGER   REFERENCES members (id),
+    revoked_at  TIMESTAMP,
+    CHECK ((used_at IS NULL) = (used_by IS NULL)),
+    CHECK (used_at IS NULL OR revoked_at IS NULL)
+);
+
+-- Single-use, expiring password-reset links. Only the token's hash is kept.
+-- created_by is the admin who issued the link, or NULL when it was mailed to
+-- the member at their own request. A member has at most one link that is
+-- neither used nor revoked: issuing a new one revokes the old.
+CREATE TABLE password_resets (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER   NOT NULL REFERENCES members (id),
+    token_hash  TEXT      NOT NULL UNIQUE,
+    created_by  INTEGER   REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL CHECK (expires_at > created_at),
+    used_at     TIMESTAMP,
+    revoked_at  TIMESTAMP,
+    CHECK (used_at IS NULL OR revoked_at IS NULL)
+);
+
+CREATE UNIQUE INDEX password_resets_one_open ON password_resets (member_id)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+
+-- A member's request, from the "forgot your password" page, for the admins
+-- to see; it goes when the password is reset.
+CREATE TABLE reset_requests (
+    member_id     INTEGER PRIMARY KEY REFERENCES members (id),
+    requested_at  TIMESTAMP NOT NULL
+);
+
+-- What the rate limits on the public forms count, per action and key (a
+-- client address, or an email as typed): applications made, wrong
+-- invitation links tried, password-reset requests. Old rows are pruned as
+-- new ones come in.
+CREATE TABLE rate_events (
+    id      INTEGER PRIMARY KEY,
+    action  TEXT      NOT NULL CHECK (action IN ('join', 'invitation', 'reset-address', 'reset-email')),
+    key     TEXT      NOT NULL CHECK (length(key) <= 300),
+    at      TIMESTAMP NOT NULL
+);
+
+CREATE INDEX rate_events_key ON rate_events (action, key, at);
+
+-- The ledger: an append-only, hash-chained record of every governance event.
+-- Each hash covers the previous hash and the entry's canonical JSON, so an
+-- edited, removed or reordered row breaks the chain (`plenary ledger verify`).
+-- Entries name members by number only.
+CREATE TABLE ledger (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT      NOT NULL, -- RFC 3339, exactly as hashed
+    kind       TEXT      NOT NULL,
+    body       TEXT      NOT NULL CHECK (json_valid(body)),
+    prev_hash  TEXT      NOT NULL,
+    hash       TEXT      NOT NULL UNIQUE
+);
+
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
+END;
+
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
+END;
+
+-- INSERT OR REPLACE removes the old row without firing ledger_no_delete
+-- (recursive_triggers is off), so an insert over an existing entry is refused.
+CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger
+WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq OR hash = NEW.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the ledger is append-only');
+END;
+
+-- The library: resources on platform co-operativism. Authors and topics are
+-- JSON arrays (authors in order). url_key, doi and title_key are normalised
+-- forms for spotting duplicates. Endorsement is set only by a ballot.
+CREATE TABLE resources (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    url         TEXT    NOT NULL CHECK ((url LIKE 'http://%' OR url LIKE 'https://%') AND length(url) <= 2000),
+    authors     TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(authors) AND json_type(authors) = 'array'),
+    publisher   TEXT    NOT NULL DEFAULT '' CHECK (length(publisher) <= 200),
+    year        INTEGER CHECK (year IS NULL OR year BETWEEN 1800 AND 2100),
+    format      TEXT    NOT NULL CHECK (format IN ('report', 'article', 'book', 'toolkit', 'case study', 'policy brief',
+                                                   'video', 'podcast', 'course', 'dataset', 'website', 'other')),
+    language    TEXT    NOT NULL DEFAULT 'en' CHECK (length(language) BETWEEN 2 AND 35),
+    region      TEXT    NOT NULL DEFAULT '' CHECK (length(region) <= 80),
+    topics      TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(topics) AND json_type(topics) = 'array'),
+    licence     TEXT    NOT NULL DEFAULT '' CHECK (length(licence) <= 100),
+    summary     TEXT    NOT NULL DEFAULT '' CHECK (length(summary) <= 5000),
+    doi         TEXT    NOT NULL DEFAULT '' CHECK (length(doi) <= 200),
+    isbn        TEXT    NOT NULL DEFAULT '' CHECK (length(isbn) <= 20),
+    url_key     TEXT    NOT NULL,
+    title_key   TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'listed', 'hidden')),
+    endorsed_at TIMESTAMP,
+    endorsed_by INTEGER REFERENCES proposals (id),
+    added_by    INTEGER REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    listed_at   TIMESTAMP,
+    CHECK ((endorsed_at IS NULL) = (endorsed_by IS NULL))
+);
+
+CREATE INDEX resources_status ON resources (status, listed_at);
+-- Covers the facet counts, so counting reads the index, not whole rows.
+CREATE INDEX resources_facets ON resources (status, format, language, region, year, topics);
+CREATE INDEX resources_url_key ON resources (url_key);
+CREATE INDEX resources_title_key ON resources (title_key);
+CREATE INDEX resources_doi ON resources (doi) WHERE doi <> '';
+
+-- Full-text search over the library, kept in step by the triggers below.
+CREATE VIRTUAL TABLE resources_fts USING fts5(
+    title, authors, summary, topics,
+    content = 'resources', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER resources_fts_insert AFTER INSERT ON resources BEGIN
+    INSERT INTO resources_fts (rowid, title, authors, summary, topics)
+    VALUES (NEW.id, NEW.title, NEW.authors, NEW.summary, NEW.topics);
+END;
+
+CREATE TRIGGER resources_fts_delete AFTER DELETE ON resources BEGIN
+    INSERT INTO resources_fts (resources_fts, rowid, title, authors, summary, topics)
+    VALUES ('delete', OLD.id, OLD.title, OLD.authors, OLD.summary, OLD.topics);
+END;
+
+CREATE TRIGGER resources_fts_update AFTER UPDATE OF title, authors, summary, topics ON resources BEGIN
+    INSERT INTO resources_fts (resources_fts, rowid, title, authors, summary, topics)
+    VALUES ('delete', OLD.id, OLD.title, OLD.authors, OLD.summary, OLD.topics);
+    INSERT INTO resources_fts (rowid, title, authors, summary, topics)
+    VALUES (NEW.id, NEW.title, NEW.authors, NEW.summary, NEW.topics);
+END;
+
+-- Policy demands the co-op may endorse. Endorsement and its provenance (the
+-- proposal, the date, the tally as JSON) are set only by a ballot.
+CREATE TABLE demands (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    body        TEXT    NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
+    audience    TEXT    NOT NULL CHECK (audience IN ('co-op movement', 'local government', 'devolved administrations',
+                                                    'national government', 'international', 'funders and investors', 'unions')),
+    status      TEXT    NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'endorsed', 'rejected', 'withdrawn')),
+    added_by    INTEGER REFERENCES members (id),
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    endorsed_at TIMESTAMP,
+    endorsed_by INTEGER REFERENCES proposals (id),
+    tally       TEXT CHECK (tally IS NULL OR json_valid(tally)),
+    CHECK ((status = 'endorsed') = (endorsed_at IS NOT NULL AND endorsed_by IS NOT NULL))
+);
+
+CREATE INDEX demands_status ON demands (status, audience);
+
+-- The resources that support a demand, in the order they are listed.
+CREATE TABLE demand_resources (
+    demand_id   INTEGER NOT NULL REFERENCES demands (id) ON DELETE CASCADE,
+    resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (demand_id, resource_id)
+) WITHOUT ROWID;
+
+CREATE INDEX demand_resources_resource ON demand_resources (resource_id);
+
+-- The co-op's rules for each kind of proposal. Copied into a proposal when
+-- its ballot opens, so a later edit never changes a running vote.
+CREATE TABLE rules (
+    kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion')),
+    quorum_pct  INTEGER NOT NULL CHECK (quorum_pct BETWEEN 0 AND 100),
+    threshold   TEXT    NOT NULL CHECK (threshold IN ('majority', 'two_thirds')),
+    min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 129600), -- 1 minute to 90 days, the longest vote
+    secret      INTEGER NOT NULL CHECK (secret IN (0, 1))
+) WITHOUT ROWID;
+
+INSERT INTO rules (kind, quorum_pct, threshold, min_minutes, secret) VALUES
+    ('endorse_demand',       25, 'two_thirds', 7 * 24 * 60, 1),
+    ('adopt_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
+    ('withdraw_endorsement', 25, 'two_thirds', 7 * 24 * 60, 1),
+    ('endorse_resource',     10, 'majority',   3 * 24 * 60, 0),
+    ('motion',               25, 'majority',   7 * 24 * 60, 1);
+
+-- Proposals and their ballots. The rules, roll size and roll digest are
+-- frozen into the row when voting opens; the tally, outcome and box digest
+-- are written once, when it closes.
+CREATE TABLE proposals (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT      NOT NULL REFERENCES rules (kind),
+    title         TEXT      NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    body          TEXT      NOT NULL CHECK (length(body) <= 10000),
+    demand_id     INTEGER   REFERENCES demands (id),
+    resource_id   INTEGER   REFERENCES resources (id),
+    new_title     TEXT      CHECK (new_title IS NULL OR length(new_title) BETWEEN 1 AND 200),
+    new_body      TEXT      CHECK (new_body IS NULL OR length(new_body) BETWEEN 1 AND 10000),
+    new_audience  TEXT,
+    author_id     INTEGER   NOT NULL REFERENCES members (id),
+    status        TEXT      NOT NULL CHECK (status IN ('discussion', 'voting', 'closed', 'withdrawn', 'cancelled')),
+    created_at    TIMESTAMP NOT NULL,
+    opens_at      TIMESTAMP NOT NULL,
+    closes_at     TIMESTAMP NOT NULL CHECK (closes_at > opens_at),
+    cancel_reason TEXT      CHECK (cancel_reason IS NULL OR length(cancel_reason) <= 500),
+    -- Frozen when voting opens.
+    quorum_pct    INTEGER,
+    threshold     TEXT,
+    secret        INTEGER,
+    roll_size     INTEGER,
+    roll_digest   TEXT,
+    opened_at     TIMESTAMP,
+    -- Written when it closes.
+    yes           INTEGER,
+    no            INTEGER,
+    abstain       INTEGER,
+    quorum_met    INTEGER,
+    outcome       TEXT CHECK (outcome IS NULL OR outcome IN ('carried', 'defeated', 'inquorate')),
+    box_digest    TEXT,
+    closed_at     TIMESTAMP,
+    -- What each kind acts on. An adopted demand's id is filled in when the
+    -- ballot carries and creates it.
+    CHECK (CASE kind
+        WHEN 'endorse_demand'       THEN demand_id IS NOT NULL AND resource_id IS NULL
+        WHEN 'endorse_resource'     THEN resource_id IS NOT NULL AND demand_id IS NULL
+        WHEN 'withdraw_endorsement' THEN (demand_id IS NULL) <> (resource_id IS NULL)
+        WHEN 'adopt_demand'         THEN resource_id IS NULL AND new_title IS NOT NULL AND new_body IS NOT NULL AND new_audience IS NOT NULL
+        ELSE demand_id IS NULL AND resource_id IS NULL END),
+    CHECK ((kind = 'adopt_demand') = (new_title IS NOT NULL)),
+    CHECK (status IN ('discussion', 'withdrawn', 'cancelled') OR (roll_size IS NOT NULL AND roll_digest IS NOT NULL AND opened_at IS NOT NULL)),
+    CHECK ((status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL AND box_digest IS NOT NULL))
+);
+
+CREATE INDEX proposals_status ON proposals (status, closes_at);
+CREATE INDEX proposals_due ON proposals (status, opens_at);
+
+-- The roll: the active members at the instant voting opened, and whether
+-- each has voted. One member, one vote: the (proposal, member) key admits
+-- one row per member, and `voted` goes from 0 to 1 once, never back. It is
+-- set by updating the row in place, so neither the table nor the file's
+-- pages record who voted when (an inserted row would sit in arrival order,
+-- which could be paired with the ballot box's). No time is kept.
+CREATE TABLE roll (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    voted       INTEGER NOT NULL DEFAULT 0 CHECK (voted IN (0, 1)),
+    PRIMARY KEY (proposal_id, member_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER roll_vote_once BEFORE UPDATE ON roll
+WHEN OLD.voted = 1 OR NEW.proposal_id <> OLD.proposal_id OR NEW.member_id <> OLD.member_id
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a vote once cast stays cast');
+END;
+
+-- The roll is frozen: rows are added only while the proposal is still in
+-- discussion (the instant voting opens), and never removed.
+CREATE TRIGGER roll_frozen_insert BEFORE INSERT ON roll
+WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) <> 'discussion'
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+CREATE TRIGGER roll_frozen_delete BEFORE DELETE ON roll
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+-- Open ballots: the choice beside the member, changeable until close and
+-- published as the roll-call after it.
+CREATE TABLE votes (
+    proposal_id INTEGER NOT NULL,
+    member_id   INTEGER NOT NULL,
+    choice      TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
+    PRIMARY KEY (proposal_id, member_id),
+    FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
+) WITHOUT ROWID;
+
+-- Secret ballots: a box of choices with no member, no time and (WITHOUT
+-- ROWID) no insertion order. Only the SHA-256 of each voter's receipt is
+-- kept, and it is the key: random, so the rows lie in no order that says
+-- who voted when, and a ballot's rows lie together for its rebuild at close.
+CREATE TABLE ballot_box (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    receipt_hash TEXT    NOT NULL,
+    choice       TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
+    PRIMARY KEY (proposal_id, receipt_hash)
+) WITHOUT ROWID;
+
+-- Members' comments on a proposal, until it closes.
+CREATE TABLE comments (
+    id          INTEGER PRIMARY KEY,
+    proposal_id INTEGER   NOT NULL REFERENCES proposals (id),
+    member_id   INTEGER   NOT NULL REFERENCES members (id),
+    body        TEXT      NOT NULL CHECK (length(body) BETWEEN 1 AND 5000),
+    created_at  TIMESTAMP NOT NULL
+);
+
+CREATE INDEX comments_proposal ON comments (proposal_id, id);
+
+-- What members vote on must not change under them: while a proposal about a
+-- demand or resource is in discussion or voting, its text is frozen.
+CREATE TRIGGER demands_frozen_under_ballot BEFORE UPDATE OF title, body, audience ON demands
+WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;
+
+CREATE TRIGGER demand_resources_frozen_under_ballot BEFORE DELETE ON demand_resources
+WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.demand_id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;
+
+CREATE TRIGGER resources_frozen_under_ballot BEFORE UPDATE OF title, url, authors, summary, status ON resources
+WHEN EXISTS (SELECT 1 FROM proposals WHERE resource_id = OLD.id AND status IN ('discussion', 'voting'))
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: under ballot');
+END;

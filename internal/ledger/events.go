@@ -1,0 +1,228 @@
+package ledger
+
+// Entry kinds.
+const (
+	KindFounded           = "member.founded"
+	KindAdmitted          = "member.admitted"
+	KindRejected          = "member.rejected"
+	KindSuspended         = "member.suspended"
+	KindReinstated        = "member.reinstated"
+	KindRoleChanged       = "member.role_changed"
+	KindLeft              = "member.left"
+	KindErased            = "member.erased"
+	KindResetIssued       = "member.reset_issued"
+	KindPasswordReset     = "member.password_reset"
+	KindInvitationCreated = "invitation.created"
+	KindInvitationRevoked = "invitation.revoked"
+
+	KindRulesChanged  = "rules.changed"
+	KindProposed      = "proposal.submitted"
+	KindWithdrawn     = "proposal.withdrawn"
+	KindCancelled     = "proposal.cancelled"
+	KindBallotOpened  = "ballot.opened"
+	KindBallotClosed  = "ballot.closed"
+	KindEffectApplied = "effect.applied"
+	KindEffectSkipped = "effect.skipped"
+
+	KindResourceListed   = "resource.listed"
+	KindResourceHidden   = "resource.hidden"
+	KindResourceReturned = "resource.returned" // to the pending queue
+	KindResourceEdited   = "resource.edited"
+	KindDemandEdited     = "demand.edited"
+	KindDigestRecorded   = "endorsement.digest_recorded"
+)
+
+// Every struct below declares its fields in the sorted order of their JSON
+// keys: that order is the canonical JSON (see the package comment). By is
+// the member number of who acted; 0 is the operator at the command line.
+
+// Founded: the co-op's first admin.
+type Founded struct {
+	Member int64 `json:"member"`
+}
+
+func (Founded) Kind() string { return KindFounded }
+
+// Admitted: a member admitted by an admin, the operator (By 0) or an
+// invitation.
+type Admitted struct {
+	By         int64 `json:"by"`
+	Invitation int64 `json:"invitation,omitempty"`
+	Member     int64 `json:"member"`
+}
+
+func (Admitted) Kind() string { return KindAdmitted }
+
+// MemberDecision is an admin's decision about a member that needs no more
+// than who and whom: rejected, suspended, reinstated, left, erased, a
+// password-reset link issued. Event is the entry's kind.
+type MemberDecision struct {
+	Event  string `json:"-"`
+	By     int64  `json:"by"`
+	Member int64  `json:"member"`
+}
+
+func (e MemberDecision) Kind() string { return e.Event }
+
+// RoleChanged: a member made admin or member.
+type RoleChanged struct {
+	By     int64  `json:"by"`
+	Member int64  `json:"member"`
+	Role   string `json:"role"`
+}
+
+func (RoleChanged) Kind() string { return KindRoleChanged }
+
+// PasswordReset: a member reset their own password with a link.
+type PasswordReset struct {
+	Member int64 `json:"member"`
+}
+
+func (PasswordReset) Kind() string { return KindPasswordReset }
+
+// InvitationCreated: an admin made an invitation link.
+type InvitationCreated struct {
+	By         int64  `json:"by"`
+	ExpiresAt  string `json:"expires_at"`
+	Invitation int64  `json:"invitation"`
+}
+
+func (InvitationCreated) Kind() string { return KindInvitationCreated }
+
+// InvitationRevoked: an admin revoked one.
+type InvitationRevoked struct {
+	By         int64 `json:"by"`
+	Invitation int64 `json:"invitation"`
+}
+
+func (InvitationRevoked) Kind() string { return KindInvitationRevoked }
+
+// RulesChanged: an admin set the rules for a kind of proposal.
+type RulesChanged struct {
+	By           int64  `json:"by"`
+	ProposalKind string `json:"kind"`
+	MinMinutes   int    `json:"min_minutes"`
+	QuorumPct    int    `json:"quorum_pct"`
+	Secret       bool   `json:"secret"`
+	Threshold    string `json:"threshold"`
+}
+
+func (RulesChanged) Kind() string { return KindRulesChanged }
+
+// Proposed: a proposal submitted, with what it is about.
+type Proposed struct {
+	By           int64  `json:"by"`
+	ClosesAt     string `json:"closes_at"`
+	Demand       *int64 `json:"demand,omitempty"`
+	ProposalKind string `json:"kind"`
+	OpensAt      string `json:"opens_at"`
+	Proposal     int64  `json:"proposal"`
+	Resource     *int64 `json:"resource,omitempty"`
+}
+
+func (Proposed) Kind() string { return KindProposed }
+
+// Withdrawn: a proposal taken back by its author.
+type Withdrawn struct {
+	By       int64 `json:"by"`
+	Proposal int64 `json:"proposal"`
+}
+
+func (Withdrawn) Kind() string { return KindWithdrawn }
+
+// Cancelled: a proposal stopped by an admin, with the reason.
+type Cancelled struct {
+	By       int64  `json:"by"`
+	Proposal int64  `json:"proposal"`
+	Reason   string `json:"reason"`
+}
+
+func (Cancelled) Kind() string { return KindCancelled }
+
+// BallotOpened: voting opened, with the frozen rules and roll.
+type BallotOpened struct {
+	ClosesAt   string `json:"closes_at"`
+	Proposal   int64  `json:"proposal"`
+	QuorumPct  int    `json:"quorum_pct"`
+	RollDigest string `json:"roll_digest"`
+	RollSize   int    `json:"roll_size"`
+	Secret     bool   `json:"secret"`
+	Threshold  string `json:"threshold"`
+}
+
+func (BallotOpened) Kind() string { return KindBallotOpened }
+
+// BallotClosed: the tally, the outcome and the box's digest.
+type BallotClosed struct {
+	Abstain   int    `json:"abstain"`
+	BoxDigest string `json:"box_digest"`
+	No        int    `json:"no"`
+	Outcome   string `json:"outcome"`
+	Proposal  int64  `json:"proposal"`
+	QuorumMet bool   `json:"quorum_met"`
+	RollSize  int    `json:"roll_size"`
+	Turnout   int    `json:"turnout"`
+	Yes       int    `json:"yes"`
+}
+
+func (BallotClosed) Kind() string { return KindBallotClosed }
+
+// Effect is what a carried (or, for a demand, defeated) ballot did to a
+// demand or a resource, in words. Digest is the content digest of the
+// item as endorsed or amended (see library's digest.go); it is empty for
+// effects that endorse nothing. Skipped marks an effect that had nothing
+// to do, or an amendment that was stale.
+type Effect struct {
+	Skipped  bool   `json:"-"`
+	Demand   *int64 `json:"demand,omitempty"`
+	Digest   string `json:"digest,omitempty"`
+	Effect   string `json:"effect"`
+	Proposal int64  `json:"proposal"`
+	Resource *int64 `json:"resource,omitempty"`
+}
+
+func (e Effect) Kind() string {
+	if e.Skipped {
+		return KindEffectSkipped
+	}
+	return KindEffectApplied
+}
+
+// ResourceStatus: an admin listed a resource (approved it from the queue),
+// hid it, or returned it to the queue. Event is the entry's kind.
+type ResourceStatus struct {
+	Event    string `json:"-"`
+	By       int64  `json:"by"`
+	Resource int64  `json:"resource"`
+}
+
+func (e ResourceStatus) Kind() string { return e.Event }
+
+// ResourceEdited: a resource's record changed, and which fields.
+type ResourceEdited struct {
+	By       int64    `json:"by"`
+	Fields   []string `json:"fields"`
+	Resource int64    `json:"resource"`
+}
+
+func (ResourceEdited) Kind() string { return KindResourceEdited }
+
+// DemandEdited: a demand's text, audience or supporting resources changed.
+type DemandEdited struct {
+	By     int64    `json:"by"`
+	Demand int64    `json:"demand"`
+	Fields []string `json:"fields"`
+}
+
+func (DemandEdited) Kind() string { return KindDemandEdited }
+
+// DigestRecorded: the content digest of an item endorsed before digests
+// were kept, computed when the database was brought to schema version 4.
+type DigestRecorded struct {
+	Demand   *int64 `json:"demand,omitempty"`
+	Digest   string `json:"digest"`
+	Proposal int64  `json:"proposal"`
+	Resource *int64 `json:"resource,omitempty"`
+}
+
+func (DigestRecorded) Kind() string { return KindDigestRecorded }
