@@ -1601,15 +1601,25 @@ func TestAdvanceIsExactlyOnce(t *testing.T) {
 		Opens: "later", OpensAt: c.clock.Now().Add(time.Hour).Format("2006-01-02T15:04"), Days: "7"}
 	p := c.propose(t, ms[0], in)
 
+	// Half the callers go through a second opening of the database, as a
+	// second Plenary process on the same file or PostgreSQL database
+	// would: exactly once must hold across processes too.
+	d2, err := db.Open(c.ctx, c.d.Path, dbtest.Schema(t), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d2.Close() })
+	services := []*governance.Service{c.s, governance.New(d2, c.clock.Now)}
+
 	race := func(t *testing.T, n int) {
 		t.Helper()
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		start := make(chan struct{})
-		for range n {
+		for i := range n {
 			wg.Go(func() {
 				<-start
-				errs <- c.s.Advance(c.ctx)
+				errs <- services[i%2].Advance(c.ctx)
 			})
 		}
 		close(start)
