@@ -9,7 +9,7 @@ BIN     := bin/plenary
 # each test gets a database of its own, copied from a template. library and
 # server are not here yet: their search is SQLite's FTS5 until PostgreSQL's
 # (tsvector) is written.
-PG_PACKAGES := ./internal/db/... ./internal/demo ./governance
+PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance
 
 # Every fuzz target, as package:Target; a new target is added here once.
 # go test alone replays each target's seeds and testdata/fuzz corpus.

@@ -1604,15 +1604,25 @@ func TestAdvanceIsExactlyOnce(t *testing.T) {
 		Opens: "later", OpensAt: c.clock.Now().Add(time.Hour).Format("2006-01-02T15:04"), Days: "7"}
 	p := c.propose(t, ms[0], in)
 
+	// Half the callers go through a second opening of the database, as a
+	// second Plenary process on the same file or PostgreSQL database
+	// would: exactly once must hold across processes too.
+	d2, err := db.Open(c.ctx, c.d.Path, dbtest.Schema(t), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d2.Close() })
+	services := []*governance.Service{c.s, governance.New(d2, c.clock.Now)}
+
 	race := func(t *testing.T, n int) {
 		t.Helper()
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		start := make(chan struct{})
-		for range n {
+		for i := range n {
 			wg.Go(func() {
 				<-start
-				errs <- c.s.Advance(c.ctx)
+				errs <- services[i%2].Advance(c.ctx)
 			})
 		}
 		close(start)
@@ -1668,6 +1678,35 @@ func TestConcurrentVotes(t *testing.T) {
 		m := c.quickMembers(t, 1)[0]
 		p := c.propose(t, m, motion("Buy the building"))
 		results := castAtOnce(c, p, repeat(m, 50))
+		var receipts, already int
+		for _, r := range results {
+			switch {
+			case r.err == nil && r.res.Receipt != "" && !r.res.Changed:
+				receipts++
+			case errors.Is(r.err, governance.ErrAlreadyVoted):
+				already++
+			default:
+				t.Errorf("unexpected result %+v, %v", r.res, r.err)
+			}
+		}
+		if receipts != 1 || already != 49 {
+			t.Errorf("%d receipts and %d ErrAlreadyVoted, want 1 and 49", receipts, already)
+		}
+		if v, b := c.count(t, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p.ID), c.count(t, `SELECT count(*) FROM ballot_box WHERE proposal_id = ?`, p.ID); v != 1 || b != 1 {
+			t.Errorf("%d voters rows and %d ballot_box rows, want 1 and 1", v, b)
+		}
+	})
+
+	t.Run("fifty simultaneous secret votes by one member through two processes store one ballot", func(t *testing.T) {
+		c := newCoop(t)
+		m := c.quickMembers(t, 1)[0]
+		p := c.propose(t, m, motion("Buy the building"))
+		d2, err := db.Open(c.ctx, c.d.Path, dbtest.Schema(t), db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d2.Close() })
+		results := castAtOnceVia(c, []*governance.Service{c.s, governance.New(d2, c.clock.Now)}, p, repeat(m, 50))
 		var receipts, already int
 		for _, r := range results {
 			switch {
@@ -1779,13 +1818,19 @@ func repeat(m governance.Member, n int) []governance.Member {
 // castAtOnce has each member vote on p from a goroutine of their own, all
 // released together; the choice cycles through yes, no, abstain.
 func castAtOnce(c *coop, p governance.Proposal, ms []governance.Member) []castResult {
+	return castAtOnceVia(c, []*governance.Service{c.s}, p, ms)
+}
+
+// castAtOnceVia is castAtOnce with the votes shared out among services,
+// each over its own opening of the database, as several processes.
+func castAtOnceVia(c *coop, services []*governance.Service, p governance.Proposal, ms []governance.Member) []castResult {
 	out := make([]castResult, len(ms))
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, m := range ms {
 		wg.Go(func() {
 			<-start
-			res, err := c.s.Vote(c.ctx, m, p.ID, governance.Choices[i%3], "")
+			res, err := services[i%len(services)].Vote(c.ctx, m, p.ID, governance.Choices[i%3], "")
 			out[i] = castResult{res, err}
 		})
 	}

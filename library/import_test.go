@@ -91,19 +91,7 @@ func byTitle(t testing.TB, s *Service, title string) Resource {
 // this one statement on the writer's single connection.
 func endorseDirectly(t *testing.T, s *Service, query string, args ...any) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := s.db.W.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
-	if _, err := conn.ExecContext(ctx, query, args...); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.ExecWithoutForeignKeys(t, s.db, query, args...)
 }
 
 func TestImportRejectsTheWholeFile(t *testing.T) {

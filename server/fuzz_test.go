@@ -201,7 +201,7 @@ func (a *fuzzApp) checkStored(t *testing.T) {
 	for _, st := range storedText {
 		for col, max := range st.caps {
 			var vals []string
-			q := fmt.Sprintf(`SELECT coalesce(%s, '') FROM %s WHERE rowid IN (1, (SELECT max(rowid) FROM %[2]s))`, col, st.table)
+			q := fmt.Sprintf(`SELECT coalesce(%s, '') FROM %s WHERE id IN (1, (SELECT max(id) FROM %[2]s))`, col, st.table)
 			if err := a.db.R.Select(&vals, q); err != nil {
 				t.Fatalf("read %s.%s: %v", st.table, col, err)
 			}

@@ -231,15 +231,9 @@ type snapshot map[string]string
 
 func (a *app) snapshot(t *testing.T, except ...string) snapshot {
 	t.Helper()
-	var tables []string
-	err := a.DB.R.Select(&tables, `SELECT name FROM sqlite_schema WHERE type = 'table'
-		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%' ORDER BY name`)
-	if err != nil {
-		t.Fatalf("snapshot: list tables: %v", err)
-	}
 	s := snapshot{}
-	for _, table := range tables {
-		if slices.Contains(except, table) {
+	for _, table := range dbtest.Tables(t, a.DB) {
+		if slices.Contains(except, table) || strings.Contains(table, "_fts") {
 			continue
 		}
 		rows, err := a.DB.R.Queryx(`SELECT * FROM "` + table + `" ORDER BY 1`)

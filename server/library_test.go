@@ -138,19 +138,7 @@ func (a *app) resourceRow(t *testing.T, id int64) resourceRow {
 // test needs no proposal: the rule under test reads endorsed_at alone.
 func (a *app) endorseBySQL(t *testing.T, id int64) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := a.DB.W.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
-	if _, err := conn.ExecContext(ctx, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = ?`, a.Clock.Now(), id); err != nil {
-		t.Fatalf("endorse %d: %v", id, err)
-	}
+	dbtest.ExecWithoutForeignKeys(t, a.DB, `UPDATE resources SET endorsed_at = ?, endorsed_by = 1, endorsed_digest = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = ?`, a.Clock.Now(), id)
 }
 
 // lastID is the newest row of table.

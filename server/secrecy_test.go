@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/db/dbtest"
 	"plenary/internal/forensic"
 	"plenary/internal/webtest"
 	"plenary/server"
@@ -39,6 +40,7 @@ func (a addressed) RoundTrip(r *http.Request) (*http.Response, error) {
 // order they were cast until the close rewrites them, that names every
 // voter's choice. The log must give no order to pair.
 func TestVotesLeaveNoOrderInTheLog(t *testing.T) {
+	dbtest.RequireSQLite(t) // it reads SQLite's write-ahead log
 	t.Parallel()
 	a := newAppWith(t, func(cfg *server.Config) { cfg.TrustedProxies = []string{"127.0.0.1"} })
 	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")

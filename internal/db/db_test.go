@@ -562,6 +562,24 @@ func TestDataVersion(t *testing.T) {
 	if v := settled(); v != v2 {
 		t.Errorf("a rolled-back transaction moved the version from %d to %d", v2, v)
 	}
+	// Nor does one that writes nothing, though it commits: the vote
+	// writer's, say, when every vote in it was refused.
+	err = d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET key = 'x' WHERE key = 'no such key'`); err != nil {
+			return err
+		}
+		// A refused statement the transaction survives changes nothing.
+		if _, err := db.ExecMayFail(ctx, tx, `UPDATE login_failures SET scope = 'nonsense'`); err == nil {
+			return errors.New("the CHECK let scope = 'nonsense' through")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := settled(); v != v2 {
+		t.Errorf("a transaction that changed nothing moved the version from %d to %d", v2, v)
+	}
 }
 
 // A database made by an earlier release, brought forward by the migration

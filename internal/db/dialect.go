@@ -31,7 +31,10 @@ func (d *DB) JSONField(column, key string) string {
 	checkName(column)
 	checkName(key)
 	if d.dialect == Postgres {
-		return "(" + column + "::jsonb ->> '" + key + "')"
+		// A body may hold the escape \u0000 (Go's for a NUL in a reason),
+		// which PostgreSQL refuses to read even in a field not asked for:
+		// it is read as U+FFFD, as the driver stores a NUL in text.
+		return "(replace(" + column + ", '\\u0000', '\\ufffd')::json ->> '" + key + "')"
 	}
 	return "json_extract(" + column + ", '$." + key + "')"
 }
@@ -50,7 +53,7 @@ func (d *DB) JSONNumber(column, key string) string {
 func (d *DB) JSONEach(expr, alias string) string {
 	checkName(alias)
 	if d.dialect == Postgres {
-		return "jsonb_array_elements_text(" + expr + "::jsonb) AS " + alias + "(value)"
+		return "json_array_elements_text(" + expr + "::json) AS " + alias + "(value)"
 	}
 	return "json_each(" + expr + ") AS " + alias
 }

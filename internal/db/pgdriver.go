@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // The PostgreSQL connections wrap pgx's database/sql driver so that the
@@ -26,15 +27,19 @@ import (
 //     a bool argument is sent as an integer and a boolean result (EXISTS,
 //     a comparison) comes back as one;
 //   - times come back in UTC, as SQLite's driver gives them;
-//   - commits on the writer are counted, for DataVersion.
+//   - a NUL character, or bytes that are not UTF-8, in a string become
+//     U+FFFD: PostgreSQL's text has no room for them;
+//   - commits on the writer that changed something are counted, for
+//     DataVersion, and its connections' server processes are known, so
+//     that their notifications are not counted twice.
 //
 // Everything else the driver passes through unchanged.
 
 // pgConnector makes the wrapped connections of one pool.
 type pgConnector struct {
 	inner driver.Connector
-	// commits, if not nil, is incremented after every commit on this pool.
-	commits *atomic.Int64
+	// watch, for the writer's pool only, counts its commits.
+	watch *pgState
 }
 
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -42,7 +47,12 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pgConn{Conn: conn, commits: c.commits}, nil
+	pc := &pgConn{Conn: conn, watch: c.watch}
+	if sc, ok := conn.(*stdlib.Conn); ok && c.watch != nil {
+		pc.pid = sc.Conn().PgConn().PID()
+		c.watch.own.Store(pc.pid, true)
+	}
+	return pc, nil
 }
 
 func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
@@ -51,8 +61,16 @@ func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
 // stdlib.Conn, which implements every optional interface used here.
 type pgConn struct {
 	driver.Conn
-	commits *atomic.Int64
-	inTx    bool
+	watch *pgState
+	pid   uint32 // the server process's, when watch is set
+	inTx  bool
+}
+
+func (c *pgConn) Close() error {
+	if c.watch != nil {
+		c.watch.own.Delete(c.pid)
+	}
+	return c.Conn.Close()
 }
 
 func (c *pgConn) inner() interface {
@@ -90,7 +108,9 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	query, args = bind(query, args)
 	res, err := c.inner().ExecContext(ctx, query, args)
 	if err == nil {
-		c.committed()
+		if n, _ := res.RowsAffected(); n > 0 {
+			c.committed()
+		}
 	}
 	return res, err
 }
@@ -157,7 +177,11 @@ func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
 	case rv.CanFloat():
 		nv.Value = rv.Float()
 	case rv.Kind() == reflect.String:
-		nv.Value = rv.String()
+		// PostgreSQL's text cannot hold NUL or bytes that are not UTF-8,
+		// which SQLite's can: they are stored as U+FFFD, the character
+		// that stands for one that cannot be shown, rather than refused
+		// with an error no one could act on.
+		nv.Value = strings.ReplaceAll(strings.ToValidUTF8(rv.String(), "\uFFFD"), "\x00", "\uFFFD")
 	default:
 		nv.Value = v
 	}
@@ -223,9 +247,28 @@ func split(query string) []string {
 // committed counts an autocommitted statement; statements in a
 // transaction are counted when it commits.
 func (c *pgConn) committed() {
-	if c.commits != nil && !c.inTx {
-		c.commits.Add(1)
+	if c.watch != nil && !c.inTx {
+		c.watch.version.Add(1)
 	}
+}
+
+// wrote says whether the connection's transaction has changed any row:
+// postgres.sql's triggers mark it so (plenary.changed), and a savepoint
+// rolled back takes the mark back with its rows. A commit of nothing (a
+// vote refused inside the vote writer's transaction) then moves no
+// version, as it moves no data_version on SQLite.
+func (c *pgConn) wrote() bool {
+	rows, err := c.inner().QueryContext(context.Background(), `SELECT coalesce(current_setting('plenary.changed', true), '') = '1'`, nil)
+	if err != nil {
+		return true // unknown: count it, to be safe
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if rows.Next(v) != nil {
+		return true
+	}
+	b, ok := v[0].(bool)
+	return !ok || b
 }
 
 type pgTx struct {
@@ -234,10 +277,11 @@ type pgTx struct {
 }
 
 func (t *pgTx) Commit() error {
+	wrote := t.conn.watch != nil && t.conn.wrote()
 	t.conn.inTx = false
 	err := t.Tx.Commit()
-	if err == nil && t.conn.commits != nil {
-		t.conn.commits.Add(1)
+	if err == nil && wrote {
+		t.conn.watch.version.Add(1)
 	}
 	return err
 }

@@ -114,8 +114,12 @@ type pgState struct {
 	// listening is false while the notification feed is down: another
 	// process's commits could then go unseen, so DataVersion says so.
 	listening atomic.Bool
-	stop      context.CancelFunc
-	done      sync.WaitGroup
+	// own holds the server process ids (uint32) of this process's writer
+	// connections, whose commits are counted as they happen: their
+	// notifications, which come a moment later, are not counted again.
+	own  sync.Map
+	stop context.CancelFunc
+	done sync.WaitGroup
 }
 
 func (p *pgState) close() error {
@@ -153,8 +157,8 @@ func pgConfig(rawURL string, readOnly bool) (*pgx.ConnConfig, error) {
 }
 
 // pgPool opens a pool of wrapped connections (pgdriver.go).
-func pgPool(cfg *pgx.ConnConfig, commits *atomic.Int64) *sqlx.DB {
-	c := &pgConnector{inner: stdlib.GetConnector(*cfg), commits: commits}
+func pgPool(cfg *pgx.ConnConfig, watch *pgState) *sqlx.DB {
+	c := &pgConnector{inner: stdlib.GetConnector(*cfg), watch: watch}
 	return sqlx.NewDb(sql.OpenDB(c), pgDriverName)
 }
 
@@ -175,7 +179,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	pg := &pgState{}
 	d := &DB{Path: rawURL, dialect: Postgres, pg: pg}
-	d.W = pgPool(wcfg, &pg.version)
+	d.W = pgPool(wcfg, pg)
 	d.W.SetMaxOpenConns(1)
 	d.W.SetMaxIdleConns(1)
 	d.W.SetConnMaxLifetime(0)
@@ -218,13 +222,16 @@ func (p *pgState) listen(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Con
 	defer p.done.Done()
 	for {
 		for conn != nil {
-			if _, err := conn.WaitForNotification(ctx); err != nil {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
 				p.listening.Store(false)
 				conn.Close(context.Background())
 				conn = nil
 				break
 			}
-			p.version.Add(1)
+			if _, own := p.own.Load(n.PID); !own {
+				p.version.Add(1)
+			}
 		}
 		if ctx.Err() != nil {
 			return

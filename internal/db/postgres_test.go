@@ -343,3 +343,47 @@ func TestPostgresRollIsFrozen(t *testing.T) {
 		t.Errorf("after the rewrite's transaction, DELETE: err = %v, want the roll frozen again", err)
 	}
 }
+
+// What SQLite takes, PostgreSQL takes too: a NUL or bytes that are not
+// UTF-8 in text (stored as U+FFFD), and JSON with the escape \u0000 (Go's
+// for NUL).
+func TestPostgresTakesWhatSQLiteTakes(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	_, err := d.W.ExecContext(ctx, `INSERT INTO ledger (seq, at, kind, body, prev_hash, hash) VALUES (1, ?, 'k', ?, '', 'h')`,
+		"a\x00b\xff", `{"reason":"a\u0000b"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at, body string
+	if err := d.R.QueryRowxContext(ctx, `SELECT at, body FROM ledger WHERE kind = ?`, "k\x00").Scan(&at, &body); err == nil {
+		t.Error("a NUL in a comparison matched a row without it")
+	}
+	if err := d.R.QueryRowxContext(ctx, `SELECT at, body FROM ledger`).Scan(&at, &body); err != nil {
+		t.Fatal(err)
+	}
+	if at != "a\uFFFDb\uFFFD" || body != `{"reason":"a\u0000b"}` {
+		t.Errorf("stored %q and %q", at, body)
+	}
+}
+
+// The JSON helpers read a field of a body that holds \u0000 elsewhere.
+func TestPostgresJSONFields(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	_, err := d.W.ExecContext(ctx, `INSERT INTO ledger (seq, at, kind, body, prev_hash, hash) VALUES (1, 'x', 'k', ?, '', 'h')`,
+		`{"proposal":12,"reason":"a\u0000b","digest":"d1"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var digest string
+	if err := d.R.GetContext(ctx, &digest, `SELECT `+d.JSONField("body", "digest")+` FROM ledger WHERE `+d.JSONNumber("body", "proposal")+` = ?`, 12); err != nil || digest != "d1" {
+		t.Errorf("digest %q, %v; want d1", digest, err)
+	}
+	var topics []string
+	if err := d.R.SelectContext(ctx, &topics, `SELECT t.value FROM `+d.JSONEach(`'["b","a"]'`, "t")); err != nil || strings.Join(topics, ",") != "b,a" {
+		t.Errorf("topics %v, %v", topics, err)
+	}
+}

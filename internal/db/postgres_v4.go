@@ -142,10 +142,19 @@ FOR EACH ROW EXECUTE FUNCTION demand_resources_endorsed();
 CREATE TRIGGER demand_resources_endorsed_delete BEFORE DELETE ON demand_resources
 FOR EACH ROW EXECUTE FUNCTION demand_resources_endorsed();
 
-CREATE INDEX ledger_digests ON ledger (((body::jsonb ->> 'resource')), ((body::jsonb ->> 'demand')), seq)
-    WHERE (body::jsonb ->> 'digest') IS NOT NULL;
+-- The expressions are db.JSONField's, which the query uses: a body may hold
+-- \u0000, which json reads only once replaced (jsonb not at all).
+CREATE INDEX ledger_digests ON ledger (
+    (replace(body, '\u0000', '\ufffd')::json ->> 'resource'),
+    (replace(body, '\u0000', '\ufffd')::json ->> 'demand'), seq)
+    WHERE (replace(body, '\u0000', '\ufffd')::json ->> 'digest') IS NOT NULL;
 
-CREATE TRIGGER applying_notify AFTER INSERT OR UPDATE OR DELETE ON applying FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER applying_notify_insert AFTER INSERT ON applying REFERENCING NEW TABLE AS changed_rows
+FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER applying_notify_update AFTER UPDATE ON applying REFERENCING NEW TABLE AS changed_rows
+FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
+CREATE TRIGGER applying_notify_delete AFTER DELETE ON applying REFERENCING OLD TABLE AS changed_rows
+FOR EACH STATEMENT EXECUTE FUNCTION plenary_notify();
 `
 
 // recordDigestsPostgres is recordDigests (migrate_v4.go) on a pgx

@@ -49,7 +49,17 @@ func RequireSQLite(t testing.TB) {
 func Path(t testing.TB) string {
 	t.Helper()
 	if Postgres() {
-		return newPostgres(t)
+		return newPostgres(t, false)
+	}
+	return filepath.Join(t.TempDir(), "plenary.db")
+}
+
+// EmptyPath is Path without the schema: a file name not yet created, or
+// the URL of a new PostgreSQL database with nothing in it.
+func EmptyPath(t testing.TB) string {
+	t.Helper()
+	if Postgres() {
+		return newPostgres(t, true)
 	}
 	return filepath.Join(t.TempDir(), "plenary.db")
 }
@@ -104,4 +114,30 @@ func Columns(t testing.TB, d *db.DB, table string) []string {
 		t.Fatalf("dbtest: columns of %s: %v", table, err)
 	}
 	return names
+}
+
+// ExecWithoutForeignKeys runs one statement on the writer with foreign keys
+// not enforced, for a test that sets up a row whose other end would be
+// another package's business (an endorsement without its proposal). On
+// PostgreSQL, which enforces foreign keys with triggers, the statement
+// runs with triggers off (session_replication_role = replica).
+func ExecWithoutForeignKeys(t testing.TB, d *db.DB, query string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := d.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	off, on := `PRAGMA foreign_keys = OFF`, `PRAGMA foreign_keys = ON`
+	if d.IsPostgres() {
+		off, on = `SET session_replication_role = replica`, `RESET session_replication_role`
+	}
+	if _, err := conn.ExecContext(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, on)
+	if _, err := conn.ExecContext(ctx, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }

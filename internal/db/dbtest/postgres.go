@@ -2,14 +2,18 @@ package dbtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"plenary/internal/db"
 )
@@ -29,9 +33,8 @@ func AdminURL() string {
 const templateLock int64 = 0x706c656e61727903
 
 var (
-	templateOnce sync.Once
-	templateName string
-	templateErr  error
+	templateMu   sync.Mutex
+	templateName string // made (or found) by this process, once
 	databases    atomic.Int64
 )
 
@@ -48,12 +51,28 @@ func withDatabase(name string) (string, error) {
 // template makes, once per schema, the database every test's database is
 // copied from: plenary_tmpl_<hash of the schema>. Creating a database from
 // a template is a file copy, much faster than applying the schema each
-// time. Templates of other schemas (older code) are dropped.
+// time. Templates of other schemas (other code) are dropped once a day old.
 func template(ctx context.Context) (string, error) {
-	templateOnce.Do(func() {
-		templateName, templateErr = makeTemplate(ctx)
-	})
-	return templateName, templateErr
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	if templateName != "" {
+		return templateName, nil
+	}
+	name, err := makeTemplate(ctx)
+	if err != nil {
+		return "", err
+	}
+	templateName = name
+	return name, nil
+}
+
+// forgetTemplate makes the next template call look again: a test run of
+// other code may have dropped the template since (earlier versions of this
+// file dropped every other template at once).
+func forgetTemplate() {
+	templateMu.Lock()
+	templateName = ""
+	templateMu.Unlock()
 }
 
 func makeTemplate(ctx context.Context) (string, error) {
@@ -76,7 +95,12 @@ func makeTemplate(ctx context.Context) (string, error) {
 	if exists {
 		return name, nil
 	}
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'plenary\_tmpl\_%'`)
+	// Templates of other schemas are stale, but another checkout's tests
+	// may be copying one right now: each says when it was made, and only
+	// those a day old go.
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'plenary\_tmpl\_%' AND coalesce(shobj_description(oid, 'pg_database'), '') < $1`,
+		strconv.FormatInt(time.Now().Add(-24*time.Hour).Unix(), 10))
 	if err != nil {
 		return "", err
 	}
@@ -105,15 +129,18 @@ func makeTemplate(ctx context.Context) (string, error) {
 	if err := d.Close(); err != nil {
 		return "", err
 	}
+	if _, err := admin.Exec(ctx, `COMMENT ON DATABASE `+pgx.Identifier{building}.Sanitize()+` IS '`+strconv.FormatInt(time.Now().Unix(), 10)+`'`); err != nil {
+		return "", err
+	}
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{building}.Sanitize()+` RENAME TO `+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", err
 	}
 	return name, nil
 }
 
-// newPostgres creates a database for t from the template and drops it
-// when the test ends, returning its URL.
-func newPostgres(t testing.TB) string {
+// newPostgres creates a database for t, from the template or (empty)
+// without one, and drops it when the test ends, returning its URL.
+func newPostgres(t testing.TB, empty bool) string {
 	t.Helper()
 	ctx := context.Background()
 	tmpl, err := template(ctx)
@@ -127,7 +154,22 @@ func newPostgres(t testing.TB) string {
 	}
 	defer admin.Close(ctx)
 	admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{tmpl}.Sanitize()); err != nil {
+	create := func(tmpl string) error {
+		from := ` TEMPLATE ` + pgx.Identifier{tmpl}.Sanitize()
+		if empty {
+			from = ""
+		}
+		_, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+from)
+		return err
+	}
+	err = create(tmpl)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "3D000" { // the template is gone
+		forgetTemplate()
+		if tmpl, err = template(ctx); err == nil {
+			err = create(tmpl)
+		}
+	}
+	if err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
 	u, err := withDatabase(name)
