@@ -34,6 +34,8 @@ Usage:
   plenary tally verify [-db FILE] ID        recount a closed ballot from its box
   plenary import [-db FILE] FILE            import Plenary JSON, Zotero CSV or CSL-JSON
   plenary export [-db FILE] -format json|csv|csl [-o FILE]  export the library
+  plenary copy -from FILE -to URL          move a co-op from its SQLite file into an
+                                            empty PostgreSQL database, then verify it
   plenary demo [-db FILE] [-members N] [-resources N] [-proposals N] [-votes N] [-seed S]
                                             fill a new database with a generated co-op
 
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = exportLibrary(ctx, args, stdout, stderr)
 	case "demo":
 		err = writeDemo(ctx, args, stdout, stderr)
+	case "copy":
+		err = copyDatabase(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

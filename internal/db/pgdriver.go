@@ -177,15 +177,19 @@ func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
 	case rv.CanFloat():
 		nv.Value = rv.Float()
 	case rv.Kind() == reflect.String:
-		// PostgreSQL's text cannot hold NUL or bytes that are not UTF-8,
-		// which SQLite's can: they are stored as U+FFFD, the character
-		// that stands for one that cannot be shown, rather than refused
-		// with an error no one could act on.
-		nv.Value = strings.ReplaceAll(strings.ToValidUTF8(rv.String(), "\uFFFD"), "\x00", "\uFFFD")
+		nv.Value = pgText(rv.String())
 	default:
 		nv.Value = v
 	}
 	return nil
+}
+
+// pgText is s as PostgreSQL's text can hold it. It cannot hold NUL or
+// bytes that are not UTF-8, which SQLite's can: they are stored as U+FFFD,
+// the character that stands for one that cannot be shown, rather than
+// refused with an error no one could act on.
+func pgText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func isPointerToNil(v any) bool {

@@ -274,7 +274,8 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string) er
 		return fmt.Errorf("db: read schema version: %w", err)
 	}
 	if !exists {
-		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		// The base schema, then the steps after it like any database's.
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, PostgresSchema); err != nil {
 				return fmt.Errorf("db: apply the PostgreSQL schema: %w", err)
 			}
@@ -284,6 +285,9 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string) er
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
 	}
 	var v int
 	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {

@@ -387,3 +387,20 @@ func TestPostgresJSONFields(t *testing.T) {
 		t.Errorf("topics %v, %v", topics, err)
 	}
 }
+
+// A new PostgreSQL database gets the base schema and every step after it
+// in the one Open: a server started on an empty database runs at this
+// program's version from its first request.
+func TestPostgresNewDatabaseIsCurrent(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d, err := db.Open(ctx, dbtest.EmptyPath(t), "", db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var v int
+	if err := d.R.GetContext(ctx, &v, `SELECT version FROM schema_version`); err != nil || v != db.Version {
+		t.Errorf("schema version %d (%v), want %d", v, err, db.Version)
+	}
+}

@@ -49,7 +49,7 @@ ALTER TABLE proposals ADD CONSTRAINT proposals_check1 CHECK (CASE kind
 ALTER TABLE proposals ADD CHECK ((kind IN ('amend_demand', 'amend_resource')) = (amendment IS NOT NULL));
 
 CREATE TABLE applying (
-    proposal_id BIGINT PRIMARY KEY REFERENCES proposals (id)
+    proposal_id BIGINT PRIMARY KEY REFERENCES proposals (id) DEFERRABLE
 );
 
 CREATE FUNCTION applying_only_carried() RETURNS trigger
