@@ -2,8 +2,6 @@ package db_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,23 +100,11 @@ func TestMigrateRecordsDigestsOfWhatWasEndorsed(t *testing.T) {
 func TestPostgresMigrateRecordsDigestsOfWhatWasEndorsed(t *testing.T) {
 	requirePostgres(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("plenary_v3_%d", os.Getpid())
-	admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
-	u, err := url.Parse(dbtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	conn, err := pgx.Connect(ctx, u.String())
+	// An empty database of the test's own, dropped when it ends (a
+	// cleanup on an admin connection closed by then left one behind on
+	// every run).
+	u := dbtest.EmptyPath(t)
+	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +130,7 @@ func TestPostgresMigrateRecordsDigestsOfWhatWasEndorsed(t *testing.T) {
 	}
 	conn.Close(ctx)
 
-	d, err := db.Open(ctx, u.String(), dbtest.Schema(t), db.Options{})
+	d, err := db.Open(ctx, u, dbtest.Schema(t), db.Options{})
 	if err != nil {
 		t.Fatalf("open and migrate: %v", err)
 	}
