@@ -28,14 +28,10 @@ func (d *DB) SearchQuery(terms []Term) string {
 	for i, t := range terms {
 		w := t.Word
 		if d.dialect == Postgres {
-			// A space or a star would cut the word or mark a prefix: as
-			// separators, the index would never hold them in a word.
-			w = strings.Map(func(r rune) rune {
-				if r == ' ' || r == '*' {
-					return -1
-				}
-				return r
-			}, w)
+			// A space or a star would cut the word or mark a prefix; a
+			// hyphen, where the index splits words as it does at both,
+			// stands in for them.
+			w = strings.NewReplacer(" ", "-", "*", "-").Replace(w)
 		} else {
 			w = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 		}
