@@ -7,7 +7,7 @@ BIN     := bin/plenary
 
 # The packages whose tests run on PostgreSQL too (PLENARY_TEST_BACKEND=postgres):
 # each test gets a database of its own, copied from a template.
-PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance ./library
+PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance ./library ./server
 
 # Every fuzz target, as package:Target; a new target is added here once.
 # go test alone replays each target's seeds and testdata/fuzz corpus.
