@@ -74,9 +74,11 @@ deps: postgres
 	fi
 	@if [ ! -f node_modules/axe-core/axe.min.js ]; then echo "Installing axe-core from npm"; npm ci --no-audit --no-fund --silent; fi
 
-## bench: measure votes, reads and memory against raw SQLite and minimal gin ceilings (flags: go run ./bench -h; pass them as BENCH_FLAGS="...")
+## bench: measure votes, reads and memory against raw-insert and minimal gin ceilings (flags: go run ./bench -h; pass them as BENCH_FLAGS="...");
+## BACKEND=postgres runs it on a fresh PostgreSQL database served by two Plenary processes, its ceiling raw PostgreSQL inserts
+BACKEND ?= sqlite
 bench:
-	$(GO) run $(TAGS) ./bench $(BENCH_FLAGS)
+	$(GO) run $(TAGS) ./bench -backend $(BACKEND) $(BENCH_FLAGS)
 
 ## chaos: SIGKILL the real server 40 times under votes and submissions, then check nothing acknowledged is lost or half-written (CHAOS_FLAGS="-chaos.seed=N -chaos.kills=N -chaos.minutes=N -chaos.voters=N")
 .PHONY: chaos
