@@ -6,10 +6,8 @@ BIN     := bin/plenary
 .PHONY: run build test vet deps clean bench fuzz fuzz-brief vuln postgres test-postgres test-postgres-only
 
 # The packages whose tests run on PostgreSQL too (PLENARY_TEST_BACKEND=postgres):
-# each test gets a database of its own, copied from a template. library and
-# server are not here yet: their search is SQLite's FTS5 until PostgreSQL's
-# (tsvector) is written.
-PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance
+# each test gets a database of its own, copied from a template.
+PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance ./library ./server
 
 # Every fuzz target, as package:Target; a new target is added here once.
 # go test alone replays each target's seeds and testdata/fuzz corpus.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +83,23 @@ func TestCopyToPostgres(t *testing.T) {
 			}
 			if strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) == 0 {
 				t.Errorf("%s: the copy differs (%d rows in the file, %d in the copy)", q, len(a), len(b))
+			}
+		}
+		// The copy's library can be searched at once: PostgreSQL makes its
+		// index from the rows as they arrive, and finds what the file's does.
+		for _, word := range []string{"co", "platform", "data", "ownership"} {
+			terms := []db.Term{{Word: word, Prefix: true}}
+			var a, b []int64
+			if err := from.R.SelectContext(ctx, &a, `SELECT r.id FROM resources r WHERE `+from.SearchMatch("r")+` ORDER BY r.id`,
+				from.SearchQuery(terms)); err != nil {
+				t.Fatal(err)
+			}
+			if err := into.R.SelectContext(ctx, &b, `SELECT r.id FROM resources r WHERE `+into.SearchMatch("r")+` ORDER BY r.id`,
+				into.SearchQuery(terms)); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) || word == "co" && len(a) == 0 {
+				t.Errorf("searching %q finds %v in the file, %v in the copy", word, a, b)
 			}
 		}
 		into.Close()

@@ -123,8 +123,9 @@ func (q Query) normalise() Query {
 }
 
 // terms turns what a person typed into the words to search for: runs of
-// letters and numbers, lower-cased. FTS5's own syntax (quotes, AND, OR, NOT,
-// NEAR, *, ^, column filters, parentheses) never reaches the engine.
+// letters and numbers, lower-cased. The engines' own syntax (FTS5's quotes,
+// AND, OR, NOT, NEAR, *, ^, column filters and parentheses; tsquery's &, |,
+// !, <->, :* and quotes) never reaches them.
 func terms(text string) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -153,29 +154,24 @@ func terms(text string) []string {
 // "x²" is one token) and private-use characters, and combining marks
 // belong to their letter ("résumé" with decomposed accents, as macOS
 // often sends it, is one word, not "re" and "sume"). Where the tokenizer
-// breaks a word further, it does the same inside the quoted word.
+// breaks a word further, it does the same inside the quoted word; so does
+// PostgreSQL's plenary_search_query, which splits each word as the
+// document was split (postgres.sql).
 func wordRune(r rune) bool {
 	return unicode.In(r, unicode.Letter, unicode.Number, unicode.Mark, unicode.Co)
 }
 
-// ftsMatch builds an FTS5 query from terms: each one a quoted string (so it
-// is taken literally), all of them required; words of two or more letters
-// also match as prefixes, so "cooperative" finds "cooperatives" and "co-op"
-// (the words "co" and "op") finds "co-operatives".
-func ftsMatch(words []string) string {
-	parts := make([]string, len(words))
+// searchTerms makes the words into the terms of a search: all of them
+// required, and words of two or more letters also matched as prefixes, so
+// "cooperative" finds "cooperatives" and "co-op" (the words "co" and "op")
+// finds "co-operatives". How each database is asked is db.SearchQuery's.
+func searchTerms(words []string) []db.Term {
+	ts := make([]db.Term, len(words))
 	for i, w := range words {
-		parts[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
-		if utf8.RuneCountInString(w) >= 2 {
-			parts[i] += "*"
-		}
+		ts[i] = db.Term{Word: w, Prefix: utf8.RuneCountInString(w) >= 2}
 	}
-	return strings.Join(parts, " ")
+	return ts
 }
-
-// Column weights for bm25: a title match counts most, then authors, topics,
-// and the summary least.
-const rankExpr = `bm25(resources_fts, 10.0, 5.0, 1.0, 3.0)`
 
 // filter builds the WHERE clause for listed resources matching q: the
 // text match and every facet group's condition.
@@ -183,7 +179,7 @@ func (q Query) filter(d *db.DB, match string) (string, []any) {
 	where := []string{"r.status = 'listed'"}
 	var args []any
 	if match != "" {
-		where = append(where, "r.id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)")
+		where = append(where, d.SearchMatch("r"))
 		args = append(args, match)
 	}
 	for _, g := range facetGroups {
@@ -208,7 +204,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Results, error) {
 	}
 	match := ""
 	if len(res.Words) > 0 {
-		match = ftsMatch(res.Words)
+		match = s.db.SearchQuery(searchTerms(res.Words))
 	}
 	var err error
 	if res.Total, res.Facets, err = s.counts(ctx, q, match); err != nil {
@@ -229,7 +225,7 @@ func (s *Service) matching(ctx context.Context, q Query, match string, limit, of
 	rankArgs := []any{}
 	switch q.Sort {
 	case SortRelevance:
-		from = "resources r JOIN (SELECT rowid, " + rankExpr + " AS rank FROM resources_fts WHERE resources_fts MATCH ?) f ON f.rowid = r.id"
+		from = "resources r JOIN " + s.db.SearchRanked("f") + " ON f.id = r.id"
 		rankArgs = append(rankArgs, match)
 		order = "f.rank, r.id"
 	case SortYear:
@@ -267,7 +263,7 @@ func (s *Service) SearchAll(ctx context.Context, q Query) ([]Resource, error) {
 	}
 	match := ""
 	if len(words) > 0 {
-		match = ftsMatch(words)
+		match = s.db.SearchQuery(searchTerms(words))
 	}
 	return s.matching(ctx, q, match, MaxExport, 0)
 }
@@ -339,7 +335,7 @@ func (s *Service) facets(ctx context.Context, q Query, match string) (int, Facet
 	}
 	where := "r.status = 'listed'"
 	if match != "" {
-		where += " AND r.id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)"
+		where += " AND " + s.db.SearchMatch("r")
 		args = append(args, match)
 	}
 	others := func(except string) string {

@@ -175,7 +175,7 @@ func TestAPIResourcesMatchTheLibraryPage(t *testing.T) {
 			}
 			return n
 		}
-		const hasTopic = `EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value = ?)`
+		hasTopic := `EXISTS (SELECT 1 FROM ` + w.DB.JSONEach("r.topics", "t") + ` WHERE t.value = ?)`
 		checks := map[string]func(value string) int{
 			// A group's counts apply the other groups' filters, not its own.
 			"topic":  func(v string) int { return count(`format = 'book' AND `+hasTopic, v) },

@@ -842,7 +842,7 @@ func TestLibrarySearchTakesAnyInput(t *testing.T) {
 			}
 			return n
 		}
-		const topic = "EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value = 'platform co-ops')"
+		topic := "EXISTS (SELECT 1 FROM " + w.DB.JSONEach("r.topics", "t") + " WHERE t.value = 'platform co-ops')"
 		all := resultsCount(t, anon.get(t, "/library"))
 		one := resultsCount(t, anon.get(t, "/library?topic=platform+co-ops"))
 		two := resultsCount(t, anon.get(t, "/library?topic=platform+co-ops&format=book"))
@@ -877,8 +877,8 @@ func TestExportsHonourTheSearchAndImportBack(t *testing.T) {
 		query string
 		where string
 	}{
-		{"topic=unions", `EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value = 'unions')`},
-		{"format=book&topic=platform+co-ops", `format = 'book' AND EXISTS (SELECT 1 FROM json_each(r.topics) t WHERE t.value = 'platform co-ops')`},
+		{"topic=unions", `EXISTS (SELECT 1 FROM ` + w.DB.JSONEach("r.topics", "t") + ` WHERE t.value = 'unions')`},
+		{"format=book&topic=platform+co-ops", `format = 'book' AND EXISTS (SELECT 1 FROM ` + w.DB.JSONEach("r.topics", "t") + ` WHERE t.value = 'platform co-ops')`},
 		{"", "1 = 1"},
 	}
 	formats := []struct {
