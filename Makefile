@@ -8,6 +8,9 @@ BIN     := bin/plenary
 # The packages whose tests run on PostgreSQL too (PLENARY_TEST_BACKEND=postgres):
 # each test gets a database of its own, copied from a template.
 PG_PACKAGES := . ./internal/db/... ./internal/demo ./governance ./library ./server
+# The end-to-end tests that run on PostgreSQL too: the crash test, with two
+# server processes on one database (e2e/chaos_test.go).
+PG_E2E := ^TestChaos$$
 
 # Every fuzz target, as package:Target; a new target is added here once.
 # go test alone replays each target's seeds and testdata/fuzz corpus.
@@ -44,7 +47,7 @@ run: build
 build:
 	$(GO) build $(TAGS) -o $(BIN) .
 
-## test: install what the tests need, then gofmt check, vet and every test with the race detector, on SQLite and (PG_PACKAGES) on PostgreSQL
+## test: install what the tests need, then gofmt check, vet and every test with the race detector, on SQLite and (PG_PACKAGES, and PG_E2E of ./e2e) on PostgreSQL
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -54,11 +57,12 @@ test: deps
 	$(MAKE) --no-print-directory fuzz-brief
 	$(MAKE) --no-print-directory vuln
 
-## test-postgres: the PG_PACKAGES tests on PostgreSQL (installed and started by make postgres when missing or stopped)
+## test-postgres: the PG_PACKAGES tests and the PG_E2E end-to-end tests on PostgreSQL (installed and started by make postgres when missing or stopped)
 test-postgres: postgres test-postgres-only
 
 test-postgres-only:
 	PLENARY_TEST_BACKEND=postgres $(GO) test $(TAGS) -race -count=1 -timeout 30m $(PG_PACKAGES)
+	PLENARY_TEST_BACKEND=postgres $(GO) test $(TAGS) -race -count=1 -timeout 30m -run '$(PG_E2E)' ./e2e
 
 ## postgres: a PostgreSQL server on 127.0.0.1:5432 for the tests: installed from Debian and started if need be
 postgres:
@@ -72,14 +76,21 @@ deps: postgres
 	fi
 	@if [ ! -f node_modules/axe-core/axe.min.js ]; then echo "Installing axe-core from npm"; npm ci --no-audit --no-fund --silent; fi
 
-## bench: measure votes, reads and memory against raw SQLite and minimal gin ceilings (flags: go run ./bench -h; pass them as BENCH_FLAGS="...")
+## bench: measure votes, reads and memory against raw-insert and minimal gin ceilings (flags: go run ./bench -h; pass them as BENCH_FLAGS="...");
+## BACKEND=postgres runs it on a fresh PostgreSQL database served by two Plenary processes, its ceiling raw PostgreSQL inserts
+BACKEND ?= sqlite
 bench:
-	$(GO) run $(TAGS) ./bench $(BENCH_FLAGS)
+	$(GO) run $(TAGS) ./bench -backend $(BACKEND) $(BENCH_FLAGS)
 
-## chaos: SIGKILL the real server 40 times under votes and submissions, then check nothing acknowledged is lost or half-written (CHAOS_FLAGS="-chaos.seed=N -chaos.kills=N -chaos.minutes=N -chaos.voters=N")
+## chaos: SIGKILL the real server 40 times under votes and submissions, on SQLite (one process) and on PostgreSQL (two processes on one database, killed in turn), then check nothing acknowledged is lost or half-written (CHAOS_BACKENDS="sqlite postgres", CHAOS_FLAGS="-chaos.seed=N -chaos.kills=N -chaos.minutes=N -chaos.voters=N")
 .PHONY: chaos
+CHAOS_BACKENDS ?= sqlite postgres
 chaos:
-	$(GO) test $(TAGS) -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e -chaos.kills=40 -chaos.minutes=2 $(CHAOS_FLAGS)
+	@for b in $(CHAOS_BACKENDS); do \
+	  if [ "$$b" = postgres ]; then ./.ci/postgres || exit 1; fi; \
+	  echo "chaos on $$b"; \
+	  PLENARY_TEST_BACKEND=$$b $(GO) test $(TAGS) -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e -chaos.kills=40 -chaos.minutes=2 $(CHAOS_FLAGS) || exit 1; \
+	done
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 1m); a failing input is saved under the package's testdata/fuzz
 fuzz:

@@ -16,8 +16,20 @@ import (
 
 // Ceilings are what the machine does with nothing of Plenary in the way.
 type Ceilings struct {
-	SQLiteInserts float64 `json:"sqlite_inserts_per_s"`
-	Gin           Stats   `json:"gin"`
+	SQLiteInserts   float64 `json:"sqlite_inserts_per_s,omitempty"`
+	PostgresInserts float64 `json:"postgres_inserts_per_s,omitempty"`
+	Gin             Stats   `json:"gin"`
+}
+
+// rawInserts is the run's ceiling for votes: its database's single-row
+// insert rate.
+func (c Ceilings) rawInserts() float64 { return max(c.SQLiteInserts, c.PostgresInserts) }
+
+func (c Ceilings) rawLabel() string {
+	if c.PostgresInserts > 0 {
+		return "ceiling: raw PostgreSQL inserts, synchronous_commit=on"
+	}
+	return "ceiling: raw SQLite inserts, synchronous=FULL"
 }
 
 // rawInserts is the disk's ceiling for votes: one writer inserting single
@@ -75,7 +87,7 @@ func ginCeiling(ctx context.Context, conns int, d time.Duration) (Stats, error) 
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	s := hammer(ctx, "http://"+ln.Addr().String()+"/", conns, d)
+	s := hammer(ctx, []string{"http://" + ln.Addr().String() + "/"}, conns, d)
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shutdown)

@@ -121,7 +121,7 @@ const maxPerWorker = 1_000_000
 // cookie does so once, not on every request, and makes one untimed
 // request first, so connections and cookies are in place when timing
 // starts.
-func hammer(ctx context.Context, url string, conns int, d time.Duration) Stats {
+func hammer(ctx context.Context, urls []string, conns int, d time.Duration) Stats {
 	tr := newTransport(conns)
 	defer tr.CloseIdleConnections()
 	rec := newRecorder()
@@ -130,7 +130,8 @@ func hammer(ctx context.Context, url string, conns int, d time.Duration) Stats {
 		start       = make(chan struct{})
 		deadline    time.Time
 	)
-	for range conns {
+	for i := range conns {
+		url := urls[i%len(urls)]
 		ready.Add(1)
 		done.Add(1)
 		go func() {
@@ -178,7 +179,7 @@ type ReadFigures struct {
 }
 
 // readAll measures each page in turn as anonymous readers see it.
-func readAll(ctx context.Context, srv *server, closedID int64, cfg config) []ReadFigures {
+func readAll(ctx context.Context, srv fleet, closedID int64, cfg config) []ReadFigures {
 	pages := []ReadFigures{
 		{Name: "home", Path: "/"},
 		{Name: "library search", Path: "/library?q=platform&topic=platform+co-ops"},
@@ -189,7 +190,11 @@ func readAll(ctx context.Context, srv *server, closedID int64, cfg config) []Rea
 	for i := range pages {
 		progress("reads: %s at %d connections for %s", pages[i].Path, cfg.conns, cfg.duration)
 		before := srv.cpu()
-		pages[i].Stats = hammer(ctx, srv.base+pages[i].Path, cfg.conns, cfg.duration)
+		var urls []string
+		for _, s := range srv {
+			urls = append(urls, s.base+pages[i].Path)
+		}
+		pages[i].Stats = hammer(ctx, urls, cfg.conns, cfg.duration)
 		pages[i].chargeCPU(srv.cpu() - before)
 	}
 	return pages

@@ -40,6 +40,13 @@ type config struct {
 	keep             bool
 	timeout          time.Duration
 
+	// backend is sqlite (a file in the run's directory, one process) or
+	// postgres (a database made for the run beside pgAdmin's, served by
+	// processes Plenary processes).
+	backend   string
+	pgAdmin   string
+	processes int
+
 	// The scale mode's settings: see scaleUsage.
 	scaleDB       string
 	scaleRequests int
@@ -74,6 +81,8 @@ const scaleUsage = `
 With -scale-db FILE, bench runs instead on a database built beforehand by
 
   plenary demo -db FILE -members 100000 -resources 10000 -proposals 1000 -votes 1000000
+
+(FILE may be a postgres:// URL, built the same way)
 
 and measures issue 5's targets at that scale. It works on FILE IN PLACE,
 copying nothing, and writes to it: a motion it opens (freezing a roll of
@@ -122,6 +131,10 @@ func main() {
 	fs.BoolVar(&cfg.freshClosed, "fresh-closed", false, "always create a one-minute ballot for the closed result page rather than reuse a closed one")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (database, server log) and print where it is")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long (with -scale-db: 30m unless set)")
+	fs.StringVar(&cfg.backend, "backend", "sqlite", "sqlite, or postgres: a fresh database beside -pg's, served by -processes processes, "+
+		"its ceiling single-row PostgreSQL inserts")
+	fs.StringVar(&cfg.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres", "with -backend postgres: a database URL whose user may create databases")
+	fs.IntVar(&cfg.processes, "processes", 0, "Plenary processes serving the run (default 1 on sqlite, 2 on postgres; sqlite takes only 1)")
 	fs.StringVar(&cfg.scaleDB, "scale-db", "", "run the scale mode on this demo database, in place, writing to it (see above)")
 	fs.IntVar(&cfg.scaleRequests, "scale-requests", 200, "with -scale-db: requests for each page, one at a time and again over -scale-conns")
 	fs.IntVar(&cfg.scaleConns, "scale-conns", 8, "with -scale-db: connections for each page's concurrent requests")
@@ -141,6 +154,9 @@ func main() {
 	}
 	// Not a flag default: -h would print the password.
 	cfg.scalePassword = cmp.Or(cfg.scalePassword, os.Getenv("PLENARY_PASSWORD"), "plenary demo password")
+	if cfg.processes == 0 {
+		cfg.processes = map[bool]int{true: 2, false: 1}[cfg.backend == "postgres"]
+	}
 	if err := cfg.check(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
@@ -185,8 +201,14 @@ func (cfg config) check() error {
 		return errors.New("-scale-requests must be between 1 and 100000")
 	case cfg.scaleConns < 1 || cfg.scaleConns > 256:
 		return errors.New("-scale-conns must be between 1 and 256")
+	case cfg.backend != "sqlite" && cfg.backend != "postgres":
+		return errors.New("-backend must be sqlite or postgres")
+	case cfg.processes < 1 || cfg.processes > 8:
+		return errors.New("-processes must be between 1 and 8")
+	case cfg.backend == "sqlite" && cfg.processes > 1:
+		return errors.New("-processes: SQLite is served by one process")
 	}
-	if cfg.scaleDB != "" {
+	if cfg.scaleDB != "" && !isPostgresURL(cfg.scaleDB) {
 		fi, err := os.Stat(cfg.scaleDB)
 		if err != nil {
 			return fmt.Errorf("-scale-db: %w", err)

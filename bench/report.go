@@ -49,6 +49,8 @@ type Setup struct {
 	OpenBallots      []int64 `json:"open_ballots"`
 	ClosedBallot     int64   `json:"closed_ballot"`
 	ClosedCreated    bool    `json:"closed_ballot_created"`
+	Backend          string  `json:"backend"`
+	Processes        int     `json:"processes"`
 }
 
 // Target is one of issue 5's targets, judged.
@@ -62,7 +64,7 @@ func newResults(cfg config) *Results {
 	return &Results{
 		Machine: thisMachine(),
 		Setup: Setup{Members: cfg.members, LoginConcurrency: cfg.loginConcurrency, Conns: cfg.conns,
-			DurationS: cfg.duration.Seconds()},
+			DurationS: cfg.duration.Seconds(), Backend: cfg.backend, Processes: cfg.processes},
 	}
 }
 
@@ -82,8 +84,8 @@ func cpuModel() string {
 
 // judge works out the ratios to the ceilings and checks issue 5's targets.
 func (r *Results) judge() {
-	if r.Ceilings.SQLiteInserts > 0 {
-		r.Votes.Ratio = round(r.Votes.PerSec/r.Ceilings.SQLiteInserts, 2)
+	if raw := r.Ceilings.rawInserts(); raw > 0 {
+		r.Votes.Ratio = round(r.Votes.PerSec/raw, 2)
 	}
 	for i := range r.Reads {
 		if r.Ceilings.Gin.PerSec > 0 {
@@ -122,13 +124,13 @@ func (r *Results) print(out io.Writer) {
 	if r.Setup.ClosedCreated {
 		closed = "a one-minute ballot the bench started"
 	}
-	fmt.Fprintf(out, "%d members + an admin (%s); %d voters on ballot(s) %v; closed result page: proposal %d (%s)\n\n",
-		r.Setup.Members, r.Setup.Populated, r.Setup.Voters, r.Setup.OpenBallots, r.Setup.ClosedBallot, closed)
+	fmt.Fprintf(out, "%s, %d Plenary process(es); %d members + an admin (%s); %d voters on ballot(s) %v; closed result page: proposal %d (%s)\n\n",
+		r.Setup.Backend, r.Setup.Processes, r.Setup.Members, r.Setup.Populated, r.Setup.Voters, r.Setup.OpenBallots, r.Setup.ClosedBallot, closed)
 
 	// Numbers align right; the names are padded so they still read left.
 	names := []string{fmt.Sprintf("votes (%d voters, %d votes)", r.Votes.Voters, r.Votes.Count),
 		fmt.Sprintf("  their logins (%d at a time)", r.Setup.LoginConcurrency),
-		"ceiling: raw SQLite inserts, synchronous=FULL", fmt.Sprintf("ceiling: minimal gin (%d conns)", r.Setup.Conns)}
+		r.Ceilings.rawLabel(), fmt.Sprintf("ceiling: minimal gin (%d conns)", r.Setup.Conns)}
 	for _, p := range r.Reads {
 		names = append(names, fmt.Sprintf("%s  %s", p.Name, p.Path))
 	}
@@ -148,7 +150,7 @@ func (r *Results) print(out io.Writer) {
 	}
 	row(0, r.Votes.Stats, fmt.Sprintf("%.2f× raw inserts", r.Votes.Ratio))
 	row(1, r.Votes.Logins, "")
-	fmt.Fprintf(tw, "%s\t%.1f\t\t\t\t\t\t\t\n", name(2), r.Ceilings.SQLiteInserts)
+	fmt.Fprintf(tw, "%s\t%.1f\t\t\t\t\t\t\t\n", name(2), r.Ceilings.rawInserts())
 	row(3, r.Ceilings.Gin, "")
 	for i, p := range r.Reads {
 		row(4+i, p.Stats, fmt.Sprintf("%.3f× gin", p.Ratio))

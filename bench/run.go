@@ -30,17 +30,34 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	dbPath := filepath.Join(dir, "plenary.db")
+	if cfg.backend == "postgres" {
+		url, drop, err := benchDatabase(ctx, cfg.pgAdmin, cfg.keep)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dbPath = url
+	}
 	pop, err := populate(ctx, bin, dbPath, cfg)
 	if err != nil {
 		return err
 	}
 	res.Setup.Populated = pop.how
 
-	srv, err := startServer(ctx, bin, dbPath, dir)
-	if err != nil {
-		return err
+	var servers fleet
+	defer func() { servers.stop() }()
+	for i := range cfg.processes {
+		logPath := filepath.Join(dir, "server.log")
+		if i > 0 {
+			logPath = filepath.Join(dir, fmt.Sprintf("server-%d.log", i+1))
+		}
+		s, err := startServerLogging(ctx, bin, dbPath, logPath)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, s)
 	}
-	defer srv.stop()
+	srv := servers[0]
 	mem := srv.watchMemory()
 	defer mem.stop()
 
@@ -53,15 +70,22 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	res.Setup.Voters = len(co.voters)
 	res.Notes = append(res.Notes, co.notes...)
 
-	res.Votes, res.Notes = castVotes(ctx, srv, co, cfg, mem, res.Notes)
+	res.Votes, res.Notes = castVotes(ctx, servers, co, cfg, mem, res.Notes)
 	if co.closedCreated {
 		res.Notes = append(res.Notes, voteOnClosing(ctx, co))
 	}
 
 	mem.setPhase("ceilings")
-	progress("ceiling: raw SQLite single-row inserts for %s", cfg.insertFor)
-	if res.Ceilings.SQLiteInserts, err = rawInserts(ctx, filepath.Join(dir, "raw.db"), cfg.insertFor); err != nil {
-		return err
+	if cfg.backend == "postgres" {
+		progress("ceiling: raw PostgreSQL single-row inserts, synchronous_commit on, for %s", cfg.insertFor)
+		if res.Ceilings.PostgresInserts, err = rawInsertsPostgres(ctx, dbPath, cfg.insertFor); err != nil {
+			return err
+		}
+	} else {
+		progress("ceiling: raw SQLite single-row inserts for %s", cfg.insertFor)
+		if res.Ceilings.SQLiteInserts, err = rawInserts(ctx, filepath.Join(dir, "raw.db"), cfg.insertFor); err != nil {
+			return err
+		}
 	}
 	progress("ceiling: minimal gin handler at %d connections for %s", cfg.conns, cfg.duration)
 	if res.Ceilings.Gin, err = ginCeiling(ctx, cfg.conns, cfg.duration); err != nil {
@@ -74,14 +98,14 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	mem.setPhase("reads")
-	res.Reads = readAll(ctx, srv, co.closed.ID, cfg)
+	res.Reads = readAll(ctx, servers, co.closed.ID, cfg)
 
 	res.Memory = mem.figures()
 	res.Machine.LoadAfter = loadAverage()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("run cut short: %w", err)
 	}
-	srv.stop()
+	servers.stop()
 	res.Server = srv.logSummary()
 	res.judge()
 	res.print(stdout)

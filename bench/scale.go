@@ -150,7 +150,7 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	res := &ScaleResults{Machine: thisMachine(), Requests: cfg.scaleRequests, Conns: cfg.scaleConns}
 	res.Machine.LoadBefore = loadAverage()
 	size := fileSize(cfg.scaleDB)
-	res.Database = ScaleDatabase{Path: cfg.scaleDB, SizeMB: round(float64(size)/(1<<20), 1)}
+	res.Database = ScaleDatabase{Path: redact(cfg.scaleDB), SizeMB: round(float64(size)/(1<<20), 1)}
 
 	bin := cfg.bin
 	if bin == "" {
@@ -226,7 +226,12 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// fileSize is the database's size on disk: the file and its write-ahead
+// log, or on PostgreSQL what pg_database_size says.
 func fileSize(path string) int64 {
+	if isPostgresURL(path) {
+		return postgresSize(path)
+	}
 	var n int64
 	for _, suffix := range []string{"", "-wal"} {
 		if fi, err := os.Stat(path + suffix); err == nil {

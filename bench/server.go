@@ -174,11 +174,16 @@ type server struct {
 // startServer starts "plenary serve" on a free loopback port and waits
 // until /healthz answers.
 func startServer(ctx context.Context, bin, dbPath, dir string) (*server, error) {
+	return startServerLogging(ctx, bin, dbPath, filepath.Join(dir, "server.log"))
+}
+
+// startServerLogging is startServer with the log at logPath.
+func startServerLogging(ctx context.Context, bin, dbPath, logPath string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: "http://" + addr, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s := &server{base: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ type VoteFigures struct {
 // each ballot in turn. Only the vote POSTs are timed as votes: the phase's
 // wall time runs from the moment the voters are released to the last
 // answer.
-func castVotes(ctx context.Context, srv *server, p *prepared, cfg config, mem *memoryWatch, notes []string) (VoteFigures, []string) {
+func castVotes(ctx context.Context, srv fleet, p *prepared, cfg config, mem *memoryWatch, notes []string) (VoteFigures, []string) {
 	tr := newTransport(len(p.voters) + 8)
 	defer tr.CloseIdleConnections()
 	votes, logins := newRecorder(), newRecorder()
@@ -50,12 +50,12 @@ func castVotes(ctx context.Context, srv *server, p *prepared, cfg config, mem *m
 	mem.setPhase("login")
 	progress("logging in %d voters, %d at a time", len(p.voters), cfg.loginConcurrency)
 	loginStart, loginCPU := time.Now(), srv.cpu()
-	for _, email := range p.voters {
+	for i, email := range p.voters {
 		ready.Add(1)
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			b := newBrowser(tr, srv.base)
+			b := newBrowser(tr, srv.base(i))
 			// Ready means logged in with a token, or given up: either way
 			// recorded before the voters are counted and released.
 			token, ok := func() (string, bool) {

@@ -1,10 +1,11 @@
 package e2e
 
 // The real plenary binary as a child process that can be killed and
-// restarted on the same file, and members driving it over HTTP the way a
-// browser would: a cookie jar each, CSRF tokens from the forms, redirects
-// not followed so that a 303 is seen as the acknowledgement it is. Shared by
-// TestChaos and TestBackupUnderLoad.
+// restarted on the same database, several of them behind a balancer on
+// PostgreSQL, and members driving them over HTTP the way a browser would:
+// a cookie jar each, CSRF tokens from the forms, redirects not followed so
+// that a 303 is seen as the acknowledgement it is. Shared by TestChaos and
+// TestBackupUnderLoad.
 
 import (
 	"context"
@@ -28,18 +29,21 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/db"
 	"plenary/internal/webtest"
 )
 
 // chaosPassword is every test member's password.
 const chaosPassword = "a sturdy umbrella in the autumn storm"
 
-// plenaryProcess runs `plenary serve` on one database file, again and again.
+// plenaryProcess runs `plenary serve` on one database (a SQLite file or a
+// PostgreSQL URL), again and again.
 type plenaryProcess struct {
-	t   *testing.T
-	bin string
-	db  string
-	dir string // where each run's log goes
+	t    *testing.T
+	bin  string
+	db   string
+	name string // in messages, when several processes serve one database
+	dir  string // where each run's log goes
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -60,7 +64,7 @@ func newPlenaryProcess(t *testing.T, bin, db string) *plenaryProcess {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := &plenaryProcess{t: t, bin: bin, db: db, dir: dir, tr: &http.Transport{
+	p := &plenaryProcess{t: t, bin: bin, db: db, name: "plenary serve", dir: dir, tr: &http.Transport{
 		MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}}
 	t.Cleanup(func() {
 		if p.cmd != nil && p.cmd.ProcessState == nil {
@@ -78,6 +82,58 @@ func (p *plenaryProcess) url() string {
 		return *b
 	}
 	return ""
+}
+
+// frontend is where members send their requests: one server process, or
+// several behind a balancer.
+type frontend interface {
+	// addrs lists the addresses of the servers up at this moment, in the
+	// order a request tries them; none while nothing serves.
+	addrs() []string
+}
+
+func (p *plenaryProcess) addrs() []string {
+	if u := p.url(); u != "" {
+		return []string{u}
+	}
+	return nil
+}
+
+// balancer spreads requests over several server processes on one
+// database in turn (round robin), as a load balancer in front of them
+// would. A request that a process refuses unsent (it is down, or its port
+// is closed) goes to the next one; a request sent and left unanswered is
+// not sent again, as a balancer would not for a POST.
+type balancer struct {
+	procs []*plenaryProcess
+	next  atomic.Uint64
+	tr    *http.Transport // shared by the processes: one client for all of them
+}
+
+// newBalancer makes n processes serving db, not yet started.
+func newBalancer(t *testing.T, bin, db string, n int) *balancer {
+	b := &balancer{}
+	for i := range n {
+		p := newPlenaryProcess(t, bin, db)
+		p.name = fmt.Sprintf("plenary serve %c", 'A'+i)
+		if b.tr == nil {
+			b.tr = p.tr
+		}
+		p.tr = b.tr
+		b.procs = append(b.procs, p)
+	}
+	return b
+}
+
+func (b *balancer) addrs() []string {
+	first := int(b.next.Add(1) % uint64(len(b.procs)))
+	var out []string
+	for i := range b.procs {
+		if u := b.procs[(first+i)%len(b.procs)].url(); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 var servingLine = regexp.MustCompile(`Plenary is serving" addr=(http://127\.0\.0\.1:\d+)`)
@@ -116,11 +172,11 @@ func (p *plenaryProcess) start() {
 		}
 		select {
 		case <-exited:
-			p.t.Fatalf("plenary serve (run %d) exited before serving: %v\n%s", p.runs, cmd.ProcessState, b)
+			p.t.Fatalf("%s (run %d) exited before serving: %v\n%s", p.name, p.runs, cmd.ProcessState, b)
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("plenary serve (run %d) did not start within a minute:\n%s", p.runs, b)
+			p.t.Fatalf("%s (run %d) did not start within a minute:\n%s", p.name, p.runs, b)
 		}
 	}
 }
@@ -153,10 +209,10 @@ func (p *plenaryProcess) stop() {
 	select {
 	case <-p.exited:
 	case <-time.After(30 * time.Second):
-		p.t.Fatal("plenary serve did not stop within 30 s of SIGTERM")
+		p.t.Fatalf("%s did not stop within 30 s of SIGTERM", p.name)
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		p.t.Errorf("plenary serve exited %d after SIGTERM; log:\n%s", code, p.logTail(p.runs, 20))
+		p.t.Errorf("%s exited %d after SIGTERM; log:\n%s", p.name, code, p.logTail(p.runs, 20))
 	}
 	p.tr.CloseIdleConnections()
 }
@@ -182,7 +238,7 @@ func (p *plenaryProcess) errorLines() []string {
 		b, _ := os.ReadFile(filepath.Join(p.dir, fmt.Sprintf("serve-%03d.log", run)))
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.Contains(l, "level=ERROR") {
-				out = append(out, fmt.Sprintf("run %d: %s", run, l))
+				out = append(out, fmt.Sprintf("%s, run %d: %s", p.name, run, l))
 			}
 		}
 	}
@@ -235,20 +291,25 @@ type reply struct {
 // errNoServer: nothing is serving at this moment; the request was not sent.
 var errNoServer = errors.New("no server is running")
 
-func (m *chaosMember) do(p *plenaryProcess, method, path string, form url.Values) (reply, error) {
-	base := p.url()
-	if base == "" {
-		return reply{}, errNoServer
+// do sends a request to the first server up that takes it.
+func (m *chaosMember) do(f frontend, method, path string, form url.Values) (reply, error) {
+	err := errNoServer
+	for _, base := range f.addrs() {
+		var r *webtest.Response
+		r, err = m.web.Send(context.Background(), method, base+path, form)
+		if notSent(err) {
+			continue
+		}
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: r.Status, location: r.Location(), body: r.Body}, nil
 	}
-	r, err := m.web.Send(context.Background(), method, base+path, form)
-	if err != nil {
-		return reply{}, err
-	}
-	return reply{status: r.Status, location: r.Location(), body: r.Body}, nil
+	return reply{}, err
 }
 
 // post sends a form with the member's CSRF token.
-func (m *chaosMember) post(p *plenaryProcess, path string, form url.Values) (reply, error) {
+func (m *chaosMember) post(p frontend, path string, form url.Values) (reply, error) {
 	form.Set("csrf_token", m.csrf)
 	return m.do(p, http.MethodPost, path, form)
 }
@@ -260,7 +321,7 @@ func notSent(err error) bool {
 
 // login logs in and keeps the session's CSRF token (bound to the session,
 // so it serves every form, across restarts too: the keys live in the database).
-func (m *chaosMember) login(p *plenaryProcess) error {
+func (m *chaosMember) login(p frontend) error {
 	r, err := m.do(p, http.MethodGet, "/login", nil)
 	if err != nil {
 		return err
@@ -288,7 +349,7 @@ var rulesForm = regexp.MustCompile(`(?s)<form method="post" action="/admin/rules
 
 // setRule sets a kind's minimum period and ballot secrecy through
 // /admin/rules, keeping the quorum and threshold the page shows.
-func (m *chaosMember) setRule(p *plenaryProcess, kind string, minutes int, secret bool) error {
+func (m *chaosMember) setRule(p frontend, kind string, minutes int, secret bool) error {
 	r, err := m.do(p, http.MethodGet, "/admin/rules", nil)
 	if err != nil || r.status != http.StatusOK {
 		return fmt.Errorf("GET /admin/rules: status %d, %v", r.status, err)
@@ -316,7 +377,7 @@ var proposalLocation = regexp.MustCompile(`^/proposals/(\d+)$`)
 
 // openBallot proposes to endorse the first of subjects (demand or resource
 // ids, by kind) that will take a ballot, opening now for the given period.
-func (m *chaosMember) openBallot(p *plenaryProcess, kind string, subjects []int64, days, minutes int) (int64, []int64, error) {
+func (m *chaosMember) openBallot(p frontend, kind string, subjects []int64, days, minutes int) (int64, []int64, error) {
 	field := map[string]string{governance.KindEndorseDemand: "demand_id", governance.KindEndorseResource: "resource_id"}[kind]
 	for i, id := range subjects {
 		r, err := m.post(p, "/proposals/new", url.Values{"kind": {kind}, "title": {fmt.Sprintf("Test ballot on %s %d", field, id)},
@@ -341,7 +402,7 @@ func (m *chaosMember) openBallot(p *plenaryProcess, kind string, subjects []int6
 var apiID = regexp.MustCompile(`"id":(\d+)`)
 
 // listIDs reads the ids of a public API list (its first page).
-func listIDs(m *chaosMember, p *plenaryProcess, path string) ([]int64, error) {
+func listIDs(m *chaosMember, p frontend, path string) ([]int64, error) {
 	r, err := m.do(p, http.MethodGet, path, nil)
 	if err != nil || r.status != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: status %d, %v", path, r.status, err)
@@ -435,7 +496,7 @@ var (
 	choices     = []string{"yes", "no", "abstain"}
 )
 
-func (v *voter) run(ctx context.Context, p *plenaryProcess, ballots []ballot, pause time.Duration, stats *voteStats) {
+func (v *voter) run(ctx context.Context, p frontend, ballots []ballot, pause time.Duration, stats *voteStats) {
 	for ctx.Err() == nil {
 		time.Sleep(pause/2 + time.Duration(v.rng.Int64N(int64(pause))))
 		b := ballots[v.rng.IntN(len(ballots))]
@@ -509,7 +570,7 @@ func (v *voter) run(ctx context.Context, p *plenaryProcess, ballots []ballot, pa
 // left in the flash cookie, from the page it redirects to. The cookie jar
 // is put back as it was if that page does not arrive whole, so a kill in
 // between loses nothing: the next server shows the same flash.
-func (m *chaosMember) takeReceipt(p *plenaryProcess, id int64) (string, error) {
+func (m *chaosMember) takeReceipt(p frontend, id int64) (string, error) {
 	home := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		saved := m.web.HTTP.Jar.Cookies(home)
@@ -528,10 +589,23 @@ func (m *chaosMember) takeReceipt(p *plenaryProcess, id int64) (string, error) {
 	return "", errors.New("no page with the receipt within two minutes")
 }
 
-// openSQL opens the database file directly, as an operator with the
-// sqlite3 shell would.
+// openSQL opens the database directly, as an operator with the sqlite3
+// shell or psql would. A PostgreSQL database is opened through Plenary's
+// own connections (internal/db), which take the same SQL as SQLite's (?
+// placeholders, not ?1); what differs is in ledgerProposal.
 func openSQL(t *testing.T, path string, readOnly bool) *sql.DB {
 	t.Helper()
+	if db.IsPostgresURL(path) {
+		d, err := db.Open(context.Background(), path, "", db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		if readOnly {
+			return d.R.DB
+		}
+		return d.W.DB
+	}
 	dsn := "file:" + path + "?_busy_timeout=10000"
 	if readOnly {
 		dsn += "&mode=ro"
@@ -543,6 +617,15 @@ func openSQL(t *testing.T, path string, readOnly bool) *sql.DB {
 	d.SetMaxOpenConns(1)
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// ledgerProposal is the SQL for the proposal a ledger entry's body names
+// (its "proposal" field), as a number.
+func ledgerProposal(path string) string {
+	if db.IsPostgresURL(path) {
+		return `(body::json ->> 'proposal')::bigint`
+	}
+	return `json_extract(body, '$.proposal')`
 }
 
 // closesAt reads a ballot's closing time from the database.
@@ -572,8 +655,8 @@ func checkVotes(t *testing.T, path string, ballots []ballot, voters []*voter, cu
 		if b.secret {
 			table = "ballot_box"
 		}
-		err := d.QueryRow(`SELECT (SELECT count(*) FROM roll WHERE proposal_id = ?1 AND voted = 1),
-			(SELECT count(*) FROM `+table+` WHERE proposal_id = ?1)`, b.id).Scan(&voted, &stored)
+		err := d.QueryRow(`SELECT (SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1),
+			(SELECT count(*) FROM `+table+` WHERE proposal_id = ?)`, b.id, b.id).Scan(&voted, &stored)
 		if err != nil {
 			t.Fatal(err)
 		}

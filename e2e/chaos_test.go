@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/db"
+	"plenary/internal/db/dbtest"
 )
 
 // make test runs TestChaos briefly; make chaos runs it longer and harder.
@@ -30,11 +31,17 @@ var (
 
 // TestChaos kills the real server with SIGKILL at random moments while
 // members vote in open and secret ballots and submit resources, comments
-// and proposals, restarting it on the same file each time. Afterwards
+// and proposals, restarting it on the same database each time. Afterwards
 // every acknowledged request (a 303) must be in the database exactly once,
 // nothing unacknowledged may be half-written, the ledger and every tally
-// must verify, and a ballot whose closing time passed while the server was
-// down must close exactly once after the restart.
+// must verify, and every ballot must close exactly once, with its effect.
+//
+// On SQLite one process serves the file, and a ballot whose closing time
+// passed while it was down must close after the restart. On PostgreSQL
+// (PLENARY_TEST_BACKEND=postgres) two processes serve one database behind
+// a balancer and are killed in turn, one always serving: each ballot must
+// close once although both race to close it, and at least one closing time
+// falls while both are up and one falls between them being killed.
 func TestChaos(t *testing.T) {
 	began := time.Now()
 	seed := *chaosSeed
@@ -46,7 +53,7 @@ func TestChaos(t *testing.T) {
 
 	bin := buildPlenary(t)
 	built := time.Since(began)
-	dbPath := filepath.Join(t.TempDir(), "plenary.db")
+	dbPath := dbtest.Path(t)
 	const adminEmail = "secretary@chaos.example"
 	var emails []string
 	for i := range *chaosVoters {
@@ -55,25 +62,39 @@ func TestChaos(t *testing.T) {
 	writerEmails := []string{"writer1@chaos.example", "writer2@chaos.example"}
 	addMembers(t, bin, dbPath, adminEmail, append(slices.Clone(emails), writerEmails...))
 
-	srv := newPlenaryProcess(t, bin, dbPath)
-	srv.start()
-	admin := newChaosMember(srv.tr, adminEmail)
-	if err := admin.login(srv); err != nil {
+	// The servers, and the front the members send their requests to.
+	var (
+		procs []*plenaryProcess
+		front frontend
+		tr    *http.Transport
+	)
+	if dbtest.Postgres() {
+		lb := newBalancer(t, bin, dbPath, 2)
+		procs, front, tr = lb.procs, lb, lb.tr
+	} else {
+		srv := newPlenaryProcess(t, bin, dbPath)
+		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
+	}
+	for _, p := range procs {
+		p.start()
+	}
+	admin := newChaosMember(tr, adminEmail)
+	if err := admin.login(front); err != nil {
 		t.Fatal(err)
 	}
 	// A vote held live in a general meeting: one-minute minimums, secret
 	// ballots for demands and open ones for resources.
-	if err := admin.setRule(srv, governance.KindEndorseDemand, 1, true); err != nil {
+	if err := admin.setRule(front, governance.KindEndorseDemand, 1, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.setRule(srv, governance.KindEndorseResource, 1, false); err != nil {
+	if err := admin.setRule(front, governance.KindEndorseResource, 1, false); err != nil {
 		t.Fatal(err)
 	}
-	demands, err := listIDs(admin, srv, "/api/v1/demands?status=proposed")
+	demands, err := listIDs(admin, front, "/api/v1/demands?status=proposed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resources, err := listIDs(admin, srv, "/api/v1/resources")
+	resources, err := listIDs(admin, front, "/api/v1/resources")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +103,9 @@ func TestChaos(t *testing.T) {
 		governance.KindEndorseDemand, governance.KindEndorseResource} {
 		var id int64
 		if kind == governance.KindEndorseDemand {
-			id, demands, err = admin.openBallot(srv, kind, demands, 0, *chaosMinutes)
+			id, demands, err = admin.openBallot(front, kind, demands, 0, *chaosMinutes)
 		} else {
-			id, resources, err = admin.openBallot(srv, kind, resources, 0, *chaosMinutes)
+			id, resources, err = admin.openBallot(front, kind, resources, 0, *chaosMinutes)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -94,16 +115,16 @@ func TestChaos(t *testing.T) {
 	// Members log in while the ballots' minute runs.
 	var voters []*voter
 	for i, email := range emails {
-		m := newChaosMember(srv.tr, email)
-		if err := m.login(srv); err != nil {
+		m := newChaosMember(tr, email)
+		if err := m.login(front); err != nil {
 			t.Fatal(err)
 		}
 		voters = append(voters, &voter{m: m, rng: rand.New(rand.NewPCG(seed, uint64(i))), states: map[int64]*voteState{}})
 	}
 	var writers []*writer
 	for i, email := range writerEmails {
-		m := newChaosMember(srv.tr, email)
-		if err := m.login(srv); err != nil {
+		m := newChaosMember(tr, email)
+		if err := m.login(front); err != nil {
 			t.Fatal(err)
 		}
 		writers = append(writers, &writer{m: m, tag: fmt.Sprintf("w%d", i+1), rng: rand.New(rand.NewPCG(seed, uint64(100+i)))})
@@ -117,9 +138,6 @@ func TestChaos(t *testing.T) {
 		w.targets = slices.Clone(ids)
 	}
 
-	// The plan: kills at random moments while the ballots run, then one
-	// outage across their closing times, so that they close only after a
-	// restart.
 	first, last := ballots[0].closesAt, ballots[0].closesAt
 	for _, b := range ballots {
 		if b.closesAt.Before(first) {
@@ -129,46 +147,31 @@ func TestChaos(t *testing.T) {
 			last = b.closesAt
 		}
 	}
-	// Margins, so that a slow restart on a busy machine cannot push a
-	// random kill's server past the first closing time.
-	outageFrom, outageTo := first.Add(-2*time.Second), last.Add(1500*time.Millisecond)
-	from, to := time.Now().Add(500*time.Millisecond), outageFrom.Add(-3*time.Second)
-	var killAt []time.Time
-	for range max(0, *chaosKills-1) {
-		killAt = append(killAt, from.Add(time.Duration(rng.Int64N(int64(to.Sub(from))))))
-	}
-	slices.SortFunc(killAt, func(a, b time.Time) int { return a.Compare(b) })
-	t.Logf("setup took %s (building the binary %s); ballots %v close between %s and %s; %d random kills, then an outage from %s to %s",
-		time.Since(began).Round(time.Millisecond), built.Round(time.Millisecond), ids, first.Format("15:04:05.000"), last.Format("15:04:05.000"),
-		len(killAt), outageFrom.Format("15:04:05.000"), outageTo.Format("15:04:05.000"))
+	plan := chaosPlan(rng, len(procs), *chaosKills, first, last)
+	t.Logf("setup took %s (building the binary %s); servers: %d; ballots %v close between %s and %s; %s",
+		time.Since(began).Round(time.Millisecond), built.Round(time.Millisecond), len(procs), ids,
+		first.Format("15:04:05.000"), last.Format("15:04:05.000"), plan)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var stats voteStats
 	for _, v := range voters {
-		wg.Go(func() { v.run(ctx, srv, ballots, 30*time.Millisecond, &stats) })
+		wg.Go(func() { v.run(ctx, front, ballots, 30*time.Millisecond, &stats) })
 	}
 	var wstats voteStats
 	for _, w := range writers {
-		wg.Go(func() { w.run(ctx, srv, 80*time.Millisecond, &wstats) })
+		wg.Go(func() { w.run(ctx, front, 80*time.Millisecond, &wstats) })
 	}
 	chaosStart := time.Now()
-	kills := 0
-	for _, at := range killAt {
-		time.Sleep(time.Until(at))
-		srv.kill()
-		kills++
-		time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
-		srv.start()
+	for _, k := range plan.kills {
+		time.Sleep(time.Until(k.at))
+		procs[k.proc].kill()
+		time.Sleep(time.Until(k.up))
+		procs[k.proc].start()
 	}
-	time.Sleep(time.Until(outageFrom))
-	srv.kill()
-	kills++
-	time.Sleep(time.Until(outageTo))
-	srv.start()
-	// Traffic goes on after the outage: the first requests close the
-	// ballots, and votes are refused from then on.
-	time.Sleep(3 * time.Second)
+	// Traffic goes on after the last restart: requests close any ballot
+	// not closed yet, and votes are refused from then on.
+	time.Sleep(time.Until(last.Add(3 * time.Second)))
 	cancel()
 	wg.Wait()
 	chaosTook := time.Since(chaosStart)
@@ -177,13 +180,13 @@ func TestChaos(t *testing.T) {
 	}
 
 	t.Run("every ballot is closed and every acknowledged receipt finds its ballot", func(t *testing.T) {
-		reader := newChaosMember(srv.tr, "")
+		reader := newChaosMember(tr, "")
 		for _, b := range ballots {
-			r, err := admin.do(srv, http.MethodGet, fmt.Sprintf("/proposals/%d", b.id), nil)
+			r, err := admin.do(front, http.MethodGet, fmt.Sprintf("/proposals/%d", b.id), nil)
 			if err != nil || r.status != http.StatusOK {
 				t.Fatalf("GET /proposals/%d: status %d, %v", b.id, r.status, err)
 			}
-			r, err = reader.do(srv, http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", b.id), nil)
+			r, err = reader.do(front, http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", b.id), nil)
 			if err != nil || r.status != http.StatusOK || !strings.Contains(r.body, `"status":"closed"`) {
 				t.Fatalf("GET /api/v1/proposals/%d after its closing time: status %d, %v\n%.300s", b.id, r.status, err, r.body)
 			}
@@ -198,7 +201,7 @@ func TestChaos(t *testing.T) {
 				if st == nil || st.receipt == "" {
 					continue
 				}
-				r, err := reader.do(srv, http.MethodGet, fmt.Sprintf("/proposals/%d?receipt=%s", b.id, url.QueryEscape(st.receipt)), nil)
+				r, err := reader.do(front, http.MethodGet, fmt.Sprintf("/proposals/%d?receipt=%s", b.id, url.QueryEscape(st.receipt)), nil)
 				if err != nil || r.status != http.StatusOK {
 					t.Fatalf("checking a receipt: status %d, %v", r.status, err)
 				}
@@ -213,9 +216,16 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	})
-	srv.stop()
-	if lines := srv.errorLines(); len(lines) > 0 {
-		t.Errorf("the server logged %d errors, the first:\n%s", len(lines), strings.Join(lines[:min(10, len(lines))], "\n"))
+	if len(procs) > 1 {
+		t.Run("a commit through one server is on the other's public pages a moment later", func(t *testing.T) {
+			checkCachesAcross(t, admin, procs)
+		})
+	}
+	for _, p := range procs {
+		p.stop()
+		if lines := p.errorLines(); len(lines) > 0 {
+			t.Errorf("the server logged %d errors, the first:\n%s", len(lines), strings.Join(lines[:min(10, len(lines))], "\n"))
+		}
 	}
 
 	var foundVotes int
@@ -228,9 +238,9 @@ func TestChaos(t *testing.T) {
 		subs = checkSubmissions(t, dbPath, writers)
 		checkWhole(t, dbPath)
 	})
-	var closedAfterRestart []int64
+	var closing closings
 	t.Run("the ledger and every tally verify, and each ballot closed exactly once", func(t *testing.T) {
-		closedAfterRestart = checkClosing(t, dbPath, ballots, srv.downSpans())
+		closing = checkClosing(t, dbPath, ballots, procs)
 		out, err := plenaryCLI(bin, "ledger", "verify", "-db", dbPath)
 		if err != nil || !strings.Contains(out, "ledger ok") {
 			t.Errorf("plenary ledger verify: %v\n%s", err, out)
@@ -243,23 +253,134 @@ func TestChaos(t *testing.T) {
 			}
 			t.Logf("plenary tally verify %d: %s", b.id, strings.TrimSpace(out))
 		}
-		if len(closedAfterRestart) == 0 {
+		// What the plan was for: see chaosPlan.
+		switch {
+		case len(procs) == 1 && len(closing.noServer) == 0:
 			t.Error("no ballot's closing time fell while the server was down, so closing on restart went untested")
+		case len(procs) > 1 && len(closing.allUp) == 0:
+			t.Error("no ballot's closing time fell while every server was up, so their race to close it went untested")
+		case len(procs) > 1 && len(closing.someDown) == 0:
+			t.Error("no ballot's closing time fell while a server was down, so a close with a server killed went untested")
+		case len(procs) > 1 && len(closing.noServer) > 0:
+			t.Errorf("ballots %v closed while no server was up: the plan kills one at a time", closing.noServer)
 		}
 	})
 
 	var downtime time.Duration
-	for _, s := range srv.downSpans() {
-		downtime += s.to.Sub(s.from)
+	runs := 0
+	for _, p := range procs {
+		for _, s := range p.downSpans() {
+			downtime += s.to.Sub(s.from)
+		}
+		runs += p.runs
 	}
-	t.Logf("%d SIGKILLs and %d starts in %s of chaos (%s without a server); whole test %s",
-		kills, srv.runs, chaosTook.Round(time.Millisecond), downtime.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("%d SIGKILLs and %d starts (servers: %d) in %s of chaos (%s of servers down in all); whole test %s",
+		len(plan.kills), runs, len(procs), chaosTook.Round(time.Millisecond), downtime.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	t.Logf("votes: %d sent, %d acknowledged (%d of them changes), %d unanswered, %d refused after close, %d server errors; "+
 		"%d secret receipts, %d first secret votes stored without their answer; %d acknowledged votes found in the database",
 		stats.sent.Load(), stats.acked.Load(), stats.changes.Load(), stats.unanswered.Load(), stats.refusedOver.Load(),
 		stats.serverErrors.Load(), stats.receipts.Load(), stats.lost.Load(), foundVotes)
-	t.Logf("submissions: %d acknowledged, %d unanswered (%d of those stored anyway), %d refused; ballots %v closed after a restart",
-		subs.acked, subs.unanswered, subs.unansweredStored, subs.refused, closedAfterRestart)
+	t.Logf("submissions: %d acknowledged, %d unanswered (%d of those stored anyway), %d refused; ballots closed with no server up %v (closed after a restart), "+
+		"with every server up %v, with one down %v",
+		subs.acked, subs.unanswered, subs.unansweredStored, subs.refused, closing.noServer, closing.allUp, closing.someDown)
+}
+
+var ledgerHead = regexp.MustCompile(`"seq":(\d+)`)
+
+// checkCachesAcross has the admin change a rule through each server in
+// turn, after a reader has had the ledger from the next server (which
+// keeps the page for anonymous readers), and expects that server to show
+// the new entry within two seconds, long before its cached page would
+// expire (10 s): its cache must have been dropped when the other server
+// committed (the change notification).
+func checkCachesAcross(t *testing.T, admin *chaosMember, procs []*plenaryProcess) {
+	t.Helper()
+	reader := newChaosMember(procs[0].tr, "")
+	head := func(p *plenaryProcess) int64 {
+		t.Helper()
+		r, err := reader.do(p, http.MethodGet, "/api/v1/ledger", nil)
+		m := ledgerHead.FindStringSubmatch(r.body)
+		if err != nil || r.status != http.StatusOK || m == nil {
+			t.Fatalf("GET /api/v1/ledger from %s: status %d, %v\n%.300s", p.name, r.status, err, r.body)
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return n
+	}
+	for i, x := range procs {
+		y := procs[(i+1)%len(procs)]
+		before := head(y)
+		if again := head(y); again != before {
+			t.Fatalf("%s's ledger moved from %d to %d with nothing happening", y.name, before, again)
+		}
+		if err := admin.setRule(x, governance.KindMotion, 2+i%2, true); err != nil {
+			t.Fatal(err)
+		}
+		if head(x) <= before {
+			t.Fatalf("the rule change through %s is not on its own ledger page", x.name)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for head(y) <= before {
+			if time.Now().After(deadline) {
+				t.Fatalf("two seconds after a rule change through %s, %s still shows the ledger up to entry %d", x.name, y.name, before)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// kill is one SIGKILL of a plan: server proc is killed at at and started
+// again at up.
+type kill struct {
+	at, up time.Time
+	proc   int
+}
+
+// plan is when TestChaos kills which server.
+type plan struct {
+	kills []kill
+	what  string
+}
+
+func (p plan) String() string { return p.what }
+
+// chaosPlan plans n kills of servers (procs of them) at random moments
+// while the ballots run, each followed by a restart within 300 ms. The
+// ballots close between first and last.
+//
+// One server: the last kill is an outage across every closing time, so
+// that the ballots close only after a restart.
+//
+// Several: they are killed in turn, one at a time, so one is always up,
+// and one of them is killed at a random moment from the first closing
+// time to before the last, while the ballots close (perhaps in the
+// middle of a close), so that some close with every server up, racing to
+// close them, and some with one of them down.
+func chaosPlan(rng *rand.Rand, procs, n int, first, last time.Time) plan {
+	// Margins, so that a slow restart on a busy machine cannot push a
+	// random kill's server past the first closing time.
+	stop := first.Add(-5 * time.Second)
+	from := time.Now().Add(500 * time.Millisecond)
+	var ats []time.Time
+	for range max(0, n-1) {
+		ats = append(ats, from.Add(time.Duration(rng.Int64N(int64(stop.Sub(from))))))
+	}
+	slices.SortFunc(ats, func(a, b time.Time) int { return a.Compare(b) })
+	var p plan
+	for i, at := range ats {
+		p.kills = append(p.kills, kill{at: at, up: at.Add(time.Duration(rng.Int64N(int64(300 * time.Millisecond)))), proc: i % procs})
+	}
+	if procs == 1 {
+		k := kill{at: first.Add(-2 * time.Second), up: last.Add(1500 * time.Millisecond)}
+		p.kills = append(p.kills, k)
+		p.what = fmt.Sprintf("%d random kills, then an outage from %s to %s", len(ats), k.at.Format("15:04:05.000"), k.up.Format("15:04:05.000"))
+		return p
+	}
+	at := first.Add(time.Duration(rng.Int64N(max(1, int64(last.Sub(first))))))
+	k := kill{at: at, up: at.Add(300 * time.Millisecond), proc: len(ats) % procs}
+	p.kills = append(p.kills, k)
+	p.what = fmt.Sprintf("%d random kills of one server at a time, then server %c killed at %s while the ballots close, up at %s",
+		len(ats), 'A'+k.proc, k.at.Format("15:04:05.000"), k.up.Format("15:04:05.000"))
+	return p
 }
 
 // writer is a member submitting resources, comments and proposals.
@@ -285,7 +406,7 @@ var (
 	kinds            = []string{"resource", "comment", "proposal"}
 )
 
-func (w *writer) run(ctx context.Context, p *plenaryProcess, pause time.Duration, stats *voteStats) {
+func (w *writer) run(ctx context.Context, p frontend, pause time.Duration, stats *voteStats) {
 	for n := 1; ctx.Err() == nil; n++ {
 		time.Sleep(pause/2 + time.Duration(w.rng.Int64N(int64(pause))))
 		s := submission{kind: kinds[w.rng.IntN(len(kinds))], key: fmt.Sprintf("chaos%sn%dq", w.tag, n)}
@@ -390,7 +511,9 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 					t.Errorf("refused %s %s is stored", s.kind, s.key)
 				}
 			}
-			if s.kind == "resource" && len(ids) == 1 {
+			// SQLite's full-text index; PostgreSQL's search is the
+			// library's own column, checked with the library.
+			if s.kind == "resource" && len(ids) == 1 && !db.IsPostgresURL(path) {
 				var found []int64
 				rows, err := d.Query(`SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?`, `"`+s.key+`"`)
 				if err != nil {
@@ -427,49 +550,27 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 
 // checkWhole looks for anything half-written: SQLite's own checks, the
 // search index against the library, and every proposal against the ledger
-// entries its changes must have written in the same transaction.
+// entries its changes must have written in the same transaction. (On
+// PostgreSQL, which checks its pages and enforces foreign keys itself and
+// has no separate search index, the proposals.)
 func checkWhole(t *testing.T, path string) {
 	t.Helper()
-	d := openSQL(t, path, false)
-	var ok string
-	if err := d.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-		t.Errorf("PRAGMA integrity_check: %q, %v", ok, err)
+	if !db.IsPostgresURL(path) {
+		checkSQLiteFile(t, path)
 	}
-	rows, err := d.Query(`PRAGMA foreign_key_check`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows.Next() {
-		t.Error("PRAGMA foreign_key_check finds rows whose references are missing")
-	}
-	rows.Close()
-	// Compares the full-text index with the resources table, row by row.
-	if _, err := d.Exec(`INSERT INTO resources_fts (resources_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		t.Errorf("the search index does not match the library: %v", err)
-	}
-	var n int
-	if err := d.QueryRow(`SELECT count(*) FROM resources`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	var indexed int
-	if err := d.QueryRow(`SELECT count(*) FROM resources_fts_docsize`).Scan(&indexed); err != nil {
-		t.Fatal(err)
-	}
-	if indexed != n {
-		t.Errorf("%d resources but %d in the search index", n, indexed)
-	}
-
+	d := openSQL(t, path, true)
 	type row struct {
 		id                                      int64
 		kind, status                            string
 		outcome                                 sql.NullString
 		submitted, opened, closed, effects, box int
 	}
-	rows, err = d.Query(`SELECT p.id, p.kind, p.status, p.outcome,
-		(SELECT count(*) FROM ledger WHERE kind = 'proposal.submitted' AND json_extract(body, '$.proposal') = p.id),
-		(SELECT count(*) FROM ledger WHERE kind = 'ballot.opened' AND json_extract(body, '$.proposal') = p.id),
-		(SELECT count(*) FROM ledger WHERE kind = 'ballot.closed' AND json_extract(body, '$.proposal') = p.id),
-		(SELECT count(*) FROM ledger WHERE kind IN ('effect.applied', 'effect.skipped') AND json_extract(body, '$.proposal') = p.id),
+	of := ledgerProposal(path)
+	rows, err := d.Query(`SELECT p.id, p.kind, p.status, p.outcome,
+		(SELECT count(*) FROM ledger WHERE kind = 'proposal.submitted' AND ` + of + ` = p.id),
+		(SELECT count(*) FROM ledger WHERE kind = 'ballot.opened' AND ` + of + ` = p.id),
+		(SELECT count(*) FROM ledger WHERE kind = 'ballot.closed' AND ` + of + ` = p.id),
+		(SELECT count(*) FROM ledger WHERE kind IN ('effect.applied', 'effect.skipped') AND ` + of + ` = p.id),
 		coalesce(p.yes + p.no + p.abstain, -1) - (SELECT count(*) FROM roll WHERE proposal_id = p.id AND voted = 1)
 		FROM proposals p ORDER BY p.id`)
 	if err != nil {
@@ -510,19 +611,60 @@ func checkWhole(t *testing.T, path string) {
 	}
 }
 
-// checkClosing finds each ballot closed exactly once, and returns those
-// whose closing time fell while no server ran and which closed only after
-// the next start.
-func checkClosing(t *testing.T, path string, ballots []ballot, down []span) []int64 {
+// checkSQLiteFile runs SQLite's own checks of the file and compares the
+// full-text index with the library.
+func checkSQLiteFile(t *testing.T, path string) {
+	t.Helper()
+	d := openSQL(t, path, false)
+	var ok string
+	if err := d.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("PRAGMA integrity_check: %q, %v", ok, err)
+	}
+	rows, err := d.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Error("PRAGMA foreign_key_check finds rows whose references are missing")
+	}
+	rows.Close()
+	// Compares the full-text index with the resources table, row by row.
+	if _, err := d.Exec(`INSERT INTO resources_fts (resources_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("the search index does not match the library: %v", err)
+	}
+	var n int
+	if err := d.QueryRow(`SELECT count(*) FROM resources`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	var indexed int
+	if err := d.QueryRow(`SELECT count(*) FROM resources_fts_docsize`).Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed != n {
+		t.Errorf("%d resources but %d in the search index", n, indexed)
+	}
+}
+
+// closings sorts the ballots by who was up at their closing time.
+type closings struct {
+	// noServer: every server was down (it closed after a restart);
+	// allUp: every server was up (they raced to close it); someDown: a
+	// server was down, another up.
+	noServer, allUp, someDown []int64
+}
+
+// checkClosing finds each ballot closed exactly once, and sorts them by
+// which servers were up at its closing time.
+func checkClosing(t *testing.T, path string, ballots []ballot, procs []*plenaryProcess) closings {
 	t.Helper()
 	d := openSQL(t, path, true)
-	var after []int64
+	var c closings
 	for _, b := range ballots {
 		var status string
 		var closedAt sql.NullTime
 		var entries int
 		err := d.QueryRow(`SELECT status, closed_at, (SELECT count(*) FROM ledger WHERE kind = 'ballot.closed'
-			AND json_extract(body, '$.proposal') = ?1) FROM proposals WHERE id = ?1`, b.id).Scan(&status, &closedAt, &entries)
+			AND `+ledgerProposal(path)+` = ?) FROM proposals WHERE id = ?`, b.id, b.id).Scan(&status, &closedAt, &entries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -533,11 +675,22 @@ func checkClosing(t *testing.T, path string, ballots []ballot, down []span) []in
 		if closedAt.Time.Before(b.closesAt) {
 			t.Errorf("ballot %d closed at %s, before its closing time %s", b.id, closedAt.Time, b.closesAt)
 		}
-		for _, s := range down {
-			if b.closesAt.After(s.from) && b.closesAt.Before(s.to) && !closedAt.Time.Before(s.to) {
-				after = append(after, b.id)
+		down := 0
+		for _, p := range procs {
+			for _, s := range p.downSpans() {
+				if b.closesAt.After(s.from) && b.closesAt.Before(s.to) {
+					down++
+				}
 			}
 		}
+		switch down {
+		case 0:
+			c.allUp = append(c.allUp, b.id)
+		case len(procs):
+			c.noServer = append(c.noServer, b.id)
+		default:
+			c.someDown = append(c.someDown, b.id)
+		}
 	}
-	return after
+	return c
 }
