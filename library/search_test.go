@@ -378,6 +378,45 @@ func TestFacetsWithWords(t *testing.T) {
 	}
 }
 
+// The index follows every change to a resource, kept in step by the
+// database on both engines: an edit's new words are found and its old
+// ones are not, and a hidden resource is not found at all.
+func TestSearchFollowsEdits(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	addMember(t, s, 1)
+	admin := Viewer{ID: 1, Active: true, Admin: true}
+	in := ResourceInput{Title: "Housing co-ops", URL: "https://example.org/h", Format: "report", Authors: "Ann Other",
+		Topics: "housing", Summary: "Tenants owning their homes."}
+	id := addListed(t, s, in)
+	found := func(text string) int {
+		t.Helper()
+		res, err := s.Search(ctx, Query{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Total
+	}
+	if found("tenants housing") != 1 {
+		t.Fatal("the new resource is not found")
+	}
+	in.Title, in.Authors, in.Topics, in.Summary = "Energy co-ops", "Bea Writer", "energy", "Communities owning wind farms."
+	if _, err := s.UpdateResource(ctx, admin, id, in); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]int{"housing": 0, "tenants": 0, "ann": 0, "energy": 1, "bea writer": 1, "wind farms": 1} {
+		if got := found(text); got != want {
+			t.Errorf("after the edit, %q finds %d; want %d", text, got, want)
+		}
+	}
+	if err := s.SetResourceStatus(ctx, admin, id, StatusHidden); err != nil {
+		t.Fatal(err)
+	}
+	if found("energy") != 0 {
+		t.Error("a hidden resource is still found")
+	}
+}
+
 func TestSearchSortsAndPages(t *testing.T) {
 	s := newService(t)
 	for i, y := range []string{"2001", "1999", "", "2020"} {
