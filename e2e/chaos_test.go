@@ -511,11 +511,15 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 					t.Errorf("refused %s %s is stored", s.kind, s.key)
 				}
 			}
-			// SQLite's full-text index; PostgreSQL's search is the
-			// library's own column, checked with the library.
-			if s.kind == "resource" && len(ids) == 1 && !db.IsPostgresURL(path) {
+			// The search index: SQLite's FTS5 table, PostgreSQL's tsvector
+			// column (internal/db/search.go).
+			if s.kind == "resource" && len(ids) == 1 {
+				query, arg := `SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?`, `"`+s.key+`"`
+				if db.IsPostgresURL(path) {
+					query, arg = `SELECT id FROM resources WHERE search @@ plenary_search_query(?)`, s.key
+				}
 				var found []int64
-				rows, err := d.Query(`SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?`, `"`+s.key+`"`)
+				rows, err := d.Query(query, arg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -552,7 +556,7 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 // search index against the library, and every proposal against the ledger
 // entries its changes must have written in the same transaction. (On
 // PostgreSQL, which checks its pages and enforces foreign keys itself and
-// has no separate search index, the proposals.)
+// whose search index is a column of the resource row, the proposals.)
 func checkWhole(t *testing.T, path string) {
 	t.Helper()
 	if !db.IsPostgresURL(path) {
