@@ -75,8 +75,17 @@ func TestChaos(t *testing.T) {
 		srv := newPlenaryProcess(t, bin, dbPath)
 		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
 	}
+	// Started together, both on a library not loaded yet: the starter
+	// library must go in once (checkWhole looks for anything twice).
+	startAll(procs)
+	var loaded []string
 	for _, p := range procs {
-		p.start()
+		if strings.Contains(p.logTail(1, 50), "loaded the starter library") {
+			loaded = append(loaded, p.name)
+		}
+	}
+	if len(loaded) != 1 {
+		t.Errorf("servers %v say they loaded the starter library; want one", loaded)
 	}
 	admin := newChaosMember(tr, adminEmail)
 	if err := admin.login(front); err != nil {
@@ -601,6 +610,25 @@ func checkWhole(t *testing.T, path string) {
 			t.Errorf("proposal %d carried with %d effect entries on the ledger", r.id, r.effects)
 		case !closed && r.effects != 0:
 			t.Errorf("proposal %d (%s) has an effect on the ledger", r.id, r.status)
+		}
+	}
+	// Nothing in the library twice: not the starter library, which each
+	// process loads into an empty database when it starts.
+	for _, q := range []string{`SELECT title_key FROM resources GROUP BY title_key HAVING count(*) > 1`,
+		`SELECT title FROM demands GROUP BY title HAVING count(*) > 1`} {
+		var twice []string
+		rows, err := d.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			twice = append(twice, s)
+		}
+		rows.Close()
+		if len(twice) > 0 {
+			t.Errorf("%s: %q more than once", q, twice)
 		}
 	}
 	// A carried endorsement is in the library, pointing at its ballot.
