@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jmoiron/sqlx"
 
@@ -97,15 +96,10 @@ func (s *Service) checkEndorsement(ctx context.Context, tx *sqlx.Tx, what string
 		e.Current = c.Digest()
 	}
 	// The ledger's digest entries are indexed (schema.sql and PostgreSQL's
-	// step 4, ledger_digests): the query's expressions are the index's. The
-	// item's number is compared as the JSON field's text on PostgreSQL,
-	// where ->> gives text, and as a number on SQLite, where json_extract
-	// gives one.
+	// step 4, ledger_digests): the query's expressions are the index's,
+	// JSONField's, so the item's number is given as JSONField reads one.
 	field := func(key string) string { return s.db.JSONField("body", key) }
-	var arg any = id
-	if s.db.IsPostgres() {
-		arg = strconv.FormatInt(id, 10)
-	}
+	arg := s.db.JSONFieldNumber(id)
 	q := `SELECT seq, ` + field("digest") + ` AS digest, coalesce(` + field("proposal") + `, '') AS proposal FROM ledger
 		WHERE ` + field("digest") + ` IS NOT NULL AND ` + field("resource") + ` = ?
 		ORDER BY seq DESC LIMIT 1`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -37,6 +38,17 @@ func (d *DB) JSONField(column, key string) string {
 		return "(replace(" + column + ", '\\u0000', '\\ufffd')::json ->> '" + key + "')"
 	}
 	return "json_extract(" + column + ", '$." + key + "')"
+}
+
+// JSONFieldNumber is n as JSONField's expression compares equal to it:
+// the number's text on PostgreSQL, where ->> gives text, and the number on
+// SQLite, where json_extract gives one. A query that must use an index on
+// JSONField's expression compares it so, rather than through JSONNumber.
+func (d *DB) JSONFieldNumber(n int64) any {
+	if d.dialect == Postgres {
+		return strconv.FormatInt(n, 10)
+	}
+	return n
 }
 
 // JSONNumber is the SQL for the number in the top-level field key of the
