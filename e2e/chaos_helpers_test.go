@@ -141,6 +141,24 @@ var servingLine = regexp.MustCompile(`Plenary is serving" addr=(http://127\.0\.0
 // start runs the server on a fresh loopback port and waits until it serves.
 func (p *plenaryProcess) start() {
 	p.t.Helper()
+	p.awaitServing(p.launch())
+}
+
+// startAll starts the processes together, as an operator starting several
+// at once would (a deployment's replicas), and waits until each serves.
+func startAll(procs []*plenaryProcess) {
+	logs := make([]string, len(procs))
+	for i, p := range procs {
+		logs[i] = p.launch()
+	}
+	for i, p := range procs {
+		p.awaitServing(logs[i])
+	}
+}
+
+// launch starts the next run of the server and returns its log's path.
+func (p *plenaryProcess) launch() string {
+	p.t.Helper()
 	p.runs++
 	logPath := filepath.Join(p.dir, fmt.Sprintf("serve-%03d.log", p.runs))
 	f, err := os.Create(logPath)
@@ -157,6 +175,13 @@ func (p *plenaryProcess) start() {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	p.cmd, p.exited = cmd, exited
+	return logPath
+}
+
+// awaitServing waits until the run launched with logPath says it serves.
+func (p *plenaryProcess) awaitServing(logPath string) {
+	p.t.Helper()
+	cmd, exited := p.cmd, p.exited
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		b, _ := os.ReadFile(logPath)
 		if m := servingLine.FindSubmatch(b); m != nil {

@@ -75,8 +75,17 @@ func TestChaos(t *testing.T) {
 		srv := newPlenaryProcess(t, bin, dbPath)
 		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
 	}
+	// Started together, both on a library not loaded yet: the starter
+	// library must go in once (checkWhole looks for anything twice).
+	startAll(procs)
+	var loaded []string
 	for _, p := range procs {
-		p.start()
+		if strings.Contains(p.logTail(1, 50), "loaded the starter library") {
+			loaded = append(loaded, p.name)
+		}
+	}
+	if len(loaded) != 1 {
+		t.Errorf("servers %v say they loaded the starter library; want one", loaded)
 	}
 	admin := newChaosMember(tr, adminEmail)
 	if err := admin.login(front); err != nil {
@@ -511,11 +520,15 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 					t.Errorf("refused %s %s is stored", s.kind, s.key)
 				}
 			}
-			// SQLite's full-text index; PostgreSQL's search is the
-			// library's own column, checked with the library.
-			if s.kind == "resource" && len(ids) == 1 && !db.IsPostgresURL(path) {
+			// The search index: SQLite's FTS5 table, PostgreSQL's tsvector
+			// column (internal/db/search.go).
+			if s.kind == "resource" && len(ids) == 1 {
+				query, arg := `SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?`, `"`+s.key+`"`
+				if db.IsPostgresURL(path) {
+					query, arg = `SELECT id FROM resources WHERE search @@ plenary_search_query(?)`, s.key
+				}
 				var found []int64
-				rows, err := d.Query(`SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?`, `"`+s.key+`"`)
+				rows, err := d.Query(query, arg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -552,7 +565,7 @@ func checkSubmissions(t *testing.T, path string, writers []*writer) subCounts {
 // search index against the library, and every proposal against the ledger
 // entries its changes must have written in the same transaction. (On
 // PostgreSQL, which checks its pages and enforces foreign keys itself and
-// has no separate search index, the proposals.)
+// whose search index is a column of the resource row, the proposals.)
 func checkWhole(t *testing.T, path string) {
 	t.Helper()
 	if !db.IsPostgresURL(path) {
@@ -597,6 +610,25 @@ func checkWhole(t *testing.T, path string) {
 			t.Errorf("proposal %d carried with %d effect entries on the ledger", r.id, r.effects)
 		case !closed && r.effects != 0:
 			t.Errorf("proposal %d (%s) has an effect on the ledger", r.id, r.status)
+		}
+	}
+	// Nothing in the library twice: not the starter library, which each
+	// process loads into an empty database when it starts.
+	for _, q := range []string{`SELECT title_key FROM resources GROUP BY title_key HAVING count(*) > 1`,
+		`SELECT title FROM demands GROUP BY title HAVING count(*) > 1`} {
+		var twice []string
+		rows, err := d.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			twice = append(twice, s)
+		}
+		rows.Close()
+		if len(twice) > 0 {
+			t.Errorf("%s: %q more than once", q, twice)
 		}
 	}
 	// A carried endorsement is in the library, pointing at its ballot.

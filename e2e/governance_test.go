@@ -145,18 +145,12 @@ func TestBallotJourney(t *testing.T) {
 				t.Fatalf("plenary %s: %v\n%s", strings.Join(args, " "), err, out)
 			}
 		}
-		edit := `UPDATE ballot_box SET choice = 'no' WHERE receipt_hash = (SELECT min(receipt_hash) FROM ballot_box WHERE choice = 'yes');`
-		if out, err := exec.Command("sqlite3", s.Path, edit).CombinedOutput(); err != nil {
-			t.Fatalf("sqlite3: %v\n%s", err, out)
-		}
+		editOutside(t, s.Path, nil, `UPDATE ballot_box SET choice = 'no' WHERE receipt_hash = (SELECT min(receipt_hash) FROM ballot_box WHERE choice = 'yes');`)
 		out, err := exec.Command(bin, "tally", "verify", "-db", s.Path, id).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "FAILED") {
 			t.Errorf("tally verify after editing a vote: %v\n%s", err, out)
 		}
-		edit = `DROP TRIGGER ledger_no_update; UPDATE ledger SET body = replace(body, '"yes":3', '"yes":4') WHERE kind = 'ballot.closed';`
-		if out, err := exec.Command("sqlite3", s.Path, edit).CombinedOutput(); err != nil {
-			t.Fatalf("sqlite3: %v\n%s", err, out)
-		}
+		editOutside(t, s.Path, []string{"ledger.ledger_no_update"}, `UPDATE ledger SET body = replace(body, '"yes":3', '"yes":4') WHERE kind = 'ballot.closed';`)
 		out, err = exec.Command(bin, "ledger", "verify", "-db", s.Path).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "ledger entry") {
 			t.Errorf("ledger verify after editing the result: %v\n%s", err, out)

@@ -113,10 +113,7 @@ func TestAmendmentJourney(t *testing.T) {
 		if out, err := exec.Command(bin, "endorsement", "verify", "-db", s.Path, "demand", "1").CombinedOutput(); err != nil {
 			t.Fatalf("endorsement verify: %v\n%s", err, out)
 		}
-		edit := `DROP TRIGGER demands_endorsed_frozen; UPDATE demands SET body = body || ' (quietly extended)' WHERE id = 1;`
-		if out, err := exec.Command("sqlite3", s.Path, edit).CombinedOutput(); err != nil {
-			t.Fatalf("sqlite3: %v\n%s", err, out)
-		}
+		editOutside(t, s.Path, []string{"demands.demands_endorsed_frozen"}, `UPDATE demands SET body = body || ' (quietly extended)' WHERE id = 1;`)
 		out, err := exec.Command(bin, "endorsement", "verify", "-db", s.Path, "demand", "1").CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "changed outside a ballot") {
 			t.Errorf("endorsement verify after the edit: %v\n%s", err, out)

@@ -204,16 +204,13 @@ func TestMembershipJourney(t *testing.T) {
 		}
 	})
 
-	t.Run("plenary ledger verify passes, and names the entry edited with the sqlite3 shell", func(t *testing.T) {
+	t.Run("plenary ledger verify passes, and names the entry edited with the database's shell", func(t *testing.T) {
 		bin := buildPlenary(t)
 		out, err := exec.Command(bin, "ledger", "verify", "-db", s.Path).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "ledger ok: 4 entries") {
 			t.Fatalf("ledger verify on the journey's database: %v\n%s", err, out)
 		}
-		tamper := `DROP TRIGGER ledger_no_update; UPDATE ledger SET body = '{"by":1,"member":3}' WHERE seq = 2;`
-		if out, err := exec.Command("sqlite3", s.Path, tamper).CombinedOutput(); err != nil {
-			t.Fatalf("sqlite3 (installed by make test): %v\n%s", err, out)
-		}
+		editOutside(t, s.Path, []string{"ledger.ledger_no_update"}, `UPDATE ledger SET body = '{"by":1,"member":3}' WHERE seq = 2;`)
 		out, err = exec.Command(bin, "ledger", "verify", "-db", s.Path).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "ledger entry 2") {
 			t.Fatalf("ledger verify after editing entry 2: %v\n%s", err, out)
@@ -230,6 +227,30 @@ func TestMembershipJourney(t *testing.T) {
 		}
 		visit(t, phone, "join-phone")
 	})
+}
+
+// editOutside changes the database behind the app's back, as someone with
+// the database's shell would (sqlite3 on the file, psql on a PostgreSQL
+// URL): it drops the named triggers, each "table.trigger", then runs
+// query, whose SQL both databases take.
+func editOutside(t *testing.T, path string, triggers []string, query string) {
+	t.Helper()
+	var drops string
+	for _, tr := range triggers {
+		table, name, _ := strings.Cut(tr, ".")
+		if db.IsPostgresURL(path) {
+			drops += "DROP TRIGGER " + name + " ON " + table + "; "
+		} else {
+			drops += "DROP TRIGGER " + name + "; "
+		}
+	}
+	cmd := exec.Command("sqlite3", path, drops+query)
+	if db.IsPostgresURL(path) {
+		cmd = exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", path, "-c", drops+query)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s (installed by make test): %v\n%s", cmd.Args[0], err, out)
+	}
 }
 
 // buildPlenary compiles the real binary, as an operator would run it.

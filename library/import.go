@@ -52,12 +52,24 @@ type ImportReport struct {
 // an "endorsed" demand in a file comes in as proposed, and endorsement
 // fields in a file are ignored.
 func (s *Service) Import(ctx context.Context, data []byte) (ImportReport, error) {
+	return s.importData(ctx, data, nil)
+}
+
+// importData is Import, with a check that runs first inside the import's
+// transaction, under the writers' lock: if it returns an error, nothing is
+// imported and importData returns that error.
+func (s *Service) importData(ctx context.Context, data []byte, first func(*sqlx.Tx) error) (ImportReport, error) {
 	dec, err := Decode(data)
 	if err != nil {
 		return ImportReport{}, err
 	}
 	var rep ImportReport
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
 		p, err := s.plan(ctx, tx, dec)
 		if err != nil {
 			return err
