@@ -278,53 +278,83 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (M
 		return Member{}, ErrBadCredentials
 	}
 	now := s.now()
-	since := now.Add(-s.FailureWindow)
-	var byAccount, byAddress int
-	err := s.db.R.QueryRowxContext(ctx, `SELECT
-		(SELECT count(*) FROM login_failures WHERE scope = 'account' AND key = ? AND at > ?),
-		(SELECT count(*) FROM login_failures WHERE scope = 'address' AND key = ? AND at > ?)`,
-		email, since, address, since).Scan(&byAccount, &byAddress)
+	attempt, err := s.countAttempt(ctx, email, address, now)
 	if err != nil {
-		return Member{}, fmt.Errorf("governance: count login failures: %w", err)
-	}
-	if byAccount >= s.MaxFailures || byAddress >= s.MaxFailures {
-		return Member{}, ErrThrottled
+		return Member{}, err
 	}
 	m, err := getMember(ctx, s.db.R, `WHERE email = ?`, email)
 	if errors.Is(err, ErrNotFound) {
 		s.hash.Check(dummyHash, password)
-		return Member{}, s.recordFailure(ctx, email, address, now)
+		return Member{}, ErrBadCredentials
 	}
 	if err != nil {
 		return Member{}, err
 	}
 	if m.PasswordHash == nil || !s.hash.Check(*m.PasswordHash, password) {
-		return Member{}, s.recordFailure(ctx, email, address, now)
+		return Member{}, ErrBadCredentials
+	}
+	// The right password: the attempt was no failure, and a member let in
+	// starts their account's count again.
+	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE id IN (?, ?)`, attempt[0], attempt[1]); err != nil {
+			return err
+		}
+		if !canLogIn(m) {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = 'account' AND key = ?`, email)
+		return err
+	})
+	if err != nil {
+		return Member{}, fmt.Errorf("governance: clear login failures: %w", err)
 	}
 	if !canLogIn(m) {
 		return Member{}, &NotAllowedError{Status: m.Status, Reason: m.StatusReason}
 	}
-	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = 'account' AND key = ?`, email); err != nil {
-		return Member{}, fmt.Errorf("governance: clear login failures: %w", err)
-	}
 	return m, nil
 }
 
-// recordFailure counts a failed login and returns ErrBadCredentials. Old
-// failures are pruned as new ones come in, so the table stays small.
-func (s *Service) recordFailure(ctx context.Context, email, address string, now time.Time) error {
+// countAttempt counts a login attempt as a failure before its password is
+// checked, and returns the ids of the two rows (account, address) that
+// count it, or ErrThrottled when either already has MaxFailures within
+// FailureWindow. Counting and recording are one writing transaction, under
+// the writers' lock that every process takes, so attempts made at once,
+// through this process or another, each see those before them: no more
+// than MaxFailures passwords are ever checked for an account or from an
+// address in a window. Old failures are pruned as new ones come in, so the
+// table stays small.
+func (s *Service) countAttempt(ctx context.Context, email, address string, now time.Time) ([2]int64, error) {
+	var ids [2]int64
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at <= ?`, now.Add(-s.FailureWindow)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (scope, key, at) VALUES ('account', ?, ?), ('address', ?, ?)`,
-			email, now, address, now)
-		return err
+		var byAccount, byAddress int
+		err := tx.QueryRowxContext(ctx, `SELECT
+			(SELECT count(*) FROM login_failures WHERE scope = 'account' AND key = ?),
+			(SELECT count(*) FROM login_failures WHERE scope = 'address' AND key = ?)`,
+			email, address).Scan(&byAccount, &byAddress)
+		if err != nil {
+			return err
+		}
+		if byAccount >= s.MaxFailures || byAddress >= s.MaxFailures {
+			return ErrThrottled
+		}
+		for i, scope := range []struct{ name, key string }{{"account", email}, {"address", address}} {
+			if ids[i], err = db.InsertID(ctx, tx, `INSERT INTO login_failures (scope, key, at) VALUES (?, ?, ?)`,
+				scope.name, scope.key, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("governance: record login failure: %w", err)
+	switch {
+	case errors.Is(err, ErrThrottled):
+		return ids, ErrThrottled
+	case err != nil:
+		return ids, fmt.Errorf("governance: count login attempt: %w", err)
 	}
-	return ErrBadCredentials
+	return ids, nil
 }
 
 // NotAllowedError is a correct login by someone whose membership does not
