@@ -190,19 +190,32 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details)
 // revoked or expired): that is a late guest, not a guess.
 func (s *Service) AcceptInvitationFrom(ctx context.Context, address, token string, d Details) (Member, error) {
 	now := s.now()
-	if err := s.checkLimit(ctx, s.db.R, s.InvitationLimit, limitInvitation, address, now); err != nil {
+	// The try is counted as a guess before the link is looked at, in one
+	// writing transaction with the check, under the writers' lock: tries
+	// sent at once, through one process or several, each see those before
+	// them. A link that was issued takes its count back.
+	var guess int64
+	if err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.checkLimit(ctx, tx, s.InvitationLimit, limitInvitation, address, now); err != nil {
+			return err
+		}
+		var err error
+		guess, err = countEventID(ctx, tx, s.InvitationLimit, limitInvitation, address, now)
+		return err
+	}); err != nil {
 		return Member{}, err
 	}
 	m, err := s.AcceptInvitation(ctx, token, d)
-	if errors.Is(err, ErrNotFound) {
+	if guess != 0 {
 		if err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 			var issued int
-			if err := tx.GetContext(ctx, &issued, `SELECT count(*) FROM invitations WHERE token_hash = ?`, tokenHash(token)); err != nil || issued > 0 {
+			if err := tx.GetContext(ctx, &issued, `SELECT count(*) FROM invitations WHERE token_hash = ?`, tokenHash(token)); err != nil || issued == 0 {
 				return err
 			}
-			return countEvent(ctx, tx, s.InvitationLimit, limitInvitation, address, now)
+			_, err := tx.ExecContext(ctx, `DELETE FROM rate_events WHERE id = ?`, guess)
+			return err
 		}); err != nil {
-			return Member{}, fmt.Errorf("governance: count wrong invitation link: %w", err)
+			return Member{}, fmt.Errorf("governance: count invitation link: %w", err)
 		}
 	}
 	return m, err

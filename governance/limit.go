@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/db"
 )
 
 // Limit allows at most Max events within Window; a zero Max allows any
@@ -62,16 +64,24 @@ func (s *Service) checkLimit(ctx context.Context, q sqlx.QueryerContext, l Limit
 // countEvent records one event for action and key inside tx, pruning the
 // events of action that no limit looks at any more.
 func countEvent(ctx context.Context, tx *sqlx.Tx, l Limit, action, key string, now time.Time) error {
+	_, err := countEventID(ctx, tx, l, action, key, now)
+	return err
+}
+
+// countEventID is countEvent, returning the event's id (0 when l counts
+// nothing) for a caller that may take it back.
+func countEventID(ctx context.Context, tx *sqlx.Tx, l Limit, action, key string, now time.Time) (int64, error) {
 	if l.Max <= 0 {
-		return nil
+		return 0, nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM rate_events WHERE action = ? AND at <= ?`, action, now.Add(-l.Window)); err != nil {
-		return fmt.Errorf("governance: prune rate events: %w", err)
+		return 0, fmt.Errorf("governance: prune rate events: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rate_events (action, key, at) VALUES (?, ?, ?)`, action, clip(key, 300), now); err != nil {
-		return fmt.Errorf("governance: count rate event: %w", err)
+	id, err := db.InsertID(ctx, tx, `INSERT INTO rate_events (action, key, at) VALUES (?, ?, ?)`, action, clip(key, 300), now)
+	if err != nil {
+		return 0, fmt.Errorf("governance: count rate event: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // clip cuts s to at most n bytes; the keys are addresses and checked emails,

@@ -118,10 +118,11 @@ func (s *Service) RequestReset(ctx context.Context, email, address string, mail 
 	now := s.now()
 	// Made whether or not it is needed, like the rest of the work.
 	token := newToken()
-	for _, l := range []struct {
+	limits := []struct {
 		limit       Limit
 		action, key string
-	}{{s.ResetAddressLimit, limitResetAddress, address}, {s.ResetEmailLimit, limitResetEmail, email}} {
+	}{{s.ResetAddressLimit, limitResetAddress, address}, {s.ResetEmailLimit, limitResetEmail, email}}
+	for _, l := range limits {
 		if err := s.checkLimit(ctx, s.db.R, l.limit, l.action, l.key, now); err != nil {
 			return ResetNotice{}, err
 		}
@@ -133,11 +134,16 @@ func (s *Service) RequestReset(ctx context.Context, email, address string, mail 
 	known := err == nil && canReset(m)
 	var notice ResetNotice
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		if err := countEvent(ctx, tx, s.ResetAddressLimit, limitResetAddress, address, now); err != nil {
-			return err
-		}
-		if err := countEvent(ctx, tx, s.ResetEmailLimit, limitResetEmail, email, now); err != nil {
-			return err
+		// Checked again where it is counted, under the writers' lock:
+		// requests made at once, through one process or several, each see
+		// those before them.
+		for _, l := range limits {
+			if err := s.checkLimit(ctx, tx, l.limit, l.action, l.key, now); err != nil {
+				return err
+			}
+			if err := countEvent(ctx, tx, l.limit, l.action, l.key, now); err != nil {
+				return err
+			}
 		}
 		if !known {
 			return nil
