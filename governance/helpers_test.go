@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,4 +266,38 @@ func wantValidation(t *testing.T, err error, field, want string) {
 	if !strings.Contains(msg, want) {
 		t.Errorf("message for %q = %q, want it to contain %q", field, msg, want)
 	}
+}
+
+// atOnce calls f(0) … f(n-1), each in its own goroutine, all released
+// together, and counts their answers: how many succeeded (a nil error or
+// one matching ok) and how many were throttled. Any other answer fails t.
+func atOnce(t *testing.T, n int, ok error, f func(i int) error) (passed, throttled int) {
+	t.Helper()
+	var (
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		results = make(chan error, n)
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results <- f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	for err := range results {
+		switch {
+		case err == nil || (ok != nil && errors.Is(err, ok)):
+			passed++
+		case errors.Is(err, governance.ErrThrottled):
+			throttled++
+		default:
+			t.Errorf("an attempt got %v", err)
+		}
+	}
+	return passed, throttled
 }

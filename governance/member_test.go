@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -356,34 +355,10 @@ func TestLoginThrottling(t *testing.T) {
 		// Each from an address of its own, so only the account's count
 		// can stop them; all start before any has been answered.
 		const guesses = 24
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			results = make(chan error, guesses)
-		)
-		for i := range guesses {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := e.s.Login(e.ctx, email, fmt.Sprintf("guess number %d", i), fmt.Sprintf("198.18.0.%d", i+1))
-				results <- err
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(results)
-		checked, throttled := 0, 0
-		for err := range results {
-			switch {
-			case errors.Is(err, governance.ErrBadCredentials):
-				checked++
-			case errors.Is(err, governance.ErrThrottled):
-				throttled++
-			default:
-				t.Errorf("a guess got %v", err)
-			}
-		}
+		checked, throttled := atOnce(t, guesses, governance.ErrBadCredentials, func(i int) error {
+			_, err := e.s.Login(e.ctx, email, fmt.Sprintf("guess number %d", i), fmt.Sprintf("198.18.0.%d", i+1))
+			return err
+		})
 		if checked != 5 || throttled != guesses-5 {
 			t.Errorf("%d guesses checked and %d throttled, want 5 and %d", checked, throttled, guesses-5)
 		}

@@ -366,34 +366,10 @@ func TestRequestReset(t *testing.T) {
 		e.clock.Advance(2 * time.Hour)
 		e.s.ResetAddressLimit = governance.Limit{Max: 100, Window: time.Hour}
 		const requests = 12
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			results = make(chan error, requests)
-		)
-		for i := range requests {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := e.s.RequestReset(e.ctx, "flood@example.org", fmt.Sprintf("198.18.1.%d", i+1), false)
-				results <- err
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(results)
-		taken, limited := 0, 0
-		for err := range results {
-			switch {
-			case err == nil:
-				taken++
-			case errors.Is(err, governance.ErrThrottled):
-				limited++
-			default:
-				t.Errorf("a request got %v", err)
-			}
-		}
+		taken, limited := atOnce(t, requests, nil, func(i int) error {
+			_, err := e.s.RequestReset(e.ctx, "flood@example.org", fmt.Sprintf("198.18.1.%d", i+1), false)
+			return err
+		})
 		if taken != 3 || limited != requests-3 {
 			t.Errorf("%d requests taken and %d limited, want 3 and %d", taken, limited, requests-3)
 		}
@@ -460,34 +436,10 @@ func TestRateLimitsOnJoiningAndInvitations(t *testing.T) {
 
 	t.Run("guesses sent at once get no more than ten links looked at", func(t *testing.T) {
 		const address, guesses = "192.0.2.22", 30
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			results = make(chan error, guesses)
-		)
-		for i := range guesses {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := e.s.AcceptInvitationFrom(e.ctx, address, fmt.Sprintf("at-once-%d", i), details(31))
-				results <- err
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(results)
-		looked, limited := 0, 0
-		for err := range results {
-			switch {
-			case errors.Is(err, governance.ErrNotFound):
-				looked++
-			case errors.Is(err, governance.ErrThrottled):
-				limited++
-			default:
-				t.Errorf("a guess got %v", err)
-			}
-		}
+		looked, limited := atOnce(t, guesses, governance.ErrNotFound, func(i int) error {
+			_, err := e.s.AcceptInvitationFrom(e.ctx, address, fmt.Sprintf("at-once-%d", i), details(31))
+			return err
+		})
 		if looked != 10 || limited != guesses-10 {
 			t.Errorf("%d guesses looked at and %d limited, want 10 and %d", looked, limited, guesses-10)
 		}
