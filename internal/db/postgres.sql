@@ -413,7 +413,7 @@ CREATE FUNCTION roll_frozen() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' AND current_setting('plenary.rewrite', true) = 'roll' THEN
-        RETURN OLD;
+        RETURN NULL;
     END IF;
     PERFORM plenary_refuse('plenary: the roll is frozen');
     RETURN NULL;
@@ -440,7 +440,9 @@ END $$;
 
 CREATE TRIGGER roll_frozen_insert AFTER INSERT ON roll REFERENCING NEW TABLE AS inserted_rows
 FOR EACH STATEMENT EXECUTE FUNCTION roll_frozen_insert();
-CREATE TRIGGER roll_frozen_delete BEFORE DELETE ON roll FOR EACH ROW EXECUTE FUNCTION roll_frozen();
+-- Deleting from a roll is refused for the whole statement, before any row
+-- goes (the close's rewrite aside): once per statement, not per row.
+CREATE TRIGGER roll_frozen_delete BEFORE DELETE ON roll FOR EACH STATEMENT EXECUTE FUNCTION roll_frozen();
 CREATE TRIGGER roll_frozen_truncate BEFORE TRUNCATE ON roll FOR EACH STATEMENT EXECUTE FUNCTION roll_frozen();
 
 CREATE TABLE votes (
