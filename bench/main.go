@@ -21,6 +21,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"plenary/internal/db"
 )
 
 // config is everything the flags set.
@@ -208,7 +210,7 @@ func (cfg config) check() error {
 	case cfg.backend == "sqlite" && cfg.processes > 1:
 		return errors.New("-processes: SQLite is served by one process")
 	}
-	if cfg.scaleDB != "" && !isPostgresURL(cfg.scaleDB) {
+	if cfg.scaleDB != "" && !db.IsPostgresURL(cfg.scaleDB) {
 		fi, err := os.Stat(cfg.scaleDB)
 		if err != nil {
 			return fmt.Errorf("-scale-db: %w", err)

@@ -3,17 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	neturl "net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
-
-func isPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
 
 // fleet is the Plenary processes a run serves from: one on SQLite, which
 // has one writer per file; -processes of them on PostgreSQL, sharing one
@@ -123,15 +117,4 @@ func postgresSize(url string) int64 {
 		return 0
 	}
 	return n
-}
-
-// redact is a database's name fit to print: a URL without its password.
-func redact(s string) string {
-	if !isPostgresURL(s) {
-		return s
-	}
-	if u, err := neturl.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "postgres://…"
 }

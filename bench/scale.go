@@ -19,6 +19,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"plenary/internal/db"
 )
 
 // The scale mode measures issue 5's targets on a database as big as the
@@ -150,7 +152,7 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	res := &ScaleResults{Machine: thisMachine(), Requests: cfg.scaleRequests, Conns: cfg.scaleConns}
 	res.Machine.LoadBefore = loadAverage()
 	size := fileSize(cfg.scaleDB)
-	res.Database = ScaleDatabase{Path: redact(cfg.scaleDB), SizeMB: round(float64(size)/(1<<20), 1)}
+	res.Database = ScaleDatabase{Path: db.Redact(cfg.scaleDB), SizeMB: round(float64(size)/(1<<20), 1)}
 
 	bin := cfg.bin
 	if bin == "" {
@@ -229,7 +231,7 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 // fileSize is the database's size on disk: the file and its write-ahead
 // log, or on PostgreSQL what pg_database_size says.
 func fileSize(path string) int64 {
-	if isPostgresURL(path) {
+	if db.IsPostgresURL(path) {
 		return postgresSize(path)
 	}
 	var n int64
