@@ -136,25 +136,31 @@ func TestCopyToPostgres(t *testing.T) {
 		}
 	})
 
-	t.Run("a copy that fails writes nothing", func(t *testing.T) {
-		src := demo(t)
-		// A vote whose member does not exist: a key SQLite was told not to
-		// check, which the copy's check at the end finds.
-		from := openSQL(t, src)
-		dbtest.ExecWithoutForeignKeys(t, from, `INSERT INTO comments (proposal_id, member_id, body, created_at) VALUES (1, 99999, 'orphan', '2026-01-01 00:00:00')`)
-		from.Close()
-		to := dbtest.EmptyPath(t)
-		r := plenary(t, "", "copy", "-from", src, "-to", to)
-		if r.code != 1 || !strings.Contains(r.stderr, "copy FAILED, nothing was written") {
-			t.Fatalf("want exit 1, nothing written\n%v", r)
-		}
-		into := openSQL(t, to)
-		for _, table := range []string{"members", "ledger", "proposals", "ballot_box", "comments"} {
-			if n := rowCount(t, into, table); n != 0 {
-				t.Errorf("%s holds %d rows after the failed copy", table, n)
+	// Rows whose member does not exist: keys SQLite was told not to
+	// check, which the copy's checks at the end find, whether PostgreSQL
+	// holds them with a foreign key (comments) or a trigger (the roll).
+	for _, orphan := range []struct{ name, query, says string }{
+		{"a comment", `INSERT INTO comments (proposal_id, member_id, body, created_at) VALUES (1, 99999, 'orphan', '2026-01-01 00:00:00')`, "violates foreign key"},
+		{"a roll row", `DROP TRIGGER roll_frozen_insert; INSERT INTO roll (proposal_id, member_id, voted) VALUES (1, 99999, 0)`, "roll (1, 99999) names no member"},
+	} {
+		t.Run("a copy that fails writes nothing: "+orphan.name+" of no member", func(t *testing.T) {
+			src := demo(t)
+			from := openSQL(t, src)
+			dbtest.ExecWithoutForeignKeys(t, from, orphan.query)
+			from.Close()
+			to := dbtest.EmptyPath(t)
+			r := plenary(t, "", "copy", "-from", src, "-to", to)
+			if r.code != 1 || !strings.Contains(r.stderr, "copy FAILED, nothing was written") || !strings.Contains(r.stderr, orphan.says) {
+				t.Fatalf("want exit 1, nothing written, saying %q\n%v", orphan.says, r)
 			}
-		}
-	})
+			into := openSQL(t, to)
+			for _, table := range []string{"members", "ledger", "proposals", "ballot_box", "comments", "roll"} {
+				if n := rowCount(t, into, table); n != 0 {
+					t.Errorf("%s holds %d rows after the failed copy", table, n)
+				}
+			}
+		})
+	}
 
 	t.Run("a file altered behind Plenary's back is copied, and the check says so", func(t *testing.T) {
 		src := demo(t)

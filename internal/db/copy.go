@@ -52,7 +52,8 @@ func notCopied(table string) bool {
 // endorsed content, the notifications) are set aside, since they guard
 // changes made by the app and the copy is of rows that passed them once;
 // the foreign keys are deferred to the end, where they are checked whole
-// (resources and proposals point at each other). Setting triggers
+// (resources and proposals point at each other), with the references the
+// schema checks by trigger (plenary_dangling). Setting triggers
 // aside needs the tables' owner: the role Plenary's schema was created by.
 // The caller then checks the copy with the ledger and tally checks.
 func CopyToPostgres(ctx context.Context, src *DB, url string) (Copied, error) {
@@ -136,6 +137,15 @@ func CopyToPostgres(ctx context.Context, src *DB, url string) (Copied, error) {
 		// table with checks pending cannot be altered).
 		if _, err := tx.Exec(ctx, `SET CONSTRAINTS ALL IMMEDIATE`); err != nil {
 			return err
+		}
+		// The references the schema checks per statement, by triggers
+		// that are set aside here (postgres_v5.go), over whole tables.
+		var dangling *string
+		if err := tx.QueryRow(ctx, `SELECT plenary_dangling()`).Scan(&dangling); err != nil {
+			return err
+		}
+		if dangling != nil {
+			return fmt.Errorf("db: the copy would hold a broken reference: %s", *dangling)
 		}
 		for _, name := range names {
 			if _, err := tx.Exec(ctx, `ALTER TABLE `+name+` ENABLE TRIGGER USER`); err != nil {

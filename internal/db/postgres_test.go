@@ -349,6 +349,62 @@ func TestPostgresRollIsFrozen(t *testing.T) {
 	}
 }
 
+// The references PostgreSQL checks per statement (postgres_v5.go) refuse
+// what the foreign keys they replace refused: a roll row naming no member
+// or proposal, a vote from off the roll, a box row of no proposal, in a
+// statement of many rows as in one; and, on the referenced side, deleting
+// or renumbering a member or a proposal, which nothing in Plenary does.
+func TestPostgresReferencesPerStatement(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	setup := `INSERT INTO members (id, name, email, password_hash, role, status, applied_at) VALUES
+			(1, 'Ada', 'ada@example.org', 'x', 'admin', 'active', now()), (2, 'Bo', 'bo@example.org', 'x', 'member', 'active', now());
+		INSERT INTO proposals (id, kind, title, body, author_id, status, created_at, opens_at, closes_at) VALUES
+			(1, 'motion', 'M', 'B', 1, 'discussion', now(), now(), now() + interval '1 day'),
+			(2, 'motion', 'N', 'B', 1, 'discussion', now(), now(), now() + interval '1 day');
+		INSERT INTO roll (proposal_id, member_id) VALUES (1, 1), (1, 2), (2, 1);
+		UPDATE proposals SET status = 'voting', roll_size = 2, roll_digest = 'd', opened_at = now() WHERE id = 1`
+	if _, err := d.W.ExecContext(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, refusal string }{
+		{`INSERT INTO roll (proposal_id, member_id) VALUES (2, 2), (2, 99)`, "plenary: a roll names a proposal and a member that exist"},
+		{`INSERT INTO roll (proposal_id, member_id) VALUES (99, 1)`, "plenary: a roll names a proposal and a member that exist"},
+		{`INSERT INTO votes (proposal_id, member_id, choice) VALUES (1, 1, 'yes'), (2, 2, 'no')`, "plenary: a vote comes from the roll"},
+		{`INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (1, 'a', 'yes'), (99, 'b', 'no')`, "plenary: a ballot box belongs to a proposal"},
+		{`DELETE FROM members WHERE id = 2`, "plenary: members are never deleted"},
+		{`TRUNCATE members CASCADE`, "plenary: members are never deleted"},
+		{`UPDATE members SET id = 20 WHERE id = 2`, "plenary: members keep their ids"},
+		{`DELETE FROM proposals WHERE id = 2`, "plenary: proposals are never deleted"},
+		{`TRUNCATE proposals CASCADE`, "plenary: proposals are never deleted"},
+		{`UPDATE proposals SET id = 20 WHERE id = 2`, "plenary: proposals keep their ids"},
+	} {
+		if _, err := d.W.ExecContext(ctx, c.query); !db.IsConstraint(err, c.refusal) {
+			t.Errorf("%s: err = %v, want %q", c.query, err, c.refusal)
+		}
+	}
+	// What the refusals left, and what they let through.
+	if _, err := d.W.ExecContext(ctx, `INSERT INTO votes (proposal_id, member_id, choice) VALUES (1, 1, 'yes');
+		UPDATE votes SET choice = 'no' WHERE proposal_id = 1;
+		INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (1, 'a', 'yes');
+		INSERT INTO roll (proposal_id, member_id) VALUES (2, 2)`); err != nil {
+		t.Fatalf("rows with their references refused: %v", err)
+	}
+	var rows int
+	if err := d.R.GetContext(ctx, &rows, `SELECT (SELECT count(*) FROM roll) + (SELECT count(*) FROM votes) + (SELECT count(*) FROM ballot_box)`); err != nil || rows != 6 {
+		t.Errorf("%d rows in roll, votes and box (%v), want 6", rows, err)
+	}
+	var dangling *string
+	if err := d.R.GetContext(ctx, &dangling, `SELECT plenary_dangling()`); err != nil || dangling != nil {
+		t.Errorf("plenary_dangling() = %v (%v), want NULL", dangling, err)
+	}
+	dbtest.ExecWithoutForeignKeys(t, d, `INSERT INTO votes (proposal_id, member_id, choice) VALUES (2, 99, 'yes')`)
+	if err := d.R.GetContext(ctx, &dangling, `SELECT plenary_dangling()`); err != nil || dangling == nil || *dangling != "vote (2, 99) is not on the roll" {
+		t.Errorf("plenary_dangling() = %v (%v), want the vote off the roll", dangling, err)
+	}
+}
+
 // What SQLite takes, PostgreSQL takes too: a NUL or bytes that are not
 // UTF-8 in text (stored as U+FFFD), and JSON with the escape \u0000 (Go's
 // for NUL).
