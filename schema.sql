@@ -378,6 +378,15 @@ CREATE TABLE ballot_box (
     PRIMARY KEY (proposal_id, receipt_hash)
 ) WITHOUT ROWID;
 
+-- Secret ballots closed whose box (and, on PostgreSQL, roll) still lie in
+-- the order the votes were cast: the close records the ballot here, in its
+-- transaction, and the rewrite in key order that follows it in a
+-- transaction of its own (governance/scrub.go) takes it off. A crash
+-- between the two leaves the row for the next run to finish.
+CREATE TABLE box_rewrites (
+    proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
+);
+
 -- Members' comments on a proposal, until it closes.
 CREATE TABLE comments (
     id          INTEGER PRIMARY KEY,

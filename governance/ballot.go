@@ -22,8 +22,16 @@ import (
 // is up. A background ticker calls it, and so does every read of a
 // proposal, so a result is never shown late and never shown twice: each
 // open and close is a conditional update inside one transaction, which
-// happens exactly once however many callers race.
+// happens exactly once however many callers race. Then it rewrites the
+// boxes of the secret ballots that closed (rewriteBoxes).
 func (s *Service) Advance(ctx context.Context) error {
+	if err := s.openAndClose(ctx); err != nil {
+		return err
+	}
+	return s.rewriteBoxes(ctx)
+}
+
+func (s *Service) openAndClose(ctx context.Context) error {
 	now := s.now()
 	var due []struct {
 		ID     int64  `db:"id"`
@@ -35,7 +43,6 @@ func (s *Service) Advance(ctx context.Context) error {
 		return fmt.Errorf("governance: find due ballots: %w", err)
 	}
 	for _, d := range due {
-		closedSecret := false
 		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 			p, err := getProposal(ctx, tx, d.ID)
 			if err != nil {
@@ -51,25 +58,12 @@ func (s *Service) Advance(ctx context.Context) error {
 				}
 			}
 			if p.Status == ProposalVoting && !p.ClosesAt.After(now) {
-				closedSecret = p.Secret != nil && *p.Secret
 				return s.closeBallot(ctx, tx, p, now)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
-		}
-		if closedSecret {
-			// The log now holds the close beside the last votes' commits:
-			// scrub it now, not at the next tick. A failure leaves the
-			// scrub pending, and the ticker's Scrub reports it.
-			s.unscrubbed.Store(true)
-			s.Scrub(ctx)
-			// The rebuilt box's old rows, where the database keeps them
-			// until vacuumed (PostgreSQL): a failure leaves them for
-			// autovacuum, and the close stands.
-			s.db.PurgeDead(ctx, "ballot_box")
-			s.db.PurgeDead(ctx, "roll")
 		}
 	}
 	return nil
@@ -106,8 +100,10 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 		return err
 	}
 	if p.Secret != nil && *p.Secret {
-		if err := rebuildBox(ctx, tx, p.ID); err != nil {
-			return err
+		// The box is rewritten in key order right after this commits
+		// (rewriteBoxes); a crash before then leaves the row to the next run.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO box_rewrites (proposal_id) VALUES (?)`, p.ID); err != nil {
+			return fmt.Errorf("governance: close ballot: %w", err)
 		}
 	}
 	yes, no, abstain := count(entries)

@@ -20,10 +20,11 @@ import (
 // adding one ballot to the box. Either, beside the order members voted in
 // (or by itself, for the log), pairs voters with choices.
 //
-// So closing a secret ballot rewrites its box in key order (rebuildBox),
-// with secure_delete on (internal/db) so the old cells are zeroed, not
-// left in free space; and the log is truncated right after the close
-// commits, and every ScrubInterval while secret votes are being written,
+// So a secret ballot's box is rewritten in key order (rebuildBox) as soon
+// as the ballot has closed (rewriteBoxes), with secure_delete on
+// (internal/db) so the old cells are zeroed, not left in free space; and
+// the log is truncated right after the rewrite commits, and every
+// ScrubInterval while secret votes are being written,
 // so it never holds more than the last few seconds of votes.
 //
 // Mixing votes within a commit was the other way: it does not hide a new
@@ -60,7 +61,56 @@ func (s *Service) Scrub(ctx context.Context) error {
 	return nil
 }
 
-// rebuildBox rewrites a secret ballot's box in key order, in the closing
+// rewriteBoxes rewrites in key order the box of every secret ballot that
+// has closed since it last ran (box_rewrites), each in a transaction of its
+// own right after the close commits, and then scrubs what the rewrite left
+// behind: the write-ahead log (SQLite) and the old rows' versions
+// (PostgreSQL). A ballot another process has rewritten meanwhile is gone
+// from box_rewrites when the transaction takes its row, and is skipped.
+//
+// The rewrite follows the close rather than sharing its transaction, so
+// that the result is out, and the writers' lock free, without waiting for
+// it: the box of a ballot that has just closed lies in the order of its
+// votes for the rewrite's length (about a second for 100,000 votes on
+// PostgreSQL), as it did all the while it was open; and a crash in between
+// leaves it so until the next Advance, which any read of a proposal calls.
+func (s *Service) rewriteBoxes(ctx context.Context) error {
+	var pending []int64
+	if err := s.db.R.SelectContext(ctx, &pending, `SELECT proposal_id FROM box_rewrites ORDER BY proposal_id`); err != nil {
+		return fmt.Errorf("governance: find boxes to rewrite: %w", err)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	for _, id := range pending {
+		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM box_rewrites WHERE proposal_id = ?`, id)
+			if err != nil {
+				return fmt.Errorf("governance: rewrite box %d: %w", id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+			return rebuildBox(ctx, tx, id)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// The log now holds the close and the rewrite beside the last votes'
+	// commits: scrub it now, not at the next tick. A failure leaves the
+	// scrub pending, and the ticker's Scrub reports it.
+	s.unscrubbed.Store(true)
+	s.Scrub(ctx)
+	// The rebuilt box's old rows, where the database keeps them until
+	// vacuumed (PostgreSQL): a failure leaves them for autovacuum, and the
+	// rewrite stands.
+	s.db.PurgeDead(ctx, "ballot_box")
+	s.db.PurgeDead(ctx, "roll")
+	return nil
+}
+
+// rebuildBox rewrites a secret ballot's box in key order, in the caller's
 // transaction: its rows are copied aside, deleted, and inserted again in
 // key order, so that afterwards no page's cell offsets hold the order of
 // casting. The box is keyed by (proposal, receipt hash): one b-tree, in
@@ -76,7 +126,7 @@ func (s *Service) Scrub(ctx context.Context) error {
 //
 // On PostgreSQL the roll is rewritten too (db.RewriteInKeyOrder), and the
 // deleted rows of both stay in the tables' pages, in the order they were
-// written, until VACUUM: Advance runs db.PurgeDead after the close commits.
+// written, until VACUUM: rewriteBoxes runs db.PurgeDead after it commits.
 func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
 	for _, step := range []struct {
 		query string

@@ -69,10 +69,15 @@ DROP TABLE ballot_box_v2;`),
 	// 4: what a ballot decided stays decided (migrate_v4.go).
 	freezeEndorsed,
 
-	// 5: PostgreSQL checks the roll's, the box's and the votes' references
-	// once per statement (postgres_v5.go). SQLite keeps its foreign keys,
-	// which it checks cheaply: nothing changes here.
-	sqlStep(``),
+	// 5: the rewrite of a closed secret ballot's box follows its close in
+	// a transaction of its own (governance/scrub.go), and box_rewrites
+	// holds the ballots waiting for it. (PostgreSQL also checks the roll's,
+	// the box's and the votes' references once per statement instead of
+	// per row: postgres_v5.go. SQLite keeps its foreign keys, which it
+	// checks cheaply.)
+	sqlStep(`CREATE TABLE box_rewrites (
+    proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
+);`),
 }
 
 // A step brings the schema forward by one version inside tx. schema is the

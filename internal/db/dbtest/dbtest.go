@@ -67,7 +67,15 @@ func EmptyPath(t testing.TB) string {
 // Open creates a database and closes it when the test ends.
 func Open(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), Path(t), Schema(t), db.Options{})
+	return OpenPath(t, Path(t))
+}
+
+// OpenPath opens the database at path, from Path, and closes it when the
+// test ends: a second OpenPath of the same path is a second process's view
+// of one database.
+func OpenPath(t testing.TB, path string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), path, Schema(t), db.Options{})
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
