@@ -33,6 +33,11 @@ FUZZTIME  ?= 1m
 # that way with no failing input written under testdata/fuzz, run it again.
 FUZZBRIEF ?= 2000x
 
+# Mailpit, a real SMTP server with an HTTP API, pinned: the tests that send
+# mail start it on free loopback ports (internal/mailpit).
+MAILPIT         := github.com/axllent/mailpit
+MAILPIT_VERSION := v1.33.1
+
 # govulncheck, pinned, from the module proxy into bin/ (go run would hide
 # its exit status: 3 means vulnerabilities found); its database is vuln.go.dev
 # when that answers, else the copy the proxy serves as the module
@@ -70,8 +75,12 @@ test-postgres-only:
 postgres:
 	@./.ci/postgres
 
-## deps: Debian's Chromium, the sqlite3 shell and PostgreSQL for the tests, axe-core from npm; each only when missing
+## deps: Debian's Chromium, the sqlite3 shell and PostgreSQL for the tests, axe-core from npm, Mailpit (the tests' SMTP server) into .tools/; each only when missing
 deps: postgres
+	@if ! $(GO) version -m .tools/mailpit 2>/dev/null | grep -q 'mod[[:space:]]*$(MAILPIT)[[:space:]]*$(MAILPIT_VERSION)'; then \
+	  echo "Installing Mailpit $(MAILPIT_VERSION) into .tools/"; \
+	  GOBIN=$(CURDIR)/.tools $(GO) install $(MAILPIT)@$(MAILPIT_VERSION) || exit 1; \
+	fi
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then \
 	  echo "Installing chromium and sqlite3 from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium sqlite3 >/dev/null; \
