@@ -65,7 +65,7 @@ func (s *Server) mailReset(n governance.ResetNotice) {
 	m := mail.Message{
 		To:      n.Member.EmailAddress(),
 		Subject: "Choose a new password for " + s.cfg.Name,
-		Body: fmt.Sprintf("Hello %s,\n\n"+
+		Text: fmt.Sprintf("Hello %s,\n\n"+
 			"Someone, probably you, asked for a new password for your account at %s.\n"+
 			"Open this link within %s to choose one:\n\n%s\n\n"+
 			"The link works once. If you did not ask, ignore this email: your password stays as it is.\n",
@@ -76,7 +76,7 @@ func (s *Server) mailReset(n governance.ResetNotice) {
 		defer s.mailing.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), mailTimeout)
 		defer cancel()
-		if err := s.cfg.Mailer.Send(ctx, m); err != nil {
+		if err := s.cfg.Mailer.Send(ctx, m)[0]; err != nil {
 			s.log.Error("mail a password-reset link", "member", n.Member.ID, "err", err)
 		}
 	}()
