@@ -398,6 +398,78 @@ CREATE TABLE comments (
 
 CREATE INDEX comments_proposal ON comments (proposal_id, id);
 
+-- The outbox: what members must be told, committed in the same transaction
+-- as the event that calls for it (a ballot opened or closed, an
+-- application made or decided, a reset link mailed, an invitation made),
+-- and delivered by the sender inside `plenary serve` (internal/notify).
+-- A row is for a member, or for a bare address (an invitation, before the
+-- person is a member). (kind, event, member_id) admits an event's message
+-- to a member once, and message_id, made from the same three, is the
+-- Message-ID every attempt carries, so a message sent again after a crash
+-- is recognisable. payload is what the message says beyond the member's
+-- own name and address: a reset or invitation link stays in it only
+-- until the message is sent.
+--
+-- status: queued (the sender tries it at next_attempt_at), digest (held
+-- for the member's daily digest; digest_id is set once a digest takes it),
+-- sent, failed (refused for good, or given up on: last_error says why) or
+-- dropped (the member chose never after it was queued, or has no address).
+CREATE TABLE notifications (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT      NOT NULL CHECK (kind IN ('voting_opened', 'closing_soon', 'result', 'application', 'application_decided',
+                                                       'password_reset', 'invitation', 'digest')),
+    event           TEXT      NOT NULL CHECK (length(event) BETWEEN 1 AND 100),
+    member_id       INTEGER   REFERENCES members (id),
+    address         TEXT      CHECK (address IS NULL OR length(address) BETWEEN 3 AND 254),
+    payload         TEXT      NOT NULL DEFAULT '{}' CHECK (json_valid(payload) AND length(payload) <= 20000),
+    status          TEXT      NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'digest', 'sent', 'failed', 'dropped')),
+    attempts        INTEGER   NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error      TEXT      NOT NULL DEFAULT '' CHECK (length(last_error) <= 1000),
+    message_id      TEXT      NOT NULL UNIQUE CHECK (length(message_id) <= 300),
+    digest_id       INTEGER   REFERENCES notifications (id),
+    created_at      TIMESTAMP NOT NULL,
+    sent_at         TIMESTAMP,
+    UNIQUE (kind, event, member_id),
+    CHECK ((member_id IS NULL) <> (address IS NULL)),
+    CHECK ((status = 'sent') = (sent_at IS NOT NULL)),
+    CHECK (digest_id IS NULL OR status IN ('digest', 'sent', 'failed', 'dropped'))
+);
+
+-- What the sender asks for next: the queued rows that are due, oldest first.
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'queued';
+-- The rows waiting for a member's digest.
+CREATE INDEX notifications_digest ON notifications (member_id) WHERE status = 'digest' AND digest_id IS NULL;
+CREATE INDEX notifications_in_digest ON notifications (digest_id) WHERE digest_id IS NOT NULL;
+
+-- How a member wants each kind of message: at once (the default, when
+-- there is no row), in a daily digest sent at digest_hour (their local
+-- time), or never. Messages about their own account (a reset link, an
+-- invitation, the decision on their application) are always sent.
+CREATE TABLE notification_prefs (
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    kind        TEXT    NOT NULL CHECK (kind IN ('voting_opened', 'closing_soon', 'result', 'application')),
+    mode        TEXT    NOT NULL CHECK (mode IN ('at_once', 'digest', 'never')),
+    digest_hour INTEGER NOT NULL DEFAULT 8 CHECK (digest_hour BETWEEN 0 AND 23),
+    PRIMARY KEY (member_id, kind)
+) WITHOUT ROWID;
+
+-- How long before a ballot of each kind closes the members on its roll
+-- who have not voted are reminded (0: never). Read when the reminder falls
+-- due, not frozen into the ballot: it decides no outcome. A kind without
+-- a row is reminded 24 hours before.
+CREATE TABLE reminder_rules (
+    kind  TEXT    PRIMARY KEY REFERENCES rules (kind),
+    hours INTEGER NOT NULL CHECK (hours BETWEEN 0 AND 720)
+) WITHOUT ROWID;
+
+INSERT INTO reminder_rules (kind, hours) SELECT kind, 24 FROM rules;
+
+-- The ballots whose closing-soon reminder has been queued: once each.
+CREATE TABLE reminders (
+    proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
+);
+
 -- What members vote on must not change under them: while a proposal about a
 -- demand or resource is in discussion or voting, its text is frozen.
 CREATE TRIGGER demands_frozen_under_ballot BEFORE UPDATE OF title, body, audience ON demands

@@ -10,7 +10,7 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 5
+const Version = 6
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
 // transaction together with the version bump: most are SQL, and a step that
@@ -76,6 +76,55 @@ DROP TABLE ballot_box_v2;`),
 	// per row: postgres_v5.go. SQLite keeps its foreign keys, which it
 	// checks cheaply.)
 	sqlStep(`CREATE TABLE box_rewrites (
+    proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
+);`),
+
+	// 6: the outbox of notifications, members' choices of what they are
+	// sent, and the closing-soon reminders with their hours per kind (a
+	// table of its own: step 4 writes the rules table's definition from
+	// schema.sql, so that definition stays as it was).
+	sqlStep(`CREATE TABLE notifications (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT      NOT NULL CHECK (kind IN ('voting_opened', 'closing_soon', 'result', 'application', 'application_decided',
+                                                       'password_reset', 'invitation', 'digest')),
+    event           TEXT      NOT NULL CHECK (length(event) BETWEEN 1 AND 100),
+    member_id       INTEGER   REFERENCES members (id),
+    address         TEXT      CHECK (address IS NULL OR length(address) BETWEEN 3 AND 254),
+    payload         TEXT      NOT NULL DEFAULT '{}' CHECK (json_valid(payload) AND length(payload) <= 20000),
+    status          TEXT      NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'digest', 'sent', 'failed', 'dropped')),
+    attempts        INTEGER   NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error      TEXT      NOT NULL DEFAULT '' CHECK (length(last_error) <= 1000),
+    message_id      TEXT      NOT NULL UNIQUE CHECK (length(message_id) <= 300),
+    digest_id       INTEGER   REFERENCES notifications (id),
+    created_at      TIMESTAMP NOT NULL,
+    sent_at         TIMESTAMP,
+    UNIQUE (kind, event, member_id),
+    CHECK ((member_id IS NULL) <> (address IS NULL)),
+    CHECK ((status = 'sent') = (sent_at IS NOT NULL)),
+    CHECK (digest_id IS NULL OR status IN ('digest', 'sent', 'failed', 'dropped'))
+);
+
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'queued';
+CREATE INDEX notifications_digest ON notifications (member_id) WHERE status = 'digest' AND digest_id IS NULL;
+CREATE INDEX notifications_in_digest ON notifications (digest_id) WHERE digest_id IS NOT NULL;
+
+CREATE TABLE notification_prefs (
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    kind        TEXT    NOT NULL CHECK (kind IN ('voting_opened', 'closing_soon', 'result', 'application')),
+    mode        TEXT    NOT NULL CHECK (mode IN ('at_once', 'digest', 'never')),
+    digest_hour INTEGER NOT NULL DEFAULT 8 CHECK (digest_hour BETWEEN 0 AND 23),
+    PRIMARY KEY (member_id, kind)
+) WITHOUT ROWID;
+
+CREATE TABLE reminder_rules (
+    kind  TEXT    PRIMARY KEY REFERENCES rules (kind),
+    hours INTEGER NOT NULL CHECK (hours BETWEEN 0 AND 720)
+) WITHOUT ROWID;
+
+INSERT INTO reminder_rules (kind, hours) SELECT kind, 24 FROM rules;
+
+CREATE TABLE reminders (
     proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
 );`),
 }
