@@ -22,6 +22,22 @@ func (s *Service) Approve(ctx context.Context, actor Member, id int64) error {
 		`UPDATE members SET status = 'active', status_reason = '', joined_at = ? WHERE id = ?`, s.now(), id)
 }
 
+// queueAbout changes the outbox as a decision about member id calls for,
+// in the decision's transaction: an applicant is told whether they were
+// admitted (with the reason they were not), and an erased member's data
+// leaves the queue.
+func (s *Service) queueAbout(ctx context.Context, tx *sqlx.Tx, event string, id int64, reason string) error {
+	switch event {
+	case EventAdmitted:
+		return s.queueDecision(ctx, tx, id, true, "")
+	case EventRejected:
+		return s.queueDecision(ctx, tx, id, false, reason)
+	case EventErased:
+		return forgetMember(ctx, tx, id)
+	}
+	return nil
+}
+
 // Reject turns down an application; the reason is shown to the applicant
 // when they next log in, and is not put on the public ledger.
 func (s *Service) Reject(ctx context.Context, actor Member, id int64, reason string) error {
@@ -153,6 +169,13 @@ func (s *Service) decide(ctx context.Context, actor Member, id int64, event stri
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ValidationError{"": "Nothing to change."}
+		}
+		var reason string
+		if event == EventRejected {
+			reason, _ = args[0].(string) // Reject's first argument
+		}
+		if err := s.queueAbout(ctx, tx, event, id, reason); err != nil {
+			return err
 		}
 		var body ledger.Event = ledger.MemberDecision{Event: event, Member: id, By: actor.ID}
 		if event == EventRoleChanged {

@@ -19,13 +19,16 @@ import (
 )
 
 // Advance opens the ballots whose time has come and closes those whose time
-// is up. A background ticker calls it, and so does every read of a
+// is up, and queues the closing-soon reminders that are due (remind.go). A background ticker calls it, and so does every read of a
 // proposal, so a result is never shown late and never shown twice: each
 // open and close is a conditional update inside one transaction, which
 // happens exactly once however many callers race. Then it rewrites the
 // boxes of the secret ballots that closed (rewriteBoxes).
 func (s *Service) Advance(ctx context.Context) error {
 	if err := s.openAndClose(ctx); err != nil {
+		return err
+	}
+	if err := s.remind(ctx); err != nil {
 		return err
 	}
 	return s.rewriteBoxes(ctx)
@@ -121,6 +124,9 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 	if err := appendEntry(ctx, tx, now, ledger.BallotClosed{
 		Proposal: p.ID, Yes: yes, No: no, Abstain: abstain, Turnout: t.Turnout(), RollSize: t.RollSize,
 		QuorumMet: t.QuorumMet, Outcome: t.Outcome, BoxDigest: digest}); err != nil {
+		return err
+	}
+	if err := s.queueResult(ctx, tx, p, t); err != nil {
 		return err
 	}
 	return s.applyEffect(ctx, tx, p, t, now)

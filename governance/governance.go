@@ -41,6 +41,9 @@ type Service struct {
 	// unscrubbed: secret votes were written, or a secret ballot closed,
 	// since the write-ahead log was last truncated (scrub.go).
 	unscrubbed atomic.Bool
+	// unsubscribeKey signs one-click unsubscribe links, read from the
+	// database once (prefs.go).
+	unsubscribeKey atomic.Pointer[[]byte]
 	// Throttle: at most MaxFailures failed logins per account and per address
 	// within FailureWindow.
 	MaxFailures   int
@@ -49,6 +52,10 @@ type Service struct {
 	InvitationTTL time.Duration
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL time.Duration
+	// MailDomain ends the Message-ID of every email queued (the co-op's
+	// host, vote.example.coop say), so that ids are unique beyond this
+	// co-op: a mail client that sees two messages with one id shows one.
+	MailDomain string
 	// Rate limits on the public forms, per client address unless said
 	// otherwise: applications made; wrong invitation links tried;
 	// password-reset requests per address and per email as typed.
@@ -69,6 +76,7 @@ func New(d *db.DB, now func() time.Time) *Service {
 		FailureWindow: 15 * time.Minute,
 		InvitationTTL: 14 * 24 * time.Hour,
 		ResetTTL:      24 * time.Hour,
+		MailDomain:    "plenary",
 		// Generous enough for a household or an office behind one
 		// address; a general meeting on one network uses invitations.
 		JoinLimit:         Limit{Max: 5, Window: time.Hour},

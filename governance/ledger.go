@@ -91,8 +91,16 @@ func (e Entry) Summary() string {
 		if f["secret"] == true {
 			secret = "secret"
 		}
-		return fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %v minutes, %s ballot",
+		summary := fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %v minutes, %s ballot",
 			KindNames[fmt.Sprint(f["kind"])], num("by"), f["quorum_pct"], thresholdName(fmt.Sprint(f["threshold"])), f["min_minutes"], secret)
+		switch h := f["reminder_hours"]; {
+		case h == nil:
+		case h == float64(0):
+			summary += ", no reminder"
+		default:
+			summary += fmt.Sprintf(", reminder %v hours before close", h)
+		}
+		return summary
 	case EventProposed:
 		return fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
 	case EventWithdrawn:

@@ -196,7 +196,13 @@ func (s *Service) Apply(ctx context.Context, d Details) (Member, error) {
 	return s.createMember(ctx, d, true, func(tx *sqlx.Tx, m *Member) error {
 		m.Status = StatusApplicant
 		return nil
-	})
+	}, s.tellAdmins(ctx))
+}
+
+// tellAdmins queues the notice of a new application to the admins, in
+// the application's transaction.
+func (s *Service) tellAdmins(ctx context.Context) func(*sqlx.Tx, Member) error {
+	return func(tx *sqlx.Tx, m Member) error { return s.queueApplication(ctx, tx, m) }
 }
 
 // ApplyFrom is Apply for a person at a client address, as the /join form
@@ -216,7 +222,7 @@ func (s *Service) ApplyFrom(ctx context.Context, address string, d Details) (Mem
 			return err
 		}
 		return countEvent(ctx, tx, s.JoinLimit, limitJoin, address, now)
-	})
+	}, s.tellAdmins(ctx))
 }
 
 // createMember checks d, hashes the password and inserts the member inside

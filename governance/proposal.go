@@ -131,12 +131,20 @@ type Rule struct {
 	Threshold  string `db:"threshold"`
 	MinMinutes int    `db:"min_minutes"`
 	Secret     bool   `db:"secret"`
+	// ReminderHours is how long before close the members who have not
+	// voted are reminded (0: never). Unlike the rest it is not frozen into
+	// a ballot: it decides nothing, and is read when the reminder is due.
+	ReminderHours int `db:"reminder_hours"`
 }
+
+// ruleColumns reads a rule with its reminder hours.
+const ruleColumns = `SELECT r.kind, r.quorum_pct, r.threshold, r.min_minutes, r.secret, coalesce(h.hours, 24) AS reminder_hours
+	FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
 
 // Rules returns the rule for every kind, in Kinds order.
 func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
 	var rs []Rule
-	if err := s.db.R.SelectContext(ctx, &rs, `SELECT kind, quorum_pct, threshold, min_minutes, secret FROM rules`); err != nil {
+	if err := s.db.R.SelectContext(ctx, &rs, ruleColumns); err != nil {
 		return nil, fmt.Errorf("governance: rules: %w", err)
 	}
 	byKind := map[string]Rule{}
@@ -152,7 +160,7 @@ func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
 
 func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, error) {
 	var r Rule
-	err := sqlx.GetContext(ctx, q, &r, `SELECT kind, quorum_pct, threshold, min_minutes, secret FROM rules WHERE kind = ?`, kind)
+	err := sqlx.GetContext(ctx, q, &r, ruleColumns+` WHERE r.kind = ?`, kind)
 	if err != nil {
 		return Rule{}, fmt.Errorf("governance: rule %s: %w", kind, err)
 	}
@@ -167,25 +175,33 @@ type RuleInput struct {
 	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
 	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
 	Secret     bool   `form:"secret"`
+	// ReminderHours left empty keeps the kind's reminder as it is.
+	ReminderHours string `form:"reminder_hours" validate:"omitempty,intrange=0 720"`
 }
 
 var ruleMessages = map[string]string{
-	"kind.oneof":           "Choose a kind of proposal.",
-	"quorum_pct.intrange":  "Enter a quorum between 0 and 100 per cent.",
-	"threshold.oneof":      "Choose simple majority or two-thirds.",
-	"min_minutes.intrange": "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
+	"kind.oneof":              "Choose a kind of proposal.",
+	"quorum_pct.intrange":     "Enter a quorum between 0 and 100 per cent.",
+	"threshold.oneof":         "Choose simple majority or two-thirds.",
+	"min_minutes.intrange":    "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
+	"reminder_hours.intrange": "Enter a number of hours between 0 (no reminder) and 720 (30 days).",
 }
 
 // Messages words what the tags refuse.
 func (RuleInput) Messages() map[string]string { return ruleMessages }
 
 // rule checks the input and returns the rule it sets.
+// ReminderHours is -1 when the input leaves the reminder as it is.
 func (in RuleInput) rule() (Rule, ValidationError) {
-	in.QuorumPct, in.MinMinutes = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes)
+	in.QuorumPct, in.MinMinutes, in.ReminderHours = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes), strings.TrimSpace(in.ReminderHours)
 	v := check.Struct(in)
 	q, _ := strconv.Atoi(in.QuorumPct)
 	m, _ := strconv.Atoi(in.MinMinutes)
-	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret}, v
+	h := -1
+	if in.ReminderHours != "" {
+		h, _ = strconv.Atoi(in.ReminderHours)
+	}
+	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret, ReminderHours: h}, v
 }
 
 // SetRule changes a kind's rule. Running ballots keep the rules they opened
@@ -203,8 +219,20 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
 			return fmt.Errorf("governance: set rule: %w", err)
 		}
+		if r.ReminderHours < 0 {
+			old, err := getRule(ctx, tx, r.Kind)
+			if err != nil {
+				return err
+			}
+			r.ReminderHours = old.ReminderHours
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reminder_rules (kind, hours) VALUES (?, ?)
+			ON CONFLICT (kind) DO UPDATE SET hours = excluded.hours`, r.Kind, r.ReminderHours); err != nil {
+			return fmt.Errorf("governance: set reminder: %w", err)
+		}
 		return appendEntry(ctx, tx, s.now(), ledger.RulesChanged{
-			ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes, Secret: r.Secret, By: actor.ID})
+			ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes, Secret: r.Secret,
+			ReminderHours: &r.ReminderHours, By: actor.ID})
 	})
 }
 
@@ -535,9 +563,13 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("governance: open ballot %d: it was not in discussion", p.ID)
 	}
-	return appendEntry(ctx, tx, now, ledger.BallotOpened{
+	if err := appendEntry(ctx, tx, now, ledger.BallotOpened{
 		Proposal: p.ID, RollSize: len(members), RollDigest: digest, QuorumPct: rule.QuorumPct,
-		Threshold: rule.Threshold, Secret: rule.Secret, ClosesAt: p.ClosesAt.Format(time.RFC3339)})
+		Threshold: rule.Threshold, Secret: rule.Secret, ClosesAt: p.ClosesAt.Format(time.RFC3339)}); err != nil {
+		return err
+	}
+	p.Secret = &rule.Secret
+	return s.queueVotingOpened(ctx, tx, *p)
 }
 
 // Withdraw lets a proposal's author take it back before voting opens.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -12,6 +13,7 @@ import (
 	"plenary/internal/check"
 	"plenary/internal/db"
 	"plenary/internal/ledger"
+	"plenary/internal/outbox"
 )
 
 // ErrLinkGone is a link that was real but works no more: used, replaced by
@@ -81,6 +83,11 @@ func insertReset(ctx context.Context, tx *sqlx.Tx, r Reset, token string) (int64
 	if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET revoked_at = ?
 		WHERE member_id = ? AND used_at IS NULL AND revoked_at IS NULL`, r.CreatedAt, r.MemberID); err != nil {
 		return 0, fmt.Errorf("governance: revoke password resets: %w", err)
+	}
+	// An email still waiting with a link just revoked is not sent.
+	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = 'dropped', payload = '{}', last_error = 'a newer link replaced this one'
+		WHERE kind = ? AND member_id = ? AND status = 'queued'`, outbox.PasswordReset, r.MemberID); err != nil {
+		return 0, fmt.Errorf("governance: drop older reset emails: %w", err)
 	}
 	id, err := db.InsertID(ctx, tx, `INSERT INTO password_resets (member_id, token_hash, created_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`, r.MemberID, tokenHash(token), r.CreatedBy, r.CreatedAt, r.ExpiresAt)
@@ -155,7 +162,15 @@ func (s *Service) RequestReset(ctx context.Context, email, address string, mail 
 		if !mail {
 			return nil
 		}
-		if _, err := insertReset(ctx, tx, Reset{MemberID: m.ID, CreatedAt: now, ExpiresAt: now.Add(s.ResetTTL)}, token); err != nil {
+		r := Reset{MemberID: m.ID, CreatedAt: now, ExpiresAt: now.Add(s.ResetTTL)}
+		id, err := insertReset(ctx, tx, r, token)
+		if err != nil {
+			return err
+		}
+		// The link goes out through the outbox, committed with it; the
+		// token waits there only until it is sent.
+		if err := s.queueMember(ctx, tx, outbox.PasswordReset, strconv.FormatInt(id, 10), m.ID,
+			outbox.Link{Token: token, ExpiresAt: r.ExpiresAt}); err != nil {
 			return err
 		}
 		notice = ResetNotice{Member: m, Token: token}

@@ -98,13 +98,15 @@ type InvitationRevoked struct {
 func (InvitationRevoked) Kind() string { return KindInvitationRevoked }
 
 // RulesChanged: an admin set the rules for a kind of proposal.
+// ReminderHours came with version 6: entries before it have none.
 type RulesChanged struct {
-	By           int64  `json:"by"`
-	ProposalKind string `json:"kind"`
-	MinMinutes   int    `json:"min_minutes"`
-	QuorumPct    int    `json:"quorum_pct"`
-	Secret       bool   `json:"secret"`
-	Threshold    string `json:"threshold"`
+	By            int64  `json:"by"`
+	ProposalKind  string `json:"kind"`
+	MinMinutes    int    `json:"min_minutes"`
+	QuorumPct     int    `json:"quorum_pct"`
+	ReminderHours *int   `json:"reminder_hours,omitempty"`
+	Secret        bool   `json:"secret"`
+	Threshold     string `json:"threshold"`
 }
 
 func (RulesChanged) Kind() string { return KindRulesChanged }
