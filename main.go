@@ -117,8 +117,8 @@ type Config struct {
 	BaseURL        string
 	Name           string
 	TrustedProxies []string
-	// SMTP, for mailing password-reset links; no mail when SMTPAddr is
-	// empty. The password comes from PLENARY_SMTP_PASSWORD only, never a
+	// SMTP, for Plenary's emails (notifications and reset links); with
+	// SMTPAddr empty, mail waits in the outbox. The password comes from PLENARY_SMTP_PASSWORD only, never a
 	// flag, so it does not show in the process list.
 	SMTPAddr, SMTPFrom, SMTPUser string
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	netmail "net/mail"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/mail"
+	"plenary/internal/notify"
 	"plenary/library"
 	"plenary/server"
 )
@@ -30,7 +32,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	noStarter := fs.Bool("no-starter", false, "don't load the starter library into an empty database")
 	fs.StringVar(&cfg.Name, "name", env("PLENARY_NAME", "Plenary"), "the co-op's name, shown on every page (env PLENARY_NAME)")
 	proxies := fs.String("trusted-proxies", env("PLENARY_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (env PLENARY_TRUSTED_PROXIES)")
-	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", env("PLENARY_SMTP_ADDR", ""), "SMTP server host:port for mailing password-reset links; none means admins pass links on (env PLENARY_SMTP_ADDR)")
+	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", env("PLENARY_SMTP_ADDR", ""), "SMTP server host:port for Plenary's emails (notifications, reset links); none means mail waits in the outbox and admins pass reset links on (env PLENARY_SMTP_ADDR)")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", env("PLENARY_SMTP_FROM", ""), "sender address of Plenary's emails (env PLENARY_SMTP_FROM)")
 	fs.StringVar(&cfg.SMTPUser, "smtp-user", env("PLENARY_SMTP_USER", ""), "SMTP login, if the server wants one (env PLENARY_SMTP_USER; default the sender address; password from PLENARY_SMTP_PASSWORD)")
 	if err := parse(fs, args); err != nil {
@@ -76,11 +78,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := server.New(ctx, server.Config{
 		Name: cfg.Name, BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
-		Templates: sub("templates"), Static: sub("static"), Mailer: mailer,
+		Templates: sub("templates"), Static: sub("static"), Mail: mailer != nil,
 	}, log, d, gov, lib)
 	if err != nil {
 		return err
 	}
+	// Message-IDs end with the co-op's host, so they are unique beyond it.
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+		gov.MailDomain = u.Hostname()
+	}
+	key, err := gov.UnsubscribeKey(ctx)
+	if err != nil {
+		return err
+	}
+	sender, err := notify.New(notify.Config{Name: cfg.Name, BaseURL: cfg.BaseURL, Mailer: mailer}, log, d, key)
+	if err != nil {
+		return err
+	}
+	// The outbox's sender: one per database, however many processes
+	// serve it (the others stand by). It finishes its batch in flight when
+	// Plenary stops.
+	sent := make(chan struct{})
+	go func() { sender.Run(ctx); close(sent) }()
 
 	httpServer := srv.HTTPServer(cfg.Addr)
 	log.Info("Plenary is serving", "addr", "http://"+ln.Addr().String(), "db", db.Redact(cfg.DB))
@@ -134,7 +153,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	srv.Wait() // emails already on their way
+	<-sent // the sender's batch in flight
 	log.Info("stopped")
 	return nil
 }

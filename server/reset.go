@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -12,26 +11,22 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
-	"plenary/internal/mail"
 )
-
-// mailTimeout bounds one email's delivery: a stuck SMTP server must not hold
-// a goroutine (or a shutdown) for ever.
-const mailTimeout = 30 * time.Second
 
 type forgotData struct {
 	Mail bool // links are mailed; otherwise the admins pass them on
 }
 
 func (s *Server) showForgot(c *gin.Context) {
-	s.render(c, http.StatusOK, "accounts/forgot", view{Title: "Forgot your password?", Data: forgotData{Mail: s.cfg.Mailer != nil}})
+	s.render(c, http.StatusOK, "accounts/forgot", view{Title: "Forgot your password?", Data: forgotData{Mail: s.cfg.Mail}})
 }
 
 // requestReset answers the same whether or not an account uses the email:
-// the same redirect and message, after the same work (the mail, the only
-// slow part, goes out after the answer).
+// the same redirect and message, after the same work. The email with the
+// link is queued in the request's transaction and sent by the outbox's
+// sender, after the answer.
 func (s *Server) requestReset(c *gin.Context) {
-	notice, err := s.gov.RequestReset(c.Request.Context(), c.PostForm("email"), c.ClientIP(), s.cfg.Mailer != nil)
+	_, err := s.gov.RequestReset(c.Request.Context(), c.PostForm("email"), c.ClientIP(), s.cfg.Mail)
 	var limited *governance.LimitError
 	if v := errorsOf(err); v != nil || errors.As(err, &limited) {
 		f := postedForm(c, "email")
@@ -41,7 +36,7 @@ func (s *Server) requestReset(c *gin.Context) {
 			status = s.throttled(c, limited, &f,
 				"Too many password-reset requests have come from your network address or for this email address.")
 		}
-		s.render(c, status, "accounts/forgot", view{Title: "Forgot your password?", Form: f, Data: forgotData{Mail: s.cfg.Mailer != nil}})
+		s.render(c, status, "accounts/forgot", view{Title: "Forgot your password?", Form: f, Data: forgotData{Mail: s.cfg.Mail}})
 		return
 	}
 	if err != nil {
@@ -49,37 +44,11 @@ func (s *Server) requestReset(c *gin.Context) {
 		return
 	}
 	msg := "If an account uses that email address, the co-op's admins can now see your request, and one of them will send you a link to choose a new password."
-	if s.cfg.Mailer != nil {
-		if notice.Token != "" {
-			s.mailReset(notice)
-		}
+	if s.cfg.Mail {
 		msg = fmt.Sprintf("If an account uses that email address, a link to choose a new password is on its way there. It works once, for %s. If nothing arrives, ask one of the co-op's admins.",
 			hours(s.gov.ResetTTL))
 	}
 	s.redirect(c, "/login", msg)
-}
-
-// mailReset sends the link in the background, so that how long the answer
-// takes does not say whether an account exists.
-func (s *Server) mailReset(n governance.ResetNotice) {
-	m := mail.Message{
-		To:      n.Member.EmailAddress(),
-		Subject: "Choose a new password for " + s.cfg.Name,
-		Text: fmt.Sprintf("Hello %s,\n\n"+
-			"Someone, probably you, asked for a new password for your account at %s.\n"+
-			"Open this link within %s to choose one:\n\n%s\n\n"+
-			"The link works once. If you did not ask, ignore this email: your password stays as it is.\n",
-			n.Member.Name, s.cfg.Name, hours(s.gov.ResetTTL), s.resetLink(n.Token)),
-	}
-	s.mailing.Add(1)
-	go func() {
-		defer s.mailing.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), mailTimeout)
-		defer cancel()
-		if err := s.cfg.Mailer.Send(ctx, m)[0]; err != nil {
-			s.log.Error("mail a password-reset link", "member", n.Member.ID, "err", err)
-		}
-	}()
 }
 
 func (s *Server) resetLink(token string) string { return s.cfg.BaseURL + "/reset/" + token }

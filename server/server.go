@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,7 +19,6 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/db"
-	"plenary/internal/mail"
 	"plenary/library"
 )
 
@@ -39,10 +37,11 @@ type Config struct {
 	Static    fs.FS
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Mailer sends password-reset links to members who ask for one. Nil
-	// when no mail is configured: the admins then see the requests and
+	// Mail says whether email is configured: members who forget their
+	// password are then emailed a link (through the outbox, which
+	// internal/notify sends); without it, the admins see the requests and
 	// pass links on themselves.
-	Mailer mail.Mailer
+	Mail bool
 }
 
 // Server holds everything the handlers need. It has no package-level state.
@@ -58,8 +57,6 @@ type Server struct {
 	engine   *gin.Engine
 	handler  http.Handler
 	cache    *pageCache
-	// mailing counts emails still being sent, so Wait can let them finish.
-	mailing sync.WaitGroup
 }
 
 // New builds the server: it loads the session keys from the database and
@@ -99,10 +96,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 
 // ServeHTTP serves a request through cross-origin protection and gin.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Wait returns once the emails the server has started sending are sent
-// (or have failed): call it after shutting the HTTP server down.
-func (s *Server) Wait() { s.mailing.Wait() }
 
 // Routes lists every registered route as "METHOD path", for tests that must
 // cover them all.

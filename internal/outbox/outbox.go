@@ -130,7 +130,8 @@ func (s Signer) mac(member int64, kind string) []byte {
 }
 
 // Token is the unsubscribe token for member and kind:
-// "7.voting_opened.<43 characters>".
+// "7.voting_opened.<43 characters>". A digest's token (kind Digest) stops
+// every kind the member gets in their digest.
 func (s Signer) Token(member int64, kind string) string {
 	return strconv.FormatInt(member, 10) + "." + kind + "." + base64.RawURLEncoding.EncodeToString(s.mac(member, kind))
 }
@@ -142,7 +143,7 @@ func (s Signer) Check(token string) (member int64, kind string, ok bool) {
 		return 0, "", false
 	}
 	parts := strings.Split(token, ".")
-	if len(parts) != 3 || !IsChoosable(parts[1]) {
+	if len(parts) != 3 || !(IsChoosable(parts[1]) || parts[1] == Digest) {
 		return 0, "", false
 	}
 	member, err := strconv.ParseInt(parts[0], 10, 64)
