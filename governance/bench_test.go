@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"plenary/internal/db/dbtest"
 	"plenary/internal/fakeclock"
 )
@@ -186,4 +188,34 @@ func BenchmarkVerifyTally(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkQueueVotingOpened measures what opening a ballot adds to
+// freezing its roll (BenchmarkFreezeRoll times both): queueing the
+// voting_opened message of everyone on the roll, one INSERT … SELECT,
+// committed. Between runs the queued rows are deleted, untimed.
+func BenchmarkQueueVotingOpened(b *testing.B) {
+	c := newBenchCoop(b)
+	for _, n := range benchSizes {
+		c.grow(b, n)
+		p := c.propose(b)
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := c.s.db.W.ExecContext(c.ctx, `DELETE FROM notifications WHERE kind = 'voting_opened' AND event = ?`,
+					fmt.Sprint(p.ID)); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := c.s.db.WithTx(c.ctx, func(tx *sqlx.Tx) error { return c.s.queueVotingOpened(c.ctx, tx, p) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var rows int
+			if err := c.s.db.R.Get(&rows, `SELECT count(*) FROM notifications WHERE kind = 'voting_opened' AND event = ?`, fmt.Sprint(p.ID)); err != nil || rows != n {
+				b.Fatalf("%d messages queued (%v); want %d", rows, err, n)
+			}
+		})
+	}
 }

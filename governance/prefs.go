@@ -208,7 +208,8 @@ func (s *Service) CheckUnsubscribe(ctx context.Context, token string) (Member, s
 	return m, kind, err
 }
 
-// Unsubscribe sets the mode of the token's kind to never for its member,
+// Unsubscribe sets the mode of the token's kind (for a digest's token,
+// of every kind its member gets in the digest) to never for its member,
 // whoever follows the link (it is the one-click unsubscribe of RFC 8058,
 // which a mail client may follow for them), and returns the member and
 // kind.
@@ -217,8 +218,27 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (Member, string
 	if err != nil {
 		return Member{}, "", err
 	}
+	kinds := []string{kind}
+	if kind == outbox.Digest {
+		// A digest's link stops everything the member gets in it.
+		p, err := s.Preferences(ctx, m)
+		if err != nil {
+			return Member{}, "", err
+		}
+		kinds = nil
+		for _, k := range p.Kinds {
+			if k.Mode == outbox.InDigest {
+				kinds = append(kinds, k.Kind)
+			}
+		}
+	}
 	err = s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
-		return s.setMode(ctx, tx, m.ID, kind, outbox.Never, nil)
+		for _, k := range kinds {
+			if err := s.setMode(ctx, tx, m.ID, k, outbox.Never, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return m, kind, err
 }

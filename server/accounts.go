@@ -192,13 +192,29 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 // own errors.
 type accountData struct {
 	Name, Email, Password form
+	// Notify is the form of what emails the member gets; NotifyData what
+	// it offers.
+	Notify     form
+	NotifyData notifyData
 }
 
-func (s *Server) showAccount(c *gin.Context) {
+// accountPage is the account page's forms as the member's details stand.
+func (s *Server) accountPage(c *gin.Context) (accountData, error) {
 	m := member(c)
 	data := accountData{
 		Name:  form{Values: map[string]string{"name": m.Name}},
 		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	}
+	var err error
+	data.Notify, data.NotifyData, err = s.notifyForm(c, *m)
+	return data, err
+}
+
+func (s *Server) showAccount(c *gin.Context) {
+	data, err := s.accountPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.render(c, http.StatusOK, "accounts/account", view{Title: "Your account", Data: data})
 }
@@ -206,10 +222,10 @@ func (s *Server) showAccount(c *gin.Context) {
 // accountFailed re-renders the account page with one form's errors. A
 // suspended member is shown the page that says why they may not.
 func (s *Server) accountFailed(c *gin.Context, err error, set func(*accountData, form), fields ...string) {
-	m := member(c)
-	data := accountData{
-		Name:  form{Values: map[string]string{"name": m.Name}},
-		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	data, perr := s.accountPage(c)
+	if perr != nil {
+		s.fail(c, perr)
+		return
 	}
 	if errors.Is(err, governance.ErrSuspended) {
 		s.render(c, http.StatusForbidden, "accounts/account", view{Title: "Your account", Data: data})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/outbox"
 	"plenary/library"
 )
 
@@ -100,6 +101,8 @@ type routeFixture struct {
 	usedResetToken string // a link of the applicant's, already used
 	gone           user   // a member who has left: no reset for them
 
+	unsubscribe string // the active member's one-click link for voting_opened emails
+
 	memberResource int64 // pending, submitted by the active member
 	listedResource int64 // listed, submitted by the admin
 	queued         int64 // pending, which the admin lists
@@ -162,6 +165,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	if _, err := a.Gov.ResetPassword(ctx, f.usedResetToken, password, password); err != nil {
 		t.Fatal(err)
 	}
+	f.unsubscribe = a.token(t, f.users[activeMember], outbox.VotingOpened)
 	f.gone = a.addMember(t, ad, "Gil Gone", "gil@example.org")
 	if err := a.Gov.MarkLeft(ctx, ad.Member, f.gone.ID); err != nil {
 		t.Fatal(err)
@@ -285,6 +289,17 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/reset/" + f.resetToken, want: everyone("200")},
 			{path: "/reset/" + f.usedResetToken, want: everyone("410")},
 			{path: "/reset/bogus", want: everyone("404")},
+		},
+		// The signed link is the credential, for anyone who follows it:
+		// it stops the active member's voting emails once (the first
+		// asker), and a link that is not one of ours is not found.
+		"GET /unsubscribe/:token": {
+			{path: "/unsubscribe/" + f.unsubscribe, want: everyone("200")},
+			{path: "/unsubscribe/bogus", want: everyone("404")},
+		},
+		"POST /unsubscribe/:token": {
+			{path: "/unsubscribe/" + f.unsubscribe, want: everyone("200"), changes: []role{anonymous}},
+			{path: "/unsubscribe/bogus", want: everyone("404")},
 		},
 		"POST /reset/:token": {
 			{path: "/reset/" + f.resetToken, want: everyone("422")},
@@ -412,10 +427,11 @@ func (f *routeFixture) table() map[string][]routeCase {
 		},
 
 		// Members.
-		"GET /account":           {{path: "/account", want: members("200")}},
-		"POST /account/name":     {{path: "/account/name", want: members("422")}},
-		"POST /account/email":    {{path: "/account/email", want: members("422")}},
-		"POST /account/password": {{path: "/account/password", want: members("422")}},
+		"GET /account":                {{path: "/account", want: members("200")}},
+		"POST /account/name":          {{path: "/account/name", want: members("422")}},
+		"POST /account/email":         {{path: "/account/email", want: members("422")}},
+		"POST /account/password":      {{path: "/account/password", want: members("422")}},
+		"POST /account/notifications": {{path: "/account/notifications", want: members("422")}},
 
 		// Admins.
 		"GET /admin/members": {

@@ -288,6 +288,11 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			ids:  func(role) map[string]string { return map[string]string{"token": f.resetToken} },
 			base: form("password", "a whole new password", "password_repeat", "another new password"),
 			caps: map[string]int{"password": governance.MaxPasswordLen, "password_repeat": governance.MaxPasswordLen}},
+		// A hostile token is not one of ours: 404, nothing changed. The
+		// sample is the real link, which may set the choice it stops.
+		"GET /unsubscribe/:token": {ids: func(role) map[string]string { return map[string]string{"token": f.unsubscribe} }},
+		"POST /unsubscribe/:token": {ids: func(role) map[string]string { return map[string]string{"token": f.unsubscribe} },
+			except: []string{"notification_prefs"}},
 		"GET /setup": {query: []string{"token"}},
 		"POST /setup": {form: []string{"token", "name", "email", "password", "statement"}, only: true,
 			base: form("token", "bogus", "name", "Fay Founder", "email", "fay@example.org", "password", password), caps: detailsCaps},
@@ -318,6 +323,9 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 		"POST /account/password": {form: []string{"current_password", "password"},
 			base: form("current_password", strings.Repeat("p", governance.MaxPasswordLen+1), "password", "a brand new secret 77"),
 			caps: map[string]int{"current_password": governance.MaxPasswordLen, "password": governance.MaxPasswordLen}},
+		"POST /account/notifications": {form: []string{"voting_opened", "closing_soon", "result", "application", "digest_hour"},
+			base:    form("voting_opened", "at_once", "closing_soon", "digest", "result", "never", "application", "at_once", "digest_hour", "9"),
+			mutates: true},
 		"POST /proposals/:id/vote": {form: []string{"choice", "receipt"}, query: []string{"box_page", "receipt"},
 			ids: one(f.openProposal), base: form("choice", governance.ChoiceYes), mutates: true,
 			foreign: func(r role) []string { return []string{id(f.discussion), id(f.closedProposal)} }},

@@ -98,7 +98,7 @@ func (s *Server) checkCSRF(c *gin.Context) {
 	// The API is read-only: a POST under /api/ reaches no handler, only the
 	// JSON 405 or 404, so there is nothing for a token to guard, and an API
 	// client gets the error shape it understands rather than a form page.
-	if c.Request.Method != http.MethodPost || isAPI(c) {
+	if c.Request.Method != http.MethodPost || isAPI(c) || isUnsubscribe(c.Request) {
 		c.Next()
 		return
 	}
@@ -195,4 +195,16 @@ func localPath(next, fallback string) string {
 		return fallback
 	}
 	return next
+}
+
+// unsubscribePath starts the one-click unsubscribe links of emails.
+const unsubscribePath = "/unsubscribe/"
+
+// isUnsubscribe says whether r is a one-click unsubscribe: a POST to
+// /unsubscribe/TOKEN (one path segment), which a mail client sends
+// without a session and from no page of ours. Its signed token is all it
+// trusts, so it needs no CSRF token and may come from another origin.
+func isUnsubscribe(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.URL.EscapedPath(), unsubscribePath)
+	return ok && r.Method == http.MethodPost && token != "" && !strings.Contains(token, "/")
 }

@@ -56,6 +56,11 @@ func (s *Server) routes() {
 	r.POST("/forgot", s.requestReset)
 	r.GET("/reset/:token", s.showReset)
 	r.POST("/reset/:token", s.resetPassword)
+	// An email's one-click unsubscribe (RFC 8058): the signed token is the
+	// only credential, and mail clients POST from anywhere, so this POST
+	// alone is exempt from the CSRF token and cross-origin checks.
+	r.GET("/unsubscribe/:token", s.showUnsubscribe)
+	r.POST("/unsubscribe/:token", s.unsubscribe)
 
 	// Members: anyone logged in, applicants included (they keep their
 	// details up to date while they wait).
@@ -64,6 +69,7 @@ func (s *Server) routes() {
 	m.POST("/account/name", s.updateName)
 	m.POST("/account/email", s.changeEmail)
 	m.POST("/account/password", s.changePassword)
+	m.POST("/account/notifications", s.setPreferences)
 	// Voting checks the ballot's frozen roll, not today's status: a member
 	// suspended after voting opened still votes.
 	m.POST("/proposals/:id/vote", s.castVote)

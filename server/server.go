@@ -77,6 +77,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 	if s.sessions, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
 		return nil, err
 	}
+	// Made now if it is new, so no page that checks an unsubscribe link
+	// ever writes.
+	if _, err := gov.UnsubscribeKey(ctx); err != nil {
+		return nil, err
+	}
 	if s.pages, err = parsePages(cfg.Templates); err != nil {
 		return nil, err
 	}
@@ -90,6 +95,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.refuseCrossOrigin))
+	// Mail clients POST one-click unsubscribes from anywhere (RFC 8058);
+	// that route trusts only its signed token (notifications.go).
+	cop.AddInsecureBypassPattern("POST " + unsubscribePath + "{token}")
 	s.handler = cop.Handler(s.engine)
 	return s, nil
 }
