@@ -80,7 +80,7 @@ func (c *coop) sender(t *testing.T, d *db.DB, tune ...func(*notify.Config)) *not
 	}
 	cfg := notify.Config{Name: "Riverside Co-op", BaseURL: base, Now: c.clock.Now,
 		Mailer: mail.SMTP{Addr: c.mp.SMTPAddr, From: "plenary@example.coop", Name: "Riverside Co-op"},
-		Idle: 20 * time.Millisecond, Standby: 50 * time.Millisecond}
+		Idle:   20 * time.Millisecond, Standby: 50 * time.Millisecond}
 	for _, f := range tune {
 		f(&cfg)
 	}
