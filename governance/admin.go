@@ -82,7 +82,7 @@ func (s *Service) Erase(ctx context.Context, actor Member, id int64, confirmed b
 		return err
 	}
 	return s.decide(ctx, actor, id, EventErased, Statuses, "",
-		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '',
+		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '', time_zone = NULL,
 			status = CASE status WHEN 'applicant' THEN 'rejected' WHEN 'active' THEN 'left' WHEN 'suspended' THEN 'left' ELSE status END,
 			erased_at = ?, session_version = session_version + 1
 		 WHERE id = ? AND erased_at IS NULL`, s.now(), id)

@@ -52,6 +52,9 @@ type Member struct {
 	AppliedAt      time.Time  `db:"applied_at"`
 	JoinedAt       *time.Time `db:"joined_at"`
 	ErasedAt       *time.Time `db:"erased_at"`
+	// TimeZone is the IANA zone the member reads times in, or nil for the
+	// co-op's default (see Zone).
+	TimeZone *string `db:"time_zone"`
 }
 
 // IsAdmin says whether m may run the membership.
@@ -150,7 +153,7 @@ func isLastAdmin(err error) bool {
 }
 
 const memberColumns = `id, name, email, password_hash, statement, role, status, status_reason,
-	session_version, applied_at, joined_at, erased_at`
+	session_version, applied_at, joined_at, erased_at, time_zone`
 
 // Member returns the member with number id.
 func (s *Service) Member(ctx context.Context, id int64) (Member, error) {

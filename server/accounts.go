@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -188,17 +189,50 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 	s.logIn(c, m, "/account", "Welcome to "+s.cfg.Name+", "+m.Name+". You are a member now.")
 }
 
-// accountForms names the account page's three forms so each can show its
-// own errors.
+// accountData names the account page's forms so each can show its own
+// errors. CoopZone names the co-op's time zone, which a member who chose
+// none reads times in.
 type accountData struct {
-	Name, Email, Password form
+	Name, Email, Password, Zone form
+	CoopZone                    string
+	// CalendarMade is when the member's calendar address was made, nil
+	// if they have none.
+	CalendarMade *time.Time
+}
+
+// accountData is the account page's forms as the member's details fill
+// them.
+func (s *Server) accountData(c *gin.Context) (accountData, error) {
+	m := member(c)
+	coop, err := s.gov.DefaultZoneName(c.Request.Context())
+	if err != nil {
+		return accountData{}, err
+	}
+	made, err := s.gov.CalendarTokenMade(c.Request.Context(), m.ID)
+	if err != nil {
+		return accountData{}, err
+	}
+	return accountData{
+		CalendarMade: made,
+		Name:         form{Values: map[string]string{"name": m.Name}},
+		Email:        form{Values: map[string]string{"email": m.EmailAddress()}},
+		Zone:         form{Values: map[string]string{"time_zone": deref(m.TimeZone)}},
+		CoopZone:     coop,
+	}, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func (s *Server) showAccount(c *gin.Context) {
-	m := member(c)
-	data := accountData{
-		Name:  form{Values: map[string]string{"name": m.Name}},
-		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	data, err := s.accountData(c)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.render(c, http.StatusOK, "accounts/account", view{Title: "Your account", Data: data})
 }
@@ -206,10 +240,10 @@ func (s *Server) showAccount(c *gin.Context) {
 // accountFailed re-renders the account page with one form's errors. A
 // suspended member is shown the page that says why they may not.
 func (s *Server) accountFailed(c *gin.Context, err error, set func(*accountData, form), fields ...string) {
-	m := member(c)
-	data := accountData{
-		Name:  form{Values: map[string]string{"name": m.Name}},
-		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	data, derr := s.accountData(c)
+	if derr != nil {
+		s.fail(c, derr)
+		return
 	}
 	if errors.Is(err, governance.ErrSuspended) {
 		s.render(c, http.StatusForbidden, "accounts/account", view{Title: "Your account", Data: data})
@@ -251,4 +285,12 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	m.SessionVersion = version
 	s.logIn(c, *m, "/account", "Your password is changed. Any other device you were logged in on has been logged out.")
+}
+
+func (s *Server) setTimeZone(c *gin.Context) {
+	if err := s.gov.SetTimeZone(c.Request.Context(), member(c).ID, c.PostForm("time_zone")); err != nil {
+		s.accountFailed(c, err, func(d *accountData, f form) { d.Zone = f }, "time_zone")
+		return
+	}
+	s.redirect(c, "/account", "Your time zone is saved: times are shown in it from now on.")
 }

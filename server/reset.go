@@ -13,6 +13,7 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/mail"
+	"plenary/internal/tz"
 )
 
 // mailTimeout bounds one email's delivery: a stuck SMTP server must not hold
@@ -183,6 +184,7 @@ func (s *Server) throttled(c *gin.Context, err *governance.LimitError, f *form, 
 	if t := at.Truncate(time.Minute); !t.Equal(at) {
 		at = t.Add(time.Minute)
 	}
-	f.Errors[""] = fmt.Sprintf("%s Please try again after %s UTC (in %s).", what, at.Format("15:04"), in)
+	loc := s.zone(c)
+	f.Errors[""] = fmt.Sprintf("%s Please try again after %s %s (in %s).", what, at.In(loc).Format("15:04"), tz.Abbrev(at, loc), in)
 	return http.StatusTooManyRequests
 }

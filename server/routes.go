@@ -35,6 +35,10 @@ func (s *Server) routes() {
 	r.GET("/demands/:id", s.showDemand)
 	r.GET("/proposals", s.listProposals)
 	r.GET("/proposals/:id", s.showProposal)
+	r.GET("/proposals/:id/calendar.ics", s.proposalCalendar)
+	// A member's private feed: the secret address is the key, as calendar
+	// clients send no cookie.
+	r.GET("/calendar/:token", s.calendarFeed)
 	r.GET("/feed.atom", s.decisionsFeed)
 	r.GET("/api/v1/proposals", s.apiListProposals)
 	r.GET("/api/v1/proposals/:id", s.apiShowProposal)
@@ -64,6 +68,8 @@ func (s *Server) routes() {
 	m.POST("/account/name", s.updateName)
 	m.POST("/account/email", s.changeEmail)
 	m.POST("/account/password", s.changePassword)
+	m.POST("/account/zone", s.setTimeZone)
+	m.POST("/account/calendar", s.newCalendarLink)
 	// Voting checks the ballot's frozen roll, not today's status: a member
 	// suspended after voting opened still votes.
 	m.POST("/proposals/:id/vote", s.castVote)
@@ -102,6 +108,8 @@ func (s *Server) routes() {
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
 	a.GET("/rules", s.showRules)
 	a.POST("/rules", s.setRule)
+	a.GET("/settings", s.showSettings)
+	a.POST("/settings", s.setSettings)
 	a.POST("/proposals/:id/cancel", s.cancelProposal)
 	a.GET("/library", s.listQueue)
 	a.POST("/library/:id/status", s.setResourceStatus)
