@@ -29,6 +29,10 @@ CREATE TABLE members (
     -- The IANA name of the zone the member reads times in (Europe/London);
     -- NULL for the co-op's default (settings).
     time_zone        TEXT    CHECK (time_zone IS NULL OR length(time_zone) BETWEEN 1 AND 64),
+    -- When the member left (marked as left, or erased while a member), for
+    -- the register.
+    left_at          TIMESTAMP,
+    CHECK (left_at IS NULL OR status = 'left'),
     -- An erased member keeps only the number, the status and the dates.
     CHECK (erased_at IS NULL OR (email IS NULL AND password_hash IS NULL AND name = '' AND statement = '')),
     -- Anyone who can log in has both an email and a password.

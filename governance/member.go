@@ -293,7 +293,12 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (M
 	if err != nil {
 		return Member{}, err
 	}
-	if m.PasswordHash == nil || !s.hash.Check(*m.PasswordHash, password) {
+	if m.PasswordHash == nil || *m.PasswordHash == noPassword {
+		// No password yet (imported): the same work as a wrong one.
+		s.hash.Check(dummyHash, password)
+		return Member{}, ErrBadCredentials
+	}
+	if !s.hash.Check(*m.PasswordHash, password) {
 		return Member{}, ErrBadCredentials
 	}
 	// The right password: the attempt was no failure, and a member let in

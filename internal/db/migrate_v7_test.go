@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -53,6 +54,10 @@ func TestMigrateV6ToV7(t *testing.T) {
 				VALUES (1, 'Ada', 'ada@example.org', 'x', 'admin', 'active', '2026-01-01', '2026-01-01')`,
 			`INSERT INTO members (id, name, email, password_hash, role, status, applied_at)
 				VALUES (2, 'Bo', 'bo@example.org', 'x', 'member', 'applicant', '2026-01-02')`,
+			`INSERT INTO members (id, name, email, password_hash, role, status, applied_at, joined_at)
+				VALUES (3, 'Cy', 'cy@example.org', 'x', 'member', 'left', '2026-01-02', '2026-01-03')`,
+			`INSERT INTO ledger (seq, at, kind, body, prev_hash, hash)
+				VALUES (1, '2026-02-01T10:00:00Z', 'member.left', '{"by":1,"member":3}', 'p', 'h1')`,
 			`INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at)
 				VALUES ('hash-1', 'for the AGM', 1, '2026-01-01', '2026-01-15')`,
 		} {
@@ -78,8 +83,19 @@ func TestMigrateV6ToV7(t *testing.T) {
 	if err := d.R.SelectContext(ctx, &members, `SELECT id, name, time_zone FROM members ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
-	if len(members) != 2 || members[0].Name != "Ada" || members[1].Name != "Bo" || members[0].Zone != nil || members[1].Zone != nil {
-		t.Errorf("members after migrating: %+v, want Ada and Bo with no zone of their own", members)
+	if len(members) != 3 || members[0].Name != "Ada" || members[1].Name != "Bo" || members[0].Zone != nil || members[1].Zone != nil {
+		t.Errorf("members after migrating: %+v, want Ada, Bo and Cy with no zone of their own", members)
+	}
+	var left []struct {
+		ID     int64      `db:"id"`
+		LeftAt *time.Time `db:"left_at"`
+	}
+	if err := d.R.SelectContext(ctx, &left, `SELECT id, left_at FROM members ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if left[0].LeftAt != nil || left[1].LeftAt != nil || left[2].LeftAt == nil ||
+		!left[2].LeftAt.Equal(time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("when members left, after migrating: %+v; want Cy's from the ledger, 2026-02-01 10:00 UTC", left)
 	}
 	var inv struct {
 		Note  string  `db:"note"`
@@ -99,6 +115,7 @@ func TestMigrateV6ToV7(t *testing.T) {
 		ok          bool
 	}{
 		{"a member's zone", `UPDATE members SET time_zone = 'Europe/London' WHERE id = 2`, true},
+		{"a date of leaving for a member who has not left", `UPDATE members SET left_at = '2026-03-01' WHERE id = 2`, false},
 		{"a zone too long", `UPDATE members SET time_zone = '` + strings.Repeat("x", 65) + `' WHERE id = 2`, false},
 		{"an empty zone", `UPDATE members SET time_zone = '' WHERE id = 2`, false},
 		{"an invitation for someone", `INSERT INTO invitations (token_hash, created_by, created_at, expires_at, email, name, role)
