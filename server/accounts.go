@@ -148,15 +148,24 @@ func (s *Server) setup(c *gin.Context) {
 	s.logIn(c, m, "/admin/members", "Your co-op is set up, and you are its first admin. Invite members or wait for applications.")
 }
 
-type invitationData struct{ Token string }
+// invitationData is the invitation's page: its token, and the address
+// it is tied to, if it was made for someone ("" if not).
+type invitationData struct {
+	Token string
+	Email string
+	Admin bool
+}
 
 func (s *Server) showInvitation(c *gin.Context) {
 	token := c.Param("token")
-	if _, err := s.gov.OpenInvitation(c.Request.Context(), token); err != nil {
+	inv, err := s.gov.OpenInvitation(c.Request.Context(), token)
+	if err != nil {
 		s.invitationGone(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "accounts/invitation", view{Title: "You are invited", Data: invitationData{Token: token}})
+	f := form{Values: map[string]string{"name": inv.Name}}
+	s.render(c, http.StatusOK, "accounts/invitation", view{Title: "You are invited", Form: f,
+		Data: invitationData{Token: token, Email: inv.EmailAddress(), Admin: inv.Role == governance.RoleAdmin}})
 }
 
 func (s *Server) invitationGone(c *gin.Context, err error) {
@@ -179,7 +188,13 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 		if limited != nil {
 			status = s.throttled(c, limited, &f, "Too many invitation links that do not work have been tried from your network address.")
 		}
-		s.render(c, status, "accounts/invitation", view{Title: "You are invited", Form: f, Data: invitationData{Token: token}})
+		data := invitationData{Token: token}
+		// The address the invitation is tied to, as the page showed it;
+		// a link that has gone since shows the field to type one.
+		if inv, err := s.gov.OpenInvitation(c.Request.Context(), token); err == nil {
+			data.Email, data.Admin = inv.EmailAddress(), inv.Role == governance.RoleAdmin
+		}
+		s.render(c, status, "accounts/invitation", view{Title: "You are invited", Form: f, Data: data})
 		return
 	}
 	if err != nil {

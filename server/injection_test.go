@@ -396,12 +396,22 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 		"POST /admin/members/:id/leave":     {form: memberForm, ids: member(ad)}, // the last admin
 		"POST /admin/members/:id/erase":     {form: append(memberForm, "confirm"), ids: member(f.bystander), base: form("confirm", "no")},
 		"GET /admin/invitations":            {},
-		"POST /admin/invitations": {form: []string{"note", "days"}, base: form("note", "For Pat", "days", "7"), mutates: true,
-			caps: map[string]int{"note": governance.MaxNoteLen}, stored: map[string]string{"note": "invitations.note"}},
+		"POST /admin/invitations": {form: []string{"name", "email", "role", "note", "days"}, mutates: true,
+			base:   form("name", "Pat {n}", "email", "pat{n}@example.org", "role", "member", "note", "For Pat", "days", "7"),
+			caps:   map[string]int{"note": governance.MaxNoteLen, "name": governance.MaxNameLen, "email": governance.MaxEmailLen},
+			stored: map[string]string{"note": "invitations.note", "name": "invitations.name"}},
 		"POST /admin/invitations/:id/revoke": {ids: one(f.revokeID)}, // already revoked
 		"GET /admin/rules":                   {},
 		"GET /admin/settings":                {},
-		"POST /admin/settings":               {form: []string{"time_zone"}, base: form("time_zone", "Europe/Paris"), mutates: true},
+		"GET /admin/members/register.csv":    {},
+		"GET /admin/members/import":          {},
+		"GET /admin/invitations/bulk":        {},
+		// Confirmed, so that a roster the attacks leave right is acted on.
+		"POST /admin/members/import": {form: []string{"csv", "days", "confirm"}, mutates: true,
+			base: form("csv", "name,email\nIvo {n},ivo{n}@example.org\n", "confirm", "yes")},
+		"POST /admin/invitations/bulk": {form: []string{"csv", "days", "confirm"}, mutates: true,
+			base: form("csv", "name,email,role\nBea {n},bea{n}@example.org,member\n", "days", "7", "confirm", "yes")},
+		"POST /admin/settings": {form: []string{"time_zone"}, base: form("time_zone", "Europe/Paris"), mutates: true},
 		// The rules of a kind no other request here proposes under.
 		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret"},
 			base: form("kind", governance.KindWithdraw, "quorum_pct", "25", "threshold", governance.ThresholdMajority,

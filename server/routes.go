@@ -94,6 +94,11 @@ func (s *Server) routes() {
 	// Admins: the co-op's secretaries, running membership.
 	a := r.Group("/admin", s.requireAdmin)
 	a.GET("/members", s.listMembers)
+	a.GET("/members/register.csv", s.downloadRegister)
+	// The roster forms take a CSV of up to 2 MB: their bodies have a cap
+	// of their own (limitBody).
+	a.GET("/members/import", s.showImport)
+	a.POST("/members/import", s.importMembers)
 	a.GET("/members/:id", s.showMember)
 	a.POST("/members/:id/approve", s.approveMember)
 	a.POST("/members/:id/reject", s.rejectMember)
@@ -105,6 +110,8 @@ func (s *Server) routes() {
 	a.POST("/members/:id/reset", s.issueReset)
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
+	a.GET("/invitations/bulk", s.showBulkInvite)
+	a.POST("/invitations/bulk", s.bulkInvite)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
 	a.GET("/rules", s.showRules)
 	a.POST("/rules", s.setRule)
