@@ -26,6 +26,13 @@ CREATE TABLE members (
     applied_at       TIMESTAMP NOT NULL,
     joined_at        TIMESTAMP,
     erased_at        TIMESTAMP,
+    -- The IANA name of the zone the member reads times in (Europe/London);
+    -- NULL for the co-op's default (settings).
+    time_zone        TEXT    CHECK (time_zone IS NULL OR length(time_zone) BETWEEN 1 AND 64),
+    -- When the member left (marked as left, or erased while a member), for
+    -- the register.
+    left_at          TIMESTAMP,
+    CHECK (left_at IS NULL OR status = 'left'),
     -- An erased member keeps only the number, the status and the dates.
     CHECK (erased_at IS NULL OR (email IS NULL AND password_hash IS NULL AND name = '' AND statement = '')),
     -- Anyone who can log in has both an email and a password.
@@ -63,7 +70,10 @@ CREATE TABLE setup_tokens (
 ) WITHOUT ROWID;
 
 -- Single-use invitation links. Only the token's hash is kept: the link is
--- shown once, to the admin who made it.
+-- shown once, to the admin who made it, or emailed to the person invited.
+-- An invitation made for someone names them: it is tied to their address
+-- (the member it makes has that email) and says which role they get. One
+-- without an email is a link to hand on, for whoever has it.
 CREATE TABLE invitations (
     id          INTEGER PRIMARY KEY,
     token_hash  TEXT      NOT NULL UNIQUE,
@@ -74,8 +84,29 @@ CREATE TABLE invitations (
     used_at     TIMESTAMP,
     used_by     INTEGER   REFERENCES members (id),
     revoked_at  TIMESTAMP,
+    email       TEXT      COLLATE NOCASE CHECK (email IS NULL OR length(email) BETWEEN 3 AND 254),
+    name        TEXT      NOT NULL DEFAULT '' CHECK (length(name) <= 80),
+    role        TEXT      NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'admin')),
     CHECK ((used_at IS NULL) = (used_by IS NULL)),
     CHECK (used_at IS NULL OR revoked_at IS NULL)
+);
+
+CREATE INDEX invitations_email ON invitations (email) WHERE email IS NOT NULL;
+
+-- The co-op's settings, by name: the time zone that readers, and members
+-- who chose none, see times in (UTC when unset).
+CREATE TABLE settings (
+    name   TEXT PRIMARY KEY CHECK (name IN ('time_zone')),
+    value  TEXT NOT NULL CHECK (length(value) BETWEEN 1 AND 200)
+) WITHOUT ROWID;
+
+-- Each member's private calendar feed (/calendar/TOKEN.ics) of the ballots
+-- they are on the roll for. Only the token's hash is kept; a new link
+-- replaces the row, so the old link stops working.
+CREATE TABLE calendar_tokens (
+    member_id   INTEGER   PRIMARY KEY REFERENCES members (id),
+    token_hash  TEXT      NOT NULL UNIQUE,
+    created_at  TIMESTAMP NOT NULL
 );
 
 -- Single-use, expiring password-reset links. Only the token's hash is kept.

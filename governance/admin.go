@@ -77,7 +77,7 @@ func (s *Service) SetRole(ctx context.Context, actor Member, id int64, role stri
 // MarkLeft records that a member has left the co-op.
 func (s *Service) MarkLeft(ctx context.Context, actor Member, id int64) error {
 	return s.decide(ctx, actor, id, EventLeft, []string{StatusActive, StatusSuspended}, "Only a current member can leave.",
-		`UPDATE members SET status = 'left', session_version = session_version + 1 WHERE id = ?`, id)
+		`UPDATE members SET status = 'left', left_at = ?, session_version = session_version + 1 WHERE id = ?`, s.now(), id)
 }
 
 // erasure is an admin's erasure form: its one box must be ticked.
@@ -98,10 +98,11 @@ func (s *Service) Erase(ctx context.Context, actor Member, id int64, confirmed b
 		return err
 	}
 	return s.decide(ctx, actor, id, EventErased, Statuses, "",
-		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '',
+		`UPDATE members SET name = '', email = NULL, password_hash = NULL, statement = '', status_reason = '', time_zone = NULL,
 			status = CASE status WHEN 'applicant' THEN 'rejected' WHEN 'active' THEN 'left' WHEN 'suspended' THEN 'left' ELSE status END,
+			left_at = CASE WHEN status IN ('active', 'suspended') THEN ? ELSE left_at END,
 			erased_at = ?, session_version = session_version + 1
-		 WHERE id = ? AND erased_at IS NULL`, s.now(), id)
+		 WHERE id = ? AND erased_at IS NULL`, s.now(), s.now(), id)
 }
 
 // roleChoice is a role as an admin's form or the command line names it.
@@ -186,7 +187,7 @@ func (s *Service) decide(ctx context.Context, actor Member, id int64, event stri
 	return err
 }
 
-func requireAdmin(ctx context.Context, tx *sqlx.Tx, id int64) error {
+func requireAdmin(ctx context.Context, tx sqlx.QueryerContext, id int64) error {
 	m, err := getMember(ctx, tx, `WHERE id = ?`, id)
 	if err != nil || !m.IsAdmin() {
 		return ErrForbidden

@@ -61,7 +61,9 @@ func TestTagsAgreeWithTheConstants(t *testing.T) {
 			{ProposalInput{}, "Body", "max", MaxProposalBodyLen},
 			{commentInput{}, "Body", "max", MaxCommentLen},
 			{reasonInput{}, "Reason", "max", MaxReasonLen},
-			{invitationInput{}, "Note", "max", MaxNoteLen},
+			{InvitationInput{}, "Note", "max", MaxNoteLen},
+			{InvitationInput{}, "Name", "max", MaxNameLen},
+			{InvitationInput{}, "Email", "max", MaxEmailLen},
 		} {
 			if got := tagParam(t, c.v, c.field, c.name); got != strconv.Itoa(c.want) {
 				t.Errorf("%T.%s: %s=%s in the tag, %d in the constant", c.v, c.field, c.name, got, c.want)

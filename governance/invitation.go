@@ -1,12 +1,14 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -18,7 +20,10 @@ import (
 // MaxNoteLen caps an invitation's note, mirrored in schema.sql.
 const MaxNoteLen = 200
 
-// Invitation is a single-use link that makes an active member.
+// Invitation is a single-use link that makes an active member. One made
+// for someone names them: Email ties it to their address (the member it
+// makes has that email), Name is what the form suggests, and Role is what
+// they become. One without an email is a link for whoever holds it.
 type Invitation struct {
 	ID        int64      `db:"id"`
 	Note      string     `db:"note"`
@@ -28,7 +33,15 @@ type Invitation struct {
 	UsedAt    *time.Time `db:"used_at"`
 	UsedBy    *int64     `db:"used_by"`
 	RevokedAt *time.Time `db:"revoked_at"`
+	Email     *string    `db:"email"`
+	Name      string     `db:"name"`
+	Role      string     `db:"role"`
 }
+
+const invitationColumns = `id, note, created_by, created_at, expires_at, used_at, used_by, revoked_at, email, name, role`
+
+// EmailAddress is the address the invitation is tied to, or "".
+func (i Invitation) EmailAddress() string { return deref(i.Email) }
 
 // State is "used", "revoked", "expired" or "open" as of now.
 func (i Invitation) State(now time.Time) string {
@@ -49,54 +62,101 @@ func linkState(used, revoked *time.Time, expires, now time.Time) string {
 	return "open"
 }
 
-// invitationInput is what an admin's invitation form gives: a note for the
-// admins' list, and how many days the link works (0 for the default). The
-// tags check the note trimmed.
-type invitationInput struct {
-	Note string `form:"note" validate:"utf8,nocontrol,oneline,max=200"`
-	Days int    `form:"days" validate:"omitempty,min=1,max=90"`
+// InvitationInput is what an admin's invitation form gives: whom it is
+// for (a name and an email address, both or neither, and the role they
+// get, member unless said), a note for the admins' list, and how many days
+// the link works (0 for the default). The tags check it trimmed, the email
+// in lower case.
+type InvitationInput struct {
+	Name  string `form:"name" validate:"utf8,nocontrol,oneline,max=80"`
+	Email string `form:"email" validate:"omitempty,max=254,emailaddr"`
+	Role  string `form:"role" validate:"omitempty,oneof=member admin"`
+	Note  string `form:"note" validate:"utf8,nocontrol,oneline,max=200"`
+	Days  int    `form:"days" validate:"omitempty,min=1,max=90"`
 }
 
 var invitationMessages = map[string]string{
-	"note.utf8":      "The note contains invalid characters.",
-	"note.nocontrol": "The note contains invalid characters.",
-	"note.oneline":   "The note contains invalid characters.",
-	"note.max":       fmt.Sprintf("Keep the note under %d characters.", MaxNoteLen),
-	"days.min":       "Choose between 1 and 90 days.",
-	"days.max":       "Choose between 1 and 90 days.",
+	"name.utf8":       badName,
+	"name.nocontrol":  badName,
+	"name.oneline":    badName,
+	"name.max":        fmt.Sprintf("Keep the name under %d characters.", MaxNameLen),
+	"email.max":       "That email address is too long.",
+	"email.emailaddr": "Enter an email address like name@example.org.",
+	"role.oneof":      "Choose member or admin.",
+	"note.utf8":       "The note contains invalid characters.",
+	"note.nocontrol":  "The note contains invalid characters.",
+	"note.oneline":    "The note contains invalid characters.",
+	"note.max":        fmt.Sprintf("Keep the note under %d characters.", MaxNoteLen),
+	"days.min":        "Choose between 1 and 90 days.",
+	"days.max":        "Choose between 1 and 90 days.",
 }
 
 // Messages words what the tags refuse.
-func (invitationInput) Messages() map[string]string { return invitationMessages }
+func (InvitationInput) Messages() map[string]string { return invitationMessages }
 
-// Invite makes an invitation that works for ttl (the default when zero) and
-// returns it with its token. The token is returned only here: the database
-// keeps its hash.
+// Invite makes an invitation link for whoever holds it, working for days
+// (the default when zero), and returns it with its token.
 func (s *Service) Invite(ctx context.Context, actor Member, note string, days int) (Invitation, string, error) {
-	in := invitationInput{Note: strings.TrimSpace(note), Days: days}
-	if err := check.Struct(in).Err(); err != nil {
+	return s.InvitePerson(ctx, actor, InvitationInput{Note: note, Days: days})
+}
+
+// InvitePerson makes an invitation and returns it with its token. The
+// token is returned only here: the database keeps its hash. An invitation
+// with an email is tied to that address: it is refused for an address a
+// member has already, or an open invitation was made for.
+func (s *Service) InvitePerson(ctx context.Context, actor Member, in InvitationInput) (Invitation, string, error) {
+	in.Name, in.Note = strings.TrimSpace(in.Name), strings.TrimSpace(in.Note)
+	in.Email, in.Role = strings.TrimSpace(in.Email), strings.TrimSpace(in.Role)
+	if utf8.ValidString(in.Email) {
+		in.Email = strings.ToLower(in.Email)
+	}
+	v := check.Struct(in)
+	if in.Email != "" && in.Name == "" {
+		v["name"] = "Give the name of the person you are inviting, with their email address."
+	}
+	if in.Email == "" && in.Name != "" {
+		v["email"] = "Give their email address: an invitation made for someone is tied to it."
+	}
+	if in.Email == "" && in.Role == RoleAdmin {
+		v["role"] = "Only an invitation made for someone, with their email address, can make an admin."
+	}
+	if err := v.Err(); err != nil {
 		return Invitation{}, "", err
 	}
-	note = in.Note
 	ttl := s.InvitationTTL
-	if days != 0 {
-		ttl = time.Duration(days) * 24 * time.Hour
+	if in.Days != 0 {
+		ttl = time.Duration(in.Days) * 24 * time.Hour
 	}
 	token := newToken()
 	now := s.now()
-	inv := Invitation{Note: note, CreatedBy: actor.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	inv := Invitation{Note: in.Note, CreatedBy: actor.ID, CreatedAt: now, ExpiresAt: now.Add(ttl), Name: in.Name, Role: cmp.Or(in.Role, RoleMember)}
+	if in.Email != "" {
+		inv.Email = &in.Email
+	}
 	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
 			return err
 		}
-		id, err := db.InsertID(ctx, tx, `INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			tokenHash(token), inv.Note, inv.CreatedBy, inv.CreatedAt, inv.ExpiresAt)
+		if inv.Email != nil {
+			r := Roster{Rows: []RosterRow{{Email: in.Email}}}
+			if err := checkRoster(ctx, tx, &r, true, now); err != nil {
+				return err
+			}
+			if p := r.Rows[0].Problems; len(p) > 0 {
+				return ValidationError{"email": p[0]}
+			}
+		}
+		id, err := db.InsertID(ctx, tx, `INSERT INTO invitations (token_hash, note, created_by, created_at, expires_at, email, name, role)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			tokenHash(token), inv.Note, inv.CreatedBy, inv.CreatedAt, inv.ExpiresAt, inv.Email, inv.Name, inv.Role)
 		if err != nil {
 			return fmt.Errorf("governance: insert invitation: %w", err)
 		}
 		inv.ID = id
-		return appendEntry(ctx, tx, now, ledger.InvitationCreated{
-			Invitation: inv.ID, By: actor.ID, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)})
+		// mail: queue invitation email here (when inv.Email is set: to
+		// *inv.Email, for inv.Name, with the link /invite/<token>, until
+		// inv.ExpiresAt).
+		return appendEntry(ctx, tx, now, invitationCreated(inv))
 	})
 	if err != nil {
 		return Invitation{}, "", err
@@ -104,11 +164,19 @@ func (s *Service) Invite(ctx context.Context, actor Member, note string, days in
 	return inv, token, nil
 }
 
+// invitationCreated is inv's ledger entry: by number, never by name.
+func invitationCreated(inv Invitation) ledger.InvitationCreated {
+	ev := ledger.InvitationCreated{Invitation: inv.ID, By: inv.CreatedBy, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)}
+	if inv.Role == RoleAdmin {
+		ev.Role = RoleAdmin
+	}
+	return ev
+}
+
 // Invitations lists every invitation, newest first.
 func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
 	var invs []Invitation
-	err := s.db.R.SelectContext(ctx, &invs, `SELECT id, note, created_by, created_at, expires_at, used_at, used_by, revoked_at
-		FROM invitations ORDER BY id DESC LIMIT 500`)
+	err := s.db.R.SelectContext(ctx, &invs, `SELECT `+invitationColumns+` FROM invitations ORDER BY id DESC LIMIT 500`)
 	if err != nil {
 		return nil, fmt.Errorf("governance: list invitations: %w", err)
 	}
@@ -139,8 +207,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, actor Member, id int64) 
 // OpenInvitation returns the invitation for token if it can still be used.
 func (s *Service) OpenInvitation(ctx context.Context, token string) (Invitation, error) {
 	var inv Invitation
-	err := s.db.R.GetContext(ctx, &inv, `SELECT id, note, created_by, created_at, expires_at, used_at, used_by, revoked_at
-		FROM invitations WHERE token_hash = ?`, tokenHash(token))
+	err := s.db.R.GetContext(ctx, &inv, `SELECT `+invitationColumns+` FROM invitations WHERE token_hash = ?`, tokenHash(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invitation{}, ErrNotFound
 	}
@@ -155,15 +222,20 @@ func (s *Service) OpenInvitation(ctx context.Context, token string) (Invitation,
 
 // AcceptInvitation creates an active member with the invitation, which is
 // used up in the same transaction: of two people racing with one link, one
-// gets in.
+// gets in. An invitation made for someone makes a member with its email,
+// whatever was typed, and with its role.
 func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details) (Member, error) {
 	// A spent or unknown link is gone whatever was typed into its form.
-	if _, err := s.OpenInvitation(ctx, token); err != nil {
+	open, err := s.OpenInvitation(ctx, token)
+	if err != nil {
 		return Member{}, err
+	}
+	if open.Email != nil {
+		d.Email = *open.Email
 	}
 	var inv Invitation
 	return s.createMember(ctx, d, false, func(tx *sqlx.Tx, m *Member) error {
-		err := tx.GetContext(ctx, &inv, `SELECT id, created_by, expires_at FROM invitations
+		err := tx.GetContext(ctx, &inv, `SELECT `+invitationColumns+` FROM invitations
 			WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, tokenHash(token), s.now())
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -171,13 +243,23 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, d Details)
 		if err != nil {
 			return fmt.Errorf("governance: get invitation: %w", err)
 		}
+		if inv.Email != nil && !strings.EqualFold(*inv.Email, deref(m.Email)) {
+			return ErrNotFound
+		}
 		m.Status = StatusActive
+		m.Role = cmp.Or(inv.Role, RoleMember)
 		return nil
 	}, func(tx *sqlx.Tx, m Member) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?`, s.now(), m.ID, inv.ID); err != nil {
 			return fmt.Errorf("governance: use invitation: %w", err)
 		}
-		return appendEntry(ctx, tx, s.now(), ledger.Admitted{Member: m.ID, By: inv.CreatedBy, Invitation: inv.ID})
+		if err := appendEntry(ctx, tx, s.now(), ledger.Admitted{Member: m.ID, By: inv.CreatedBy, Invitation: inv.ID}); err != nil {
+			return err
+		}
+		if m.Role == RoleAdmin {
+			return appendEntry(ctx, tx, s.now(), ledger.RoleChanged{Member: m.ID, By: inv.CreatedBy, Role: RoleAdmin})
+		}
+		return nil
 	})
 }
 

@@ -27,6 +27,7 @@ const (
 	EventInvitationRevoked = ledger.KindInvitationRevoked
 	EventResetIssued       = ledger.KindResetIssued
 	EventPasswordReset     = ledger.KindPasswordReset
+	EventSettingChanged    = ledger.KindSettingChanged
 )
 
 // Entry is one ledger row. Body is canonical JSON (keys sorted, no spaces).
@@ -83,7 +84,15 @@ func (e Entry) Summary() string {
 	case EventPasswordReset:
 		return fmt.Sprintf("%s reset their password", capital(num("member")))
 	case EventInvitationCreated:
+		if f["role"] == RoleAdmin {
+			return fmt.Sprintf("Invitation %v, to join as an admin, created by %s", f["invitation"], num("by"))
+		}
 		return fmt.Sprintf("Invitation %v created by %s", f["invitation"], num("by"))
+	case EventSettingChanged:
+		if f["setting"] == SettingTimeZone {
+			return fmt.Sprintf("The co-op's time zone set to %v by %s", f["value"], num("by"))
+		}
+		return fmt.Sprintf("Setting %v set to %v by %s", f["setting"], f["value"], num("by"))
 	case EventInvitationRevoked:
 		return fmt.Sprintf("Invitation %v revoked by %s", f["invitation"], num("by"))
 	case EventRulesChanged:

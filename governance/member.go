@@ -52,6 +52,9 @@ type Member struct {
 	AppliedAt      time.Time  `db:"applied_at"`
 	JoinedAt       *time.Time `db:"joined_at"`
 	ErasedAt       *time.Time `db:"erased_at"`
+	// TimeZone is the IANA zone the member reads times in, or nil for the
+	// co-op's default (see Zone).
+	TimeZone *string `db:"time_zone"`
 }
 
 // IsAdmin says whether m may run the membership.
@@ -150,7 +153,7 @@ func isLastAdmin(err error) bool {
 }
 
 const memberColumns = `id, name, email, password_hash, statement, role, status, status_reason,
-	session_version, applied_at, joined_at, erased_at`
+	session_version, applied_at, joined_at, erased_at, time_zone`
 
 // Member returns the member with number id.
 func (s *Service) Member(ctx context.Context, id int64) (Member, error) {
@@ -296,7 +299,12 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (M
 	if err != nil {
 		return Member{}, err
 	}
-	if m.PasswordHash == nil || !s.hash.Check(*m.PasswordHash, password) {
+	if m.PasswordHash == nil || *m.PasswordHash == noPassword {
+		// No password yet (imported): the same work as a wrong one.
+		s.hash.Check(dummyHash, password)
+		return Member{}, ErrBadCredentials
+	}
+	if !s.hash.Check(*m.PasswordHash, password) {
 		return Member{}, ErrBadCredentials
 	}
 	// The right password: the attempt was no failure, and a member let in

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"plenary/internal/check"
 	"plenary/internal/db"
 	"plenary/internal/ledger"
+	"plenary/internal/tz"
 	"plenary/library"
 )
 
@@ -237,8 +239,10 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 }
 
 // ProposalInput is a proposal as its author's form gives it. Opens is
-// "now" or "later"; OpensAt is a UTC time "2006-01-02T15:04" when later.
-// The voting period is Days, Hours and Minutes added up.
+// "now" or "later"; OpensAt is a wall-clock time "2006-01-02T15:04" in
+// Zone (the author's; UTC when nil) when later, read by tz.Parse's rule
+// where the clocks change. The voting period is Days, Hours and Minutes
+// added up.
 //
 // The tags check the title and text once trimmed (the text with LF line
 // ends). What hangs on the kind (the number it needs, a new demand's
@@ -258,6 +262,8 @@ type ProposalInput struct {
 	Days        string `form:"days"`
 	Hours       string `form:"hours"`
 	Minutes     string `form:"minutes"`
+	// Zone is the zone OpensAt is written in.
+	Zone *time.Location `form:"-" validate:"-"`
 	// The corrected text of an amendment: the amend form fills the one
 	// its kind needs (amend.go).
 	Resource *library.ResourceInput `form:"-" validate:"-"`
@@ -351,10 +357,11 @@ func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, Validation
 	}
 
 	if in.Opens == "later" {
-		at, err := time.Parse("2006-01-02T15:04", strings.TrimSpace(in.OpensAt))
+		zone := cmp.Or(in.Zone, time.UTC)
+		at, _, err := tz.Parse(in.OpensAt, zone)
 		switch {
 		case err != nil:
-			v["opens_at"] = "Enter when voting opens, as a date and time (UTC)."
+			v["opens_at"] = fmt.Sprintf("Enter when voting opens, as a date and time (%s).", zone)
 		case !at.After(now):
 			v["opens_at"] = "Choose a time in the future, or open voting now."
 		case at.Sub(now) > MaxLead:

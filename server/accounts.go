@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -147,15 +148,24 @@ func (s *Server) setup(c *gin.Context) {
 	s.logIn(c, m, "/admin/members", "Your co-op is set up, and you are its first admin. Invite members or wait for applications.")
 }
 
-type invitationData struct{ Token string }
+// invitationData is the invitation's page: its token, and the address
+// it is tied to, if it was made for someone ("" if not).
+type invitationData struct {
+	Token string
+	Email string
+	Admin bool
+}
 
 func (s *Server) showInvitation(c *gin.Context) {
 	token := c.Param("token")
-	if _, err := s.gov.OpenInvitation(c.Request.Context(), token); err != nil {
+	inv, err := s.gov.OpenInvitation(c.Request.Context(), token)
+	if err != nil {
 		s.invitationGone(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "accounts/invitation", view{Title: "You are invited", Data: invitationData{Token: token}})
+	f := form{Values: map[string]string{"name": inv.Name}}
+	s.render(c, http.StatusOK, "accounts/invitation", view{Title: "You are invited", Form: f,
+		Data: invitationData{Token: token, Email: inv.EmailAddress(), Admin: inv.Role == governance.RoleAdmin}})
 }
 
 func (s *Server) invitationGone(c *gin.Context, err error) {
@@ -178,7 +188,13 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 		if limited != nil {
 			status = s.throttled(c, limited, &f, "Too many invitation links that do not work have been tried from your network address.")
 		}
-		s.render(c, status, "accounts/invitation", view{Title: "You are invited", Form: f, Data: invitationData{Token: token}})
+		data := invitationData{Token: token}
+		// The address the invitation is tied to, as the page showed it;
+		// a link that has gone since shows the field to type one.
+		if inv, err := s.gov.OpenInvitation(c.Request.Context(), token); err == nil {
+			data.Email, data.Admin = inv.EmailAddress(), inv.Role == governance.RoleAdmin
+		}
+		s.render(c, status, "accounts/invitation", view{Title: "You are invited", Form: f, Data: data})
 		return
 	}
 	if err != nil {
@@ -188,26 +204,49 @@ func (s *Server) acceptInvitation(c *gin.Context) {
 	s.logIn(c, m, "/account", "Welcome to "+s.cfg.Name+", "+m.Name+". You are a member now.")
 }
 
-// accountForms names the account page's three forms so each can show its
-// own errors.
+// accountData names the account page's forms so each can show its own
+// errors. CoopZone names the co-op's time zone, which a member who chose
+// none reads times in.
 type accountData struct {
-	Name, Email, Password form
+	Name, Email, Password, Zone form
+	CoopZone                    string
+	// CalendarMade is when the member's calendar address was made, nil
+	// if they have none.
+	CalendarMade *time.Time
 	// Notify is the form of what emails the member gets; NotifyData what
 	// it offers.
 	Notify     form
 	NotifyData notifyData
 }
 
-// accountPage is the account page's forms as the member's details stand.
+// accountPage is the account page's forms as the member's details fill
+// them.
 func (s *Server) accountPage(c *gin.Context) (accountData, error) {
 	m := member(c)
-	data := accountData{
-		Name:  form{Values: map[string]string{"name": m.Name}},
-		Email: form{Values: map[string]string{"email": m.EmailAddress()}},
+	coop, err := s.gov.DefaultZoneName(c.Request.Context())
+	if err != nil {
+		return accountData{}, err
 	}
-	var err error
+	made, err := s.gov.CalendarTokenMade(c.Request.Context(), m.ID)
+	if err != nil {
+		return accountData{}, err
+	}
+	data := accountData{
+		CalendarMade: made,
+		Name:         form{Values: map[string]string{"name": m.Name}},
+		Email:        form{Values: map[string]string{"email": m.EmailAddress()}},
+		Zone:         form{Values: map[string]string{"time_zone": deref(m.TimeZone)}},
+		CoopZone:     coop,
+	}
 	data.Notify, data.NotifyData, err = s.notifyForm(c, *m)
 	return data, err
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func (s *Server) showAccount(c *gin.Context) {
@@ -267,4 +306,12 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	m.SessionVersion = version
 	s.logIn(c, *m, "/account", "Your password is changed. Any other device you were logged in on has been logged out.")
+}
+
+func (s *Server) setTimeZone(c *gin.Context) {
+	if err := s.gov.SetTimeZone(c.Request.Context(), member(c).ID, c.PostForm("time_zone")); err != nil {
+		s.accountFailed(c, err, func(d *accountData, f form) { d.Zone = f }, "time_zone")
+		return
+	}
+	s.redirect(c, "/account", "Your time zone is saved: times are shown in it from now on.")
 }

@@ -185,9 +185,10 @@ func (s *Server) createInvitation(c *gin.Context) {
 	if err != nil {
 		days = -1 // refused by the service with a message
 	}
-	_, token, err := s.gov.Invite(c.Request.Context(), *member(c), c.PostForm("note"), days)
+	inv, token, err := s.gov.InvitePerson(c.Request.Context(), *member(c), governance.InvitationInput{Name: c.PostForm("name"),
+		Email: c.PostForm("email"), Role: c.PostForm("role"), Note: c.PostForm("note"), Days: days})
 	if v := errorsOf(err); v != nil {
-		f := postedForm(c, "note", "days")
+		f := postedForm(c, "name", "email", "role", "note", "days")
 		f.Errors = v
 		s.renderInvitations(c, http.StatusUnprocessableEntity, f)
 		return
@@ -198,7 +199,12 @@ func (s *Server) createInvitation(c *gin.Context) {
 	}
 	// The link goes in a flash of its own kind, drawn as a field to copy
 	// below the message: it is shown this once, since only its hash is kept.
-	s.addFlash(c, "ok", "Invitation created. Send the link below to the person you are inviting; it is shown only once.")
+	msg := "Invitation created. Send the link below to the person you are inviting; it is shown only once."
+	if inv.Email != nil {
+		msg = fmt.Sprintf("Invitation created for %s, to be emailed to them. The link below is shown only once, should you want to pass it on yourself.",
+			*inv.Email)
+	}
+	s.addFlash(c, "ok", msg)
 	s.addFlash(c, "link", s.cfg.BaseURL+"/invite/"+token)
 	c.Redirect(http.StatusSeeOther, "/admin/invitations")
 }

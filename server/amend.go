@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/internal/tz"
 	"plenary/library"
 )
 
@@ -31,9 +32,9 @@ type amendData struct {
 	Now       string
 }
 
-func (s *Server) amendData(kind string, id int64, subject string) amendData {
+func (s *Server) amendData(c *gin.Context, kind string, id int64, subject string) amendData {
 	return amendData{Resource: kind == governance.KindAmendResource, ID: id, Subject: subject, Formats: library.Formats,
-		Audiences: library.Audiences, Now: s.cfg.Now().UTC().Add(24 * time.Hour).Format("2006-01-02T15:04")}
+		Audiences: library.Audiences, Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c))}
 }
 
 func (s *Server) showAmend(c *gin.Context) {
@@ -63,7 +64,7 @@ func (s *Server) showAmend(c *gin.Context) {
 		}
 		f.Values["kind"], f.Values["resource_id"], f.Values["days"] = governance.KindAmendResource, raw, "3"
 		f.Values["title"] = shorten("Amend: "+r.Title, governance.MaxProposalTitleLen)
-		d = s.amendData(governance.KindAmendResource, id, r.Title)
+		d = s.amendData(c, governance.KindAmendResource, id, r.Title)
 	} else {
 		id, err := strconv.ParseInt(c.Query("demand"), 10, 64)
 		if err != nil || id < 1 {
@@ -83,7 +84,7 @@ func (s *Server) showAmend(c *gin.Context) {
 		f.Values["to_title"], f.Values["to_body"], f.Values["to_audience"], f.Values["to_resources"] = in.Title, in.Body, in.Audience, in.Resources
 		f.Values["kind"], f.Values["demand_id"], f.Values["days"] = governance.KindAmendDemand, strconv.FormatInt(id, 10), "7"
 		f.Values["title"] = shorten("Amend: "+dm.Title, governance.MaxProposalTitleLen)
-		d = s.amendData(governance.KindAmendDemand, id, dm.Title)
+		d = s.amendData(c, governance.KindAmendDemand, id, dm.Title)
 	}
 	s.render(c, http.StatusOK, "proposals/amend", view{Title: "Propose an amendment", Form: f, Data: d})
 }
@@ -92,7 +93,7 @@ func (s *Server) proposeAmendment(c *gin.Context) {
 	kind := c.PostForm("kind")
 	in := governance.ProposalInput{Kind: kind, Title: c.PostForm("title"), Body: c.PostForm("body"),
 		Opens: c.PostForm("opens"), OpensAt: c.PostForm("opens_at"), Days: c.PostForm("days"), Hours: c.PostForm("hours"),
-		Minutes: c.PostForm("minutes")}
+		Minutes: c.PostForm("minutes"), Zone: s.zone(c)}
 	var err error
 	switch kind {
 	case governance.KindAmendResource:
@@ -134,17 +135,17 @@ func (s *Server) amendSubject(c *gin.Context, kind string) amendData {
 	if kind == governance.KindAmendResource {
 		if id, err := strconv.ParseInt(c.PostForm("resource_id"), 10, 64); err == nil {
 			if r, err := s.lib.Resource(ctx, viewer(c), id); err == nil {
-				return s.amendData(kind, id, r.Title)
+				return s.amendData(c, kind, id, r.Title)
 			}
 		}
-		return s.amendData(kind, 0, "")
+		return s.amendData(c, kind, 0, "")
 	}
 	if id, err := strconv.ParseInt(c.PostForm("demand_id"), 10, 64); err == nil {
 		if d, err := s.lib.Demand(ctx, id); err == nil {
-			return s.amendData(governance.KindAmendDemand, id, d.Title)
+			return s.amendData(c, governance.KindAmendDemand, id, d.Title)
 		}
 	}
-	return s.amendData(governance.KindAmendDemand, 0, "")
+	return s.amendData(c, governance.KindAmendDemand, 0, "")
 }
 
 // shorten cuts s to n characters, with an ellipsis if it was longer.

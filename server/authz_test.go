@@ -93,8 +93,9 @@ type routeFixture struct {
 	onHold    user // a suspended member the admin reinstates
 	leaver    user // an active member the admin marks as left
 
-	openToken string // an open invitation's token
-	revokeID  int64  // an open invitation the admin revokes
+	openToken     string // an open invitation's token
+	calendarToken string // the active member's calendar feed
+	revokeID      int64  // an open invitation the admin revokes
 
 	resetee        user   // an active member with a password-reset link
 	resetToken     string // resetee's open link
@@ -160,6 +161,10 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	_, f.openToken = a.invite(t, ad, "open")
 	f.revokeID, _ = a.invite(t, ad, "to revoke")
 	f.resetee = a.addMember(t, ad, "Rita Resetee", "rita@example.org")
+	var err error
+	if f.calendarToken, err = a.Gov.NewCalendarToken(ctx, f.users[activeMember].ID); err != nil {
+		t.Fatal(err)
+	}
 	f.resetToken = a.issueReset(t, ad, f.resetee)
 	f.usedResetToken = a.issueReset(t, ad, f.users[applicant])
 	if _, err := a.Gov.ResetPassword(ctx, f.usedResetToken, password, password); err != nil {
@@ -375,6 +380,20 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/proposals/999999", want: everyone("404")},
 			{path: "/proposals/abc", want: everyone("404")},
 		},
+		"GET /proposals/:id/calendar.ics": {
+			{path: proposal(f.closedProposal) + "/calendar.ics", want: everyone("200")},
+			{path: proposal(f.openProposal) + "/calendar.ics", want: running},
+			{path: proposal(f.discussion) + "/calendar.ics", want: running},
+			{path: "/proposals/999999/calendar.ics", want: everyone("404")},
+			{path: "/proposals/abc/calendar.ics", want: everyone("404")},
+		},
+		// The address is the key: whoever holds it gets the feed, logged in or not.
+		"GET /calendar/:token": {
+			{path: "/calendar/" + f.calendarToken + ".ics", want: everyone("200")},
+			{path: "/calendar/" + f.calendarToken, want: everyone("404")},
+			{path: "/calendar/bogus.ics", want: everyone("404")},
+			{path: "/calendar/.ics", want: everyone("404")},
+		},
 		"GET /feed.atom":        {{path: "/feed.atom", want: everyone("200"), absent: openTitle}},
 		"GET /api/v1/proposals": {{path: "/api/v1/proposals", want: everyone("200"), absent: openTitle}},
 		"GET /api/v1/proposals/:id": {
@@ -432,6 +451,12 @@ func (f *routeFixture) table() map[string][]routeCase {
 		"POST /account/email":         {{path: "/account/email", want: members("422")}},
 		"POST /account/password":      {{path: "/account/password", want: members("422")}},
 		"POST /account/notifications": {{path: "/account/notifications", want: members("422")}},
+		"POST /account/calendar":      {{path: "/account/calendar", want: members("303 /account#calendar-h"), changes: loggedIn}},
+		"POST /account/zone": {
+			{path: "/account/zone", body: form("time_zone", "Mars/Olympus_Mons"), want: members("422")},
+			{path: "/account/zone", body: form("time_zone", "Europe/Paris"), want: members("303 /account"), changes: loggedIn},
+			{path: "/account/zone", want: members("303 /account"), changes: loggedIn}, // back to the co-op's
+		},
 
 		// Admins.
 		"GET /admin/members": {
@@ -480,8 +505,32 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/admin/members/999999/reset", want: admins("404")},
 			{path: "/admin/members/abc/reset", want: admins("404")},
 		},
-		"GET /admin/invitations": {{path: "/admin/invitations", want: admins("200")}},
-		"GET /admin/rules":       {{path: "/admin/rules", want: admins("200")}},
+		"GET /admin/invitations":          {{path: "/admin/invitations", want: admins("200")}},
+		"GET /admin/members/register.csv": {{path: "/admin/members/register.csv", want: admins("200")}},
+		"GET /admin/members/import":       {{path: "/admin/members/import", want: admins("200")}},
+		"POST /admin/members/import": {
+			{path: "/admin/members/import", want: admins("422")},
+			{path: "/admin/members/import", body: form("csv", "name,email\nIvo Imported,ivo@example.org\nBad,bad\n"), want: admins("422")},
+			{path: "/admin/members/import", body: form("csv", "name,email\nIvo Imported,ivo@example.org\n"), want: admins("200")},
+			{path: "/admin/members/import", body: form("csv", "name,email\nIvo Imported,ivo@example.org\n", "confirm", "yes"),
+				want: admins("303 /admin/members"), changes: byAdmin},
+		},
+		"GET /admin/invitations/bulk": {{path: "/admin/invitations/bulk", want: admins("200")}},
+		"POST /admin/invitations/bulk": {
+			{path: "/admin/invitations/bulk", want: admins("422")},
+			{path: "/admin/invitations/bulk", body: form("csv", "Bea,bea@example.org\nMo,mo@example.org\n"), want: admins("422")}, // Mo is a member
+			{path: "/admin/invitations/bulk", body: form("csv", "Bea,bea@example.org,admin\n"), want: admins("200")},
+			{path: "/admin/invitations/bulk", body: form("csv", "Bea,bea@example.org,admin\n", "days", "91", "confirm", "yes"), want: admins("422")},
+			{path: "/admin/invitations/bulk", body: form("csv", "Bea,bea@example.org,admin\n", "confirm", "yes"),
+				want: admins("303 /admin/invitations"), changes: byAdmin},
+		},
+		"GET /admin/rules":    {{path: "/admin/rules", want: admins("200")}},
+		"GET /admin/settings": {{path: "/admin/settings", want: admins("200")}},
+		"POST /admin/settings": {
+			{path: "/admin/settings", want: admins("422")},
+			{path: "/admin/settings", body: form("time_zone", "Local"), want: admins("422")},
+			{path: "/admin/settings", body: form("time_zone", "Europe/Lisbon"), want: admins("303 /admin/settings"), changes: byAdmin},
+		},
 		"POST /admin/rules": {
 			{path: "/admin/rules", body: form("kind", governance.KindMotion, "quorum_pct", "30", "threshold", governance.ThresholdMajority,
 				"min_minutes", "10080", "secret", "true"), want: admins("303 /admin/rules"), changes: byAdmin},

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +99,9 @@ func (s *Server) cacheGeneration(c *gin.Context, now time.Time) (version int64, 
 // cachePublic serves anonymous GETs from the page cache, and keeps what
 // the handler renders when it may be kept.
 func (s *Server) cachePublic(c *gin.Context) {
-	if s.cache == nil || c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) {
+	// A page at a secret address (a calendar feed) is its holder's alone.
+	if s.cache == nil || c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) ||
+		strings.Contains(c.FullPath(), ":token") {
 		c.Next()
 		return
 	}

@@ -84,9 +84,16 @@ func cacheStatic(c *gin.Context) {
 	c.Next()
 }
 
+// rosterRoutes take a CSV of people (roster.go), and a larger body.
+var rosterRoutes = map[string]bool{"/admin/members/import": true, "/admin/invitations/bulk": true}
+
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+		limit := int64(MaxBodyBytes)
+		if rosterRoutes[c.FullPath()] {
+			limit = MaxRosterBody
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }
@@ -102,7 +109,13 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if err := c.Request.ParseForm(); err != nil {
+	// A form with a file (the rosters') comes as multipart; its fields,
+	// the token among them, are read with the file.
+	parse := c.Request.ParseForm
+	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
+		parse = func() error { return c.Request.ParseMultipartForm(MaxRosterBody) }
+	}
+	if err := parse(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.renderMessage(c, http.StatusRequestEntityTooLarge, "Too much data",

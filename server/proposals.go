@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/internal/tz"
 	"plenary/library"
 )
 
@@ -187,7 +188,7 @@ func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
 		return k == governance.KindAmendDemand || k == governance.KindAmendResource
 	})
 	return newProposalData{Kinds: kinds, KindNames: governance.KindNames, Rules: rules,
-		Audiences: library.Audiences, Now: s.cfg.Now().UTC().Add(24 * time.Hour).Format("2006-01-02T15:04")}, err
+		Audiences: library.Audiences, Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c))}, err
 }
 
 func (s *Server) showNewProposal(c *gin.Context) {
@@ -254,7 +255,8 @@ func (s *Server) propose(c *gin.Context) {
 	in := governance.ProposalInput{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Body: c.PostForm("body"),
 		DemandID: c.PostForm("demand_id"), ResourceID: c.PostForm("resource_id"), NewTitle: c.PostForm("new_title"),
 		NewBody: c.PostForm("new_body"), NewAudience: c.PostForm("new_audience"), Opens: c.PostForm("opens"),
-		OpensAt: c.PostForm("opens_at"), Days: c.PostForm("days"), Hours: c.PostForm("hours"), Minutes: c.PostForm("minutes")}
+		OpensAt: c.PostForm("opens_at"), Days: c.PostForm("days"), Hours: c.PostForm("hours"), Minutes: c.PostForm("minutes"),
+		Zone: s.zone(c)}
 	var p governance.Proposal
 	var err error
 	if in.Kind == governance.KindAmendDemand || in.Kind == governance.KindAmendResource {
@@ -278,9 +280,9 @@ func (s *Server) propose(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	msg := "Your proposal is in discussion. Voting opens " + p.OpensAt.Format("2 Jan 2006 15:04 UTC") + "."
+	msg := "Your proposal is in discussion. Voting opens " + tz.DateTime(p.OpensAt, s.zone(c)) + "."
 	if p.Status == governance.ProposalVoting {
-		msg = "Your proposal is open for voting until " + p.ClosesAt.Format("2 Jan 2006 15:04 UTC") + "."
+		msg = "Your proposal is open for voting until " + tz.DateTime(p.ClosesAt, s.zone(c)) + "."
 	}
 	s.redirect(c, fmt.Sprintf("/proposals/%d", p.ID), msg)
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/markdown"
+	"plenary/internal/tz"
 	"plenary/library"
 )
 
@@ -28,6 +30,10 @@ type view struct {
 	Path   string
 	Form   form
 	Data   any
+	// Zone is where the visitor reads times: the member's own zone, or
+	// the co-op's. Templates write every time through date and datetime
+	// with it, so a time on a page is always in the viewer's zone, named.
+	Zone *time.Location
 	// token gives the CSRF token; see CSRFToken.
 	token func() string
 }
@@ -109,36 +115,54 @@ var funcs = template.FuncMap{
 		return field{ID: "f-" + name, Name: name, Label: label, Type: typ, Autocomplete: autocomplete,
 			Value: f.Values[name], Error: f.Errors[name], Hint: strings.Join(hint, " ")}
 	},
+	// zoneSelect builds a time zone's <select> from the form: (zoneSelect
+	// .Form "time_zone" "Time zone" "The co-op's" "hint"). With a first
+	// option, choosing it sends "".
+	"zoneSelect": func(f form, name, label, first string, hint ...string) zoneField {
+		z := zoneField{field: field{ID: "f-" + name, Name: name, Label: label, Value: f.Values[name], Error: f.Errors[name],
+			Hint: strings.Join(hint, " ")}, Default: first, Groups: tz.Groups}
+		if z.Value != "" && !slices.Contains(tz.Names, z.Value) {
+			// An older alias kept from before, or what was typed: shown
+			// as it is, so the form never silently picks another.
+			z.Other = z.Value
+		}
+		return z
+	},
 	// withID gives a field an id of its own, for pages with two forms that
 	// share a field name.
 	"withID": func(f field, id string) field { f.ID = id; return f },
-	"date": func(t any) string {
+	// date and datetime write a time in the viewer's zone, which every
+	// page has as $.Zone: (datetime $.Zone .ClosesAt) is "5 Dec 2026
+	// 18:00 CET". A ledger entry's time (text) is written to the second.
+	"date": func(loc *time.Location, t any) string {
 		switch v := t.(type) {
 		case time.Time:
-			return v.UTC().Format("2 Jan 2006")
+			return tz.Date(v, zoneOr(loc))
 		case *time.Time:
 			if v != nil {
-				return v.UTC().Format("2 Jan 2006")
+				return tz.Date(*v, zoneOr(loc))
 			}
 		}
 		return ""
 	},
-	"datetime": func(t any) string {
+	"datetime": func(loc *time.Location, t any) string {
 		switch v := t.(type) {
 		case time.Time:
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+			return tz.DateTime(v, zoneOr(loc))
 		case *time.Time:
 			if v != nil {
-				return v.UTC().Format("2 Jan 2006 15:04 UTC")
+				return tz.DateTime(*v, zoneOr(loc))
 			}
 		case string:
 			if tt, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				return tt.UTC().Format("2 Jan 2006 15:04:05 UTC")
+				return tz.DateTimeSeconds(tt, zoneOr(loc))
 			}
 			return v
 		}
 		return ""
 	},
+	// zoned hands a partial its item with the viewer's zone: (zoned $.Zone .).
+	"zoned": func(loc *time.Location, item any) zonedItem { return zonedItem{Zone: zoneOr(loc), Item: item} },
 	"short": func(s string) string {
 		if len(s) > 12 {
 			return s[:12]
@@ -179,6 +203,28 @@ var funcs = template.FuncMap{
 	},
 }
 
+// zoneField is what the zone-select partial draws.
+type zoneField struct {
+	field
+	Default string // the first option's label, sending ""; none when empty
+	Other   string // a value not among the zones offered
+	Groups  []tz.Group
+}
+
+// zonedItem is what a partial that writes times gets: its item and the
+// viewer's zone.
+type zonedItem struct {
+	Zone *time.Location
+	Item any
+}
+
+func zoneOr(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // storedTally is the tally JSON that governance stores with an endorsement.
 type storedTally struct {
 	Yes      int `json:"yes"`
@@ -198,6 +244,7 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	}
 	v.Coop = s.cfg.Name
 	v.Member = member(c)
+	v.Zone = s.zone(c)
 	v.token = func() string { return s.formToken(c) }
 	v.Path = c.Request.URL.Path
 	if v.Form.Values == nil {
@@ -330,4 +377,26 @@ func (s *Server) failAPI(c *gin.Context, err error) {
 		s.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		apiFail(c, http.StatusInternalServerError, "internal", "Something went wrong on our side.")
 	}
+}
+
+// zoneKey keeps the visitor's zone for the rest of the request.
+const zoneKey = "plenary.zone"
+
+// zone is where the visitor reads times, and where the times they type
+// are: a member's own zone, or the co-op's (readers and members who chose
+// none).
+func (s *Server) zone(c *gin.Context) *time.Location {
+	if loc, ok := c.Get(zoneKey); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := s.gov.DefaultZone(c.Request.Context())
+	if err != nil {
+		// Times in UTC, and labelled so, rather than no page at all.
+		s.log.Warn("the co-op's time zone", "err", err)
+	}
+	if m := member(c); m != nil {
+		loc = governance.ZoneOf(*m, loc)
+	}
+	c.Set(zoneKey, loc)
+	return loc
 }

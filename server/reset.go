@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"plenary/governance"
+	"plenary/internal/tz"
 )
 
 type forgotData struct {
@@ -152,6 +153,7 @@ func (s *Server) throttled(c *gin.Context, err *governance.LimitError, f *form, 
 	if t := at.Truncate(time.Minute); !t.Equal(at) {
 		at = t.Add(time.Minute)
 	}
-	f.Errors[""] = fmt.Sprintf("%s Please try again after %s UTC (in %s).", what, at.Format("15:04"), in)
+	loc := s.zone(c)
+	f.Errors[""] = fmt.Sprintf("%s Please try again after %s %s (in %s).", what, at.In(loc).Format("15:04"), tz.Abbrev(at, loc), in)
 	return http.StatusTooManyRequests
 }

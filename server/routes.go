@@ -35,6 +35,10 @@ func (s *Server) routes() {
 	r.GET("/demands/:id", s.showDemand)
 	r.GET("/proposals", s.listProposals)
 	r.GET("/proposals/:id", s.showProposal)
+	r.GET("/proposals/:id/calendar.ics", s.proposalCalendar)
+	// A member's private feed: the secret address is the key, as calendar
+	// clients send no cookie.
+	r.GET("/calendar/:token", s.calendarFeed)
 	r.GET("/feed.atom", s.decisionsFeed)
 	r.GET("/api/v1/proposals", s.apiListProposals)
 	r.GET("/api/v1/proposals/:id", s.apiShowProposal)
@@ -70,6 +74,8 @@ func (s *Server) routes() {
 	m.POST("/account/email", s.changeEmail)
 	m.POST("/account/password", s.changePassword)
 	m.POST("/account/notifications", s.setPreferences)
+	m.POST("/account/zone", s.setTimeZone)
+	m.POST("/account/calendar", s.newCalendarLink)
 	// Voting checks the ballot's frozen roll, not today's status: a member
 	// suspended after voting opened still votes.
 	m.POST("/proposals/:id/vote", s.castVote)
@@ -94,6 +100,11 @@ func (s *Server) routes() {
 	// Admins: the co-op's secretaries, running membership.
 	a := r.Group("/admin", s.requireAdmin)
 	a.GET("/members", s.listMembers)
+	a.GET("/members/register.csv", s.downloadRegister)
+	// The roster forms take a CSV of up to 2 MB: their bodies have a cap
+	// of their own (limitBody).
+	a.GET("/members/import", s.showImport)
+	a.POST("/members/import", s.importMembers)
 	a.GET("/members/:id", s.showMember)
 	a.POST("/members/:id/approve", s.approveMember)
 	a.POST("/members/:id/reject", s.rejectMember)
@@ -105,9 +116,13 @@ func (s *Server) routes() {
 	a.POST("/members/:id/reset", s.issueReset)
 	a.GET("/invitations", s.listInvitations)
 	a.POST("/invitations", s.createInvitation)
+	a.GET("/invitations/bulk", s.showBulkInvite)
+	a.POST("/invitations/bulk", s.bulkInvite)
 	a.POST("/invitations/:id/revoke", s.revokeInvitation)
 	a.GET("/rules", s.showRules)
 	a.POST("/rules", s.setRule)
+	a.GET("/settings", s.showSettings)
+	a.POST("/settings", s.setSettings)
 	a.POST("/proposals/:id/cancel", s.cancelProposal)
 	a.GET("/library", s.listQueue)
 	a.POST("/library/:id/status", s.setResourceStatus)

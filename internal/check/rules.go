@@ -7,12 +7,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
-	_ "time/tzdata" // zone answers the same on a host without a zoneinfo directory
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"plenary/internal/tz"
 )
 
 // Limits the checks hold, mirrored by CHECK constraints in schema.sql.
@@ -184,13 +184,7 @@ func ISBN(s string) (string, bool) {
 
 // Zone says whether name is an IANA time zone. "" and "Local" are not,
 // though time.LoadLocation takes them (for UTC and the server's own zone).
-func Zone(name string) bool {
-	if name == "" || name == "Local" || len(name) > 64 {
-		return false
-	}
-	_, err := time.LoadLocation(name)
-	return err == nil
-}
+func Zone(name string) bool { return tz.Valid(name) }
 
 // Email says whether s is a bare address, name@example.org: no display
 // name, no comment, and a dot in the domain (an address at a bare host

@@ -51,8 +51,13 @@ type Options struct {
 // postgresql:// URL opens that PostgreSQL database instead, with its own
 // schema (postgres.sql); schema is then unused.
 func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
+	return open(ctx, path, schema, opt, Version)
+}
+
+// open is Open with the schema brought no further than version target.
+func open(ctx context.Context, path, schema string, opt Options, target int) (*DB, error) {
 	if IsPostgresURL(path) {
-		return openPostgres(ctx, path)
+		return openPostgres(ctx, path, target)
 	}
 	if opt.Synchronous == "" {
 		opt.Synchronous = "FULL"
@@ -70,7 +75,7 @@ func Open(ctx context.Context, path, schema string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	d := &DB{W: w, Path: path, dialect: SQLite}
-	if err := d.migrate(ctx, schema); err != nil {
+	if err := d.migrateTo(ctx, schema, target); err != nil {
 		w.Close()
 		return nil, err
 	}

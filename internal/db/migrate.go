@@ -10,7 +10,7 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 6
+const Version = 7
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
 // transaction together with the version bump: most are SQL, and a step that
@@ -127,6 +127,10 @@ INSERT INTO reminder_rules (kind, hours) SELECT kind, 24 FROM rules;
 CREATE TABLE reminders (
     proposal_id INTEGER PRIMARY KEY REFERENCES proposals (id)
 );`),
+
+	// 7: members' time zones and the co-op's settings, calendar feeds,
+	// and invitations tied to an address (migrate_v7.go).
+	stepV7,
 }
 
 // A step brings the schema forward by one version inside tx. schema is the
@@ -140,7 +144,11 @@ func sqlStep(query string) step {
 	}
 }
 
-func (d *DB) migrate(ctx context.Context, schema string) error {
+// migrateTo brings the database forward to version target, no further:
+// Version in production; an earlier one in the tests of a step, which
+// start from a database as the step finds it. A new database is created
+// whole from schema, at Version only.
+func (d *DB) migrateTo(ctx context.Context, schema string, target int) error {
 	var v int
 	if err := d.W.GetContext(ctx, &v, `PRAGMA user_version`); err != nil {
 		return fmt.Errorf("db: read schema version: %w", err)
@@ -149,6 +157,9 @@ func (d *DB) migrate(ctx context.Context, schema string) error {
 		return fmt.Errorf("db: %s has schema version %d, newer than this program's %d", d.Path, v, Version)
 	}
 	if v == 0 {
+		if target != Version {
+			return fmt.Errorf("db: a new database is made at version %d, not %d", Version, target)
+		}
 		return d.WithTx(ctx, func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, schema); err != nil {
 				return fmt.Errorf("db: apply schema: %w", err)
@@ -156,7 +167,7 @@ func (d *DB) migrate(ctx context.Context, schema string) error {
 			return setVersion(ctx, tx, Version)
 		})
 	}
-	for ; v < Version; v++ {
+	for ; v < target; v++ {
 		step := steps[v-1]
 		err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
 			if err := step(ctx, tx, schema); err != nil {

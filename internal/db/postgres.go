@@ -165,7 +165,7 @@ func pgPool(cfg *pgx.ConnConfig, watch *pgState) *sqlx.DB {
 // openPostgres opens the PostgreSQL database at rawURL: one writer
 // connection, as SQLite has (and the writers' lock across processes), a
 // read-only pool, the schema brought up to date, and the feed of changes.
-func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+func openPostgres(ctx context.Context, rawURL string, target int) (*DB, error) {
 	wcfg, err := pgConfig(rawURL, false)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migratePostgres(ctx, wcfg, rawURL); err != nil {
+	if err := migratePostgres(ctx, wcfg, rawURL, target); err != nil {
 		return nil, err
 	}
 	pg := &pgState{}
@@ -257,8 +257,9 @@ func (p *pgState) listen(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Con
 
 // migratePostgres creates the schema in an empty database, or brings an
 // older one forward a step at a time, under a lock so that processes
-// starting together do it once.
-func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string) error {
+// starting together do it once. It goes no further than version target
+// (Version, but in the tests of a step).
+func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string, target int) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("db: open %s: %w", Redact(rawURL), err)
@@ -296,7 +297,7 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, rawURL string) er
 	if v > Version {
 		return fmt.Errorf("db: %s has schema version %d, newer than this program's %d", Redact(rawURL), v, Version)
 	}
-	for ; v < Version; v++ {
+	for ; v < target; v++ {
 		step, ok := postgresSteps[v+1]
 		if !ok {
 			return fmt.Errorf("db: no PostgreSQL step to schema version %d", v+1)

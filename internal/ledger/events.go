@@ -14,6 +14,7 @@ const (
 	KindPasswordReset     = "member.password_reset"
 	KindInvitationCreated = "invitation.created"
 	KindInvitationRevoked = "invitation.revoked"
+	KindSettingChanged    = "setting.changed"
 
 	KindRulesChanged  = "rules.changed"
 	KindProposed      = "proposal.submitted"
@@ -80,11 +81,13 @@ type PasswordReset struct {
 
 func (PasswordReset) Kind() string { return KindPasswordReset }
 
-// InvitationCreated: an admin made an invitation link.
+// InvitationCreated: an admin made an invitation link. Role is set only
+// when the invitation makes an admin.
 type InvitationCreated struct {
 	By         int64  `json:"by"`
 	ExpiresAt  string `json:"expires_at"`
 	Invitation int64  `json:"invitation"`
+	Role       string `json:"role,omitempty"`
 }
 
 func (InvitationCreated) Kind() string { return KindInvitationCreated }
@@ -96,6 +99,16 @@ type InvitationRevoked struct {
 }
 
 func (InvitationRevoked) Kind() string { return KindInvitationRevoked }
+
+// SettingChanged: an admin set one of the co-op's settings (its default
+// time zone).
+type SettingChanged struct {
+	By      int64  `json:"by"`
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+}
+
+func (SettingChanged) Kind() string { return KindSettingChanged }
 
 // RulesChanged: an admin set the rules for a kind of proposal.
 // ReminderHours came with version 6: entries before it have none.

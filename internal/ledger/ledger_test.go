@@ -60,6 +60,8 @@ func TestNewBodiesAreCanonical(t *testing.T) {
 		ResourceEdited{Resource: 3, By: 1, Fields: []string{"title"}},
 		DemandEdited{Demand: 3, By: 1, Fields: []string{"text"}},
 		DigestRecorded{Demand: &id, Proposal: 7, Digest: "abc"},
+		SettingChanged{By: 1, Setting: "time_zone", Value: "Europe/Paris"},
+		InvitationCreated{Invitation: 3, By: 1, ExpiresAt: "2026-03-09T09:30:00Z", Role: "admin"},
 	} {
 		got, err := Body(ev)
 		if err != nil {
