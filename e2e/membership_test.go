@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -226,6 +227,49 @@ func TestMembershipJourney(t *testing.T) {
 			t.Errorf("the join page is %dpx wide on a 390px phone: it scrolls sideways", width)
 		}
 		visit(t, phone, "join-phone")
+	})
+
+	t.Run("the admin sets the co-op's zone and invites from a CSV; a member picks a zone and a calendar link", func(t *testing.T) {
+		navigate(t, admin, s.URL+"/admin/settings")
+		visit(t, admin, "settings")
+		do(t, admin, "choosing Paris", chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-time_zone").value = "Europe/Paris"`))
+		submit(t, admin, "main button[type=submit]")
+		mustContain(t, admin, ".flash.ok", "time zone is saved")
+		mustContain(t, admin, "footer", "Times are shown in Europe/Paris")
+
+		navigate(t, admin, s.URL+"/admin/invitations/bulk")
+		visit(t, admin, "bulk-invite")
+		fill(t, admin, "#f-csv", "name,email,role\nDee Rider,dee@example.org,\nBea Again,BEA@example.org,\n")
+		submit(t, admin, "main button[type=submit]")
+		mustContain(t, admin, "table", "Already in the register")
+		visit(t, admin, "bulk-invite-problems")
+		fill(t, admin, "#f-csv", "name;email;role\nDee Rider;dee@example.org;\nEd Admin;ed@example.org;admin\n")
+		submit(t, admin, "main button[type=submit]")
+		mustContain(t, admin, ".flash.ok", "All 2 rows are right")
+		visit(t, admin, "bulk-invite-ready")
+		submit(t, admin, "main button[type=submit]")
+		mustContain(t, admin, ".flash.ok", "2 invitations made")
+		mustContain(t, admin, "table", "Ed Admin <ed@example.org>")
+
+		navigate(t, applicant, s.URL+"/account")
+		do(t, applicant, "choosing Tokyo", chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-time_zone").value = "Asia/Tokyo"`))
+		submit(t, applicant, `form[action="/account/zone"] button`)
+		mustContain(t, applicant, ".flash.ok", "time zone is saved")
+		mustContain(t, applicant, "footer", "Times are shown in Asia/Tokyo")
+		submit(t, applicant, `form[action="/account/calendar"] button`)
+		link := run(t, applicant, "reading the calendar link", chromedp.Value(chromedp.CSS("#calendar-link")))
+		if !strings.HasPrefix(link, s.URL+"/calendar/") || !strings.HasSuffix(link, ".ics") {
+			t.Fatalf("calendar link %q", link)
+		}
+		visit(t, applicant, "account-calendar")
+		res, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
+			t.Errorf("the calendar link answers %d, %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
 	})
 }
 
