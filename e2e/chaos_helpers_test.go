@@ -42,8 +42,9 @@ type plenaryProcess struct {
 	t    *testing.T
 	bin  string
 	db   string
-	name string // in messages, when several processes serve one database
-	dir  string // where each run's log goes
+	name string   // in messages, when several processes serve one database
+	args []string // more flags for plenary serve
+	dir  string   // where each run's log goes
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -165,7 +166,7 @@ func (p *plenaryProcess) launch() string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	cmd := exec.Command(p.bin, "serve", "-addr", "127.0.0.1:0", "-db", p.db)
+	cmd := exec.Command(p.bin, append([]string{"serve", "-addr", "127.0.0.1:0", "-db", p.db}, p.args...)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()

@@ -19,6 +19,7 @@ import (
 	"plenary/governance"
 	"plenary/internal/db"
 	"plenary/internal/db/dbtest"
+	"plenary/internal/mailpit"
 )
 
 // make test runs TestChaos briefly; make chaos runs it longer and harder.
@@ -74,6 +75,11 @@ func TestChaos(t *testing.T) {
 	} else {
 		srv := newPlenaryProcess(t, bin, dbPath)
 		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
+	}
+	// Every server can send mail: one at a time does (the sender lock).
+	mp := mailpit.Start(t, mailpit.Options{})
+	for _, p := range procs {
+		p.args = []string{"-smtp-addr", mp.SMTPAddr, "-smtp-from", "plenary@chaos.example"}
 	}
 	// Started together, both on a library not loaded yet: the starter
 	// library must go in once (checkWhole looks for anything twice).
@@ -225,6 +231,9 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	})
+	// The senders deliver what the ballots queued (their opening and
+	// their results) after the last restart.
+	awaitOutbox(t, dbPath, 90*time.Second)
 	if len(procs) > 1 {
 		t.Run("a commit through one server is on the other's public pages a moment later", func(t *testing.T) {
 			checkCachesAcross(t, admin, procs)
@@ -246,6 +255,16 @@ func TestChaos(t *testing.T) {
 	t.Run("acknowledged submissions are stored, and nothing is half-written", func(t *testing.T) {
 		subs = checkSubmissions(t, dbPath, writers)
 		checkWhole(t, dbPath)
+	})
+	var mailed mailCounts
+	t.Run("every notification due was emailed, and sent again only if a kill caught it in flight", func(t *testing.T) {
+		var kills []time.Time
+		for _, p := range procs {
+			for _, s := range p.downSpans() {
+				kills = append(kills, s.from)
+			}
+		}
+		mailed = checkMail(t, dbPath, mp, kills)
 	})
 	var closing closings
 	t.Run("the ledger and every tally verify, and each ballot closed exactly once", func(t *testing.T) {
@@ -292,6 +311,7 @@ func TestChaos(t *testing.T) {
 	t.Logf("submissions: %d acknowledged, %d unanswered (%d of those stored anyway), %d refused; ballots closed with no server up %v (closed after a restart), "+
 		"with every server up %v, with one down %v",
 		subs.acked, subs.unanswered, subs.unansweredStored, subs.refused, closing.noServer, closing.allUp, closing.someDown)
+	t.Logf("mail: %d notifications queued, all sent; %d messages in Mailpit, %d of them sent again after a kill", mailed.queued, mailed.received, mailed.again)
 }
 
 var ledgerHead = regexp.MustCompile(`"seq":(\d+)`)

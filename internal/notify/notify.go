@@ -35,7 +35,7 @@ type Config struct {
 	Mailer mail.Mailer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Batch is how many messages go over one connection (default 200).
+	// Batch is how many messages go over one connection (DefaultBatch).
 	Batch int
 	// Idle is how long the sender waits when nothing is due (default 1 s);
 	// Standby how often a process waiting for the lock tries it
@@ -47,6 +47,11 @@ type Config struct {
 	// counts as final (default 3 days).
 	RetryFirst, RetryMax, GiveUp time.Duration
 }
+
+// DefaultBatch is how many messages go over one connection unless
+// Config.Batch says otherwise: at most this many are in flight when a
+// process dies, and may be sent again by the next sender.
+const DefaultBatch = 200
 
 // Sender works the outbox of one database.
 type Sender struct {
@@ -83,7 +88,7 @@ func New(cfg Config, log *slog.Logger, d *db.DB, key []byte) (*Sender, error) {
 	def(&cfg.RetryMax, time.Hour)
 	def(&cfg.GiveUp, 72*time.Hour)
 	if cfg.Batch <= 0 {
-		cfg.Batch = 200
+		cfg.Batch = DefaultBatch
 	}
 	p, err := parsePages()
 	if err != nil {
