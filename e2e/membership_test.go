@@ -40,6 +40,13 @@ func startSite(t *testing.T) site {
 // given clock, so a journey can move through a ballot's life.
 func startSiteWithClock(t *testing.T, now func() time.Time) site {
 	t.Helper()
+	return startSiteWithConfig(t, now, nil)
+}
+
+// startSiteWithConfig is startSiteWithClock with the server's
+// configuration changed by set first.
+func startSiteWithConfig(t *testing.T, now func() time.Time, set func(*server.Config)) site {
+	t.Helper()
 	d := dbtest.Open(t)
 	gov := governance.New(d, now)
 	lib := library.New(d, now)
@@ -47,13 +54,17 @@ func startSiteWithClock(t *testing.T, now func() time.Time) site {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	root := mustRepoRoot(t)
-	srv, err := server.New(context.Background(), server.Config{
+	cfg := server.Config{
 		Name:      "Riverside Platform Co-op",
 		BaseURL:   ts.URL,
 		Templates: os.DirFS(filepath.Join(root, "templates")),
 		Static:    os.DirFS(filepath.Join(root, "static")),
 		Now:       now,
-	}, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, lib)
+	}
+	if set != nil {
+		set(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), d, gov, lib)
 	if err != nil {
 		t.Fatal(err)
 	}
