@@ -115,6 +115,10 @@ func TestDemo(t *testing.T) {
 		if n := count(t, d, `SELECT count(*) FROM ledger WHERE kind = 'ballot.closed'`); n != 5 {
 			t.Errorf("%d ballots closed on the ledger, want 5", n)
 		}
+		// A made-up past emails nobody.
+		if n := count(t, d, `SELECT count(*) FROM notifications`); n != 0 {
+			t.Errorf("%d notifications queued by the demo, want none", n)
+		}
 		if n := count(t, d, `SELECT count(*) FROM proposals WHERE closed_at <> closes_at OR closes_at > ?`, time.Now()); n != 0 {
 			t.Errorf("%d ballots did not close at their time, or close in the future", n)
 		}

@@ -52,6 +52,10 @@ type Service struct {
 	InvitationTTL time.Duration
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL time.Duration
+	// Silent queues no notification, and no reminder: for the demo, which
+	// makes up a co-op's past in minutes, where 1,000 ballots of 100,000
+	// members would queue 300 million messages nobody should get.
+	Silent bool
 	// MailDomain ends the Message-ID of every email queued (the co-op's
 	// host, vote.example.coop say), so that ids are unique beyond this
 	// co-op: a mail client that sees two messages with one id shows one.

@@ -35,6 +35,9 @@ func (s *Service) messageIDParts(kind, event string) (prefix, suffix string) {
 // ballot of 100,000 queues 100,000 rows in one statement. Choosable kinds
 // follow each member's choice; account messages do not.
 func (s *Service) queueFor(ctx context.Context, tx *sqlx.Tx, kind, event string, payload any, members string, args ...any) error {
+	if s.Silent {
+		return nil
+	}
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("governance: queue %s: %w", kind, err)
@@ -73,6 +76,9 @@ func (s *Service) queueMember(ctx context.Context, tx *sqlx.Tx, kind, event stri
 // rolls back no email goes. The token stays in the queue only until the
 // email is sent.
 func (s *Service) QueueInvitation(ctx context.Context, tx *sqlx.Tx, invitationID int64, address, name, token string, expiresAt time.Time) error {
+	if s.Silent {
+		return nil
+	}
 	body, err := json.Marshal(outbox.Link{Token: token, ExpiresAt: expiresAt.UTC(), Name: name})
 	if err != nil {
 		return fmt.Errorf("governance: queue invitation: %w", err)

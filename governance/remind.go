@@ -25,6 +25,9 @@ const DefaultReminderHours = 24
 // reminders row is inserted in the transaction that queues the messages,
 // and its key admits one.
 func (s *Service) remind(ctx context.Context) error {
+	if s.Silent {
+		return nil
+	}
 	now := s.now()
 	var open []struct {
 		ID       int64     `db:"id"`

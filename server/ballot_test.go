@@ -610,9 +610,10 @@ func TestProposalFormsRefuseBadInput(t *testing.T) {
 		quorumMsg    = "Enter a quorum between 0 and 100 per cent."
 		thresholdMsg = "Choose simple majority or two-thirds."
 		minMsg       = "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last)."
+		reminderMsg  = "Enter a number of hours between 0 (no reminder) and 720 (30 days)."
 	)
 	ruleValid := form("kind", governance.KindMotion, "quorum_pct", "25", "threshold", governance.ThresholdMajority,
-		"min_minutes", "10080", "secret", "true")
+		"min_minutes", "10080", "secret", "true", "reminder_hours", "48")
 	var ruleCases []formCase
 	for _, q := range []string{"101", "-1", "x", "", "12.5", sqlOr, badUTF8} {
 		ruleCases = append(ruleCases, formCase{name: "a quorum of " + strconv.Quote(q) + " is refused", values: with(ruleValid, "quorum_pct", q),
@@ -621,6 +622,10 @@ func TestProposalFormsRefuseBadInput(t *testing.T) {
 	for _, m := range []string{"0", "x", "-5", "129601", "131401", ""} {
 		ruleCases = append(ruleCases, formCase{name: "a minimum period of " + strconv.Quote(m) + " is refused",
 			values: with(ruleValid, "min_minutes", m), status: 422, errors: errs("f-motion-min", minMsg)})
+	}
+	for _, h := range []string{"721", "-1", "x", "1.5", sqlOr, badUTF8, strings.Repeat("9", 400)} {
+		ruleCases = append(ruleCases, formCase{name: "reminder hours of " + strconv.Quote(h) + " are refused",
+			values: with(ruleValid, "reminder_hours", h), status: 422, errors: errs("f-motion-reminder", reminderMsg)})
 	}
 	ruleCases = append(ruleCases,
 		formCase{name: "a unanimity threshold is refused", values: with(ruleValid, "threshold", "unanimous"), status: 422,
@@ -644,6 +649,9 @@ func TestProposalFormsRefuseBadInput(t *testing.T) {
 
 	t.Run("the valid forms are accepted", func(t *testing.T) {
 		adminC.submit(t, "/admin/rules", "/admin/rules", ruleValid).wantRedirect(t, "/admin/rules")
+		if page := adminC.get(t, "/admin/rules"); !strings.Contains(page.Body, `id="f-motion-reminder" name="reminder_hours" type="number" value="48"`) {
+			t.Error("the rules page does not show the reminder hours saved")
+		}
 		memC.submit(t, proposalPage(voting.ID), proposalPage(voting.ID)+"/comments", commentValid).
 			wantRedirect(t, proposalPage(voting.ID)+"#comments")
 		memC.submit(t, proposalPage(voting.ID), proposalPage(voting.ID)+"/vote", voteValid).wantRedirect(t, proposalPage(voting.ID))

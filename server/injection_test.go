@@ -421,9 +421,9 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			base: form("csv", "name,email,role\nBea {n},bea{n}@example.org,member\n", "days", "7", "confirm", "yes")},
 		"POST /admin/settings": {form: []string{"time_zone"}, base: form("time_zone", "Europe/Paris"), mutates: true},
 		// The rules of a kind no other request here proposes under.
-		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret"},
+		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours"},
 			base: form("kind", governance.KindWithdraw, "quorum_pct", "25", "threshold", governance.ThresholdMajority,
-				"min_minutes", "4320", "secret", "true"), mutates: true},
+				"min_minutes", "4320", "secret", "true", "reminder_hours", "24"), mutates: true},
 		"POST /admin/proposals/:id/cancel": {form: []string{"reason"}, query: []string{"box_page", "receipt"},
 			ids: func(role) map[string]string { return map[string]string{"id": id(x.cancelTarget)} }, base: form("reason", "Out of order."),
 			mutates: true, caps: map[string]int{"reason": governance.MaxReasonLen}, stored: map[string]string{"reason": "proposals.cancel_reason"},

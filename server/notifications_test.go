@@ -50,7 +50,7 @@ func TestAccountEmailChoices(t *testing.T) {
 	c.login(t, mem)
 
 	page := c.get(t, "/account")
-	page.wantText(t, "Email")
+	page.wantText(t, "Email notifications")
 	for _, w := range []string{`name="voting_opened" value="at_once" checked`, `name="closing_soon"`, `name="result"`, `name="digest_hour"`,
 		`<option value="8" selected>08:00</option>`} {
 		if !strings.Contains(page.Body, w) {

@@ -399,7 +399,7 @@ func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
 	forms := map[string]form{}
 	for _, r := range rules {
 		forms[r.Kind] = form{Values: map[string]string{"quorum_pct": strconv.Itoa(r.QuorumPct), "threshold": r.Threshold,
-			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret)}}
+			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret), "reminder_hours": strconv.Itoa(r.ReminderHours)}}
 	}
 	if kind != "" {
 		forms[kind] = f
@@ -409,10 +409,10 @@ func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
 
 func (s *Server) setRule(c *gin.Context) {
 	in := governance.RuleInput{Kind: c.PostForm("kind"), QuorumPct: c.PostForm("quorum_pct"), Threshold: c.PostForm("threshold"),
-		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true"}
+		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true", ReminderHours: c.PostForm("reminder_hours")}
 	err := s.gov.SetRule(c.Request.Context(), *member(c), in)
 	if v := errorsOf(err); v != nil {
-		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret")
+		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours")
 		f.Errors = v
 		kind := in.Kind
 		if !slices.Contains(governance.Kinds, kind) {

@@ -36,7 +36,7 @@ type coop struct {
 	n     int
 }
 
-func newCoop(t *testing.T, opt mailpit.Options) *coop {
+func newCoop(t testing.TB, opt mailpit.Options) *coop {
 	t.Helper()
 	d := dbtest.Open(t)
 	clock := fakeclock.New(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
@@ -72,7 +72,7 @@ func (c *coop) members(t *testing.T, emails ...string) []governance.Member {
 	return ms
 }
 
-func (c *coop) sender(t *testing.T, d *db.DB, tune ...func(*notify.Config)) *notify.Sender {
+func (c *coop) sender(t testing.TB, d *db.DB, tune ...func(*notify.Config)) *notify.Sender {
 	t.Helper()
 	key, err := c.gov.UnsubscribeKey(c.ctx)
 	if err != nil {
@@ -100,7 +100,7 @@ func (c *coop) work(t *testing.T, s *notify.Sender) int {
 	return n
 }
 
-func (c *coop) propose(t *testing.T, title string) governance.Proposal {
+func (c *coop) propose(t testing.TB, title string) governance.Proposal {
 	t.Helper()
 	p, err := c.gov.Propose(c.ctx, c.admin, governance.ProposalInput{Kind: governance.KindMotion, Title: title,
 		Body: "That the co-op should.", Opens: "now", Days: "7"})
