@@ -10,6 +10,7 @@ import (
 
 	"plenary/internal/check"
 	"plenary/internal/ledger"
+	"plenary/internal/outbox"
 )
 
 // Invitations in bulk: an admin pastes or uploads a roster of people
@@ -124,14 +125,17 @@ func (s *Service) InviteMany(ctx context.Context, actor Member, text string, day
 				return fmt.Errorf("governance: insert invitations: %w", err)
 			}
 		}
+		// Everyone invited is emailed, in this transaction: all are told,
+		// or none is invited.
 		events := make([]ledger.Event, len(out))
+		mails := make([]linkMail, len(out))
 		for i, inv := range out {
 			events[i] = invitationCreated(inv.Invitation)
-			// mail: queue invitation email here
-			// (to *inv.Email, for inv.Name, with the link
-			// /invite/<inv.Token>, until inv.ExpiresAt; in this
-			// transaction, so that everyone invited is told and nobody
-			// who is not).
+			mails[i] = linkMail{Event: inv.ID, Address: *inv.Email,
+				Link: outbox.Link{Token: inv.Token, ExpiresAt: inv.ExpiresAt.UTC(), Name: inv.Name}}
+		}
+		if err := s.queueLinks(ctx, tx, outbox.Invitation, mails); err != nil {
+			return err
 		}
 		return ledger.AppendMany(ctx, tx, now, events)
 	})

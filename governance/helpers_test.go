@@ -140,6 +140,10 @@ func (e *env) snapshot(t *testing.T) string {
 		`SELECT * FROM ledger ORDER BY seq`,
 		`SELECT * FROM invitations ORDER BY id`,
 		`SELECT * FROM setup_tokens ORDER BY token_hash`,
+		// What was queued to be emailed changes with what it is about, or
+		// not at all.
+		`SELECT * FROM notifications ORDER BY id`,
+		`SELECT * FROM password_resets ORDER BY id`,
 	} {
 		rows, err := e.d.R.QueryxContext(e.ctx, q)
 		if err != nil {

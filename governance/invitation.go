@@ -153,9 +153,11 @@ func (s *Service) InvitePerson(ctx context.Context, actor Member, in InvitationI
 			return fmt.Errorf("governance: insert invitation: %w", err)
 		}
 		inv.ID = id
-		// mail: queue invitation email here (when inv.Email is set: to
-		// *inv.Email, for inv.Name, with the link /invite/<token>, until
-		// inv.ExpiresAt).
+		if inv.Email != nil {
+			if err := s.QueueInvitation(ctx, tx, id, *inv.Email, inv.Name, token, inv.ExpiresAt); err != nil {
+				return err
+			}
+		}
 		return appendEntry(ctx, tx, now, invitationCreated(inv))
 	})
 	if err != nil {

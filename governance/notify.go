@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -76,19 +77,60 @@ func (s *Service) queueMember(ctx context.Context, tx *sqlx.Tx, kind, event stri
 // rolls back no email goes. The token stays in the queue only until the
 // email is sent.
 func (s *Service) QueueInvitation(ctx context.Context, tx *sqlx.Tx, invitationID int64, address, name, token string, expiresAt time.Time) error {
+	return s.queueLinks(ctx, tx, outbox.Invitation, []linkMail{{Event: invitationID, Address: address,
+		Link: outbox.Link{Token: token, ExpiresAt: expiresAt.UTC(), Name: name}}})
+}
+
+// linkMail is one email carrying a link: to an address (an invitation,
+// Member 0) or to a member (a link to set a password). Event is the
+// invitation's or the reset link's number.
+type linkMail struct {
+	Event   int64
+	Member  int64
+	Address string
+	Link    outbox.Link
+}
+
+// linkChunk is how many emails one INSERT queues (eight values each,
+// well under SQLite's limit of 32,766).
+const linkChunk = 500
+
+// queueLinks queues the emails of kind in mails, a few hundred rows to an
+// INSERT: 10,000 invitations made in bulk are queued in a few statements,
+// in the transaction that makes them.
+func (s *Service) queueLinks(ctx context.Context, tx *sqlx.Tx, kind string, mails []linkMail) error {
 	if s.Silent {
 		return nil
 	}
-	body, err := json.Marshal(outbox.Link{Token: token, ExpiresAt: expiresAt.UTC(), Name: name})
-	if err != nil {
-		return fmt.Errorf("governance: queue invitation: %w", err)
-	}
-	event := strconv.FormatInt(invitationID, 10)
 	now := s.now()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (kind, event, address, payload, status, next_attempt_at, message_id, created_at)
-		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`, outbox.Invitation, event, address, string(body), now,
-		outbox.MessageID(outbox.Invitation, event, 0, s.MailDomain), now); err != nil {
-		return fmt.Errorf("governance: queue invitation: %w", err)
+	for start := 0; start < len(mails); start += linkChunk {
+		chunk := mails[start:min(start+linkChunk, len(mails))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO notifications (kind, event, member_id, address, payload, status, next_attempt_at, message_id, created_at) VALUES `)
+		args := make([]any, 0, 8*len(chunk))
+		for i, m := range chunk {
+			body, err := json.Marshal(m.Link)
+			if err != nil {
+				return fmt.Errorf("governance: queue %s: %w", kind, err)
+			}
+			event := strconv.FormatInt(m.Event, 10)
+			var member *int64
+			var address *string
+			if m.Member != 0 {
+				member = &m.Member
+			} else {
+				address = &m.Address
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, 'queued', ?, ?, ?)")
+			args = append(args, kind, event, member, address, string(body), now,
+				outbox.MessageID(kind, event, m.Member, s.MailDomain), now)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("governance: queue %s: %w", kind, err)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"plenary/internal/ledger"
+	"plenary/internal/outbox"
 )
 
 // The register of members: the list a co-op must keep of who its members
@@ -176,29 +177,50 @@ func (s *Service) ImportMembers(ctx context.Context, actor Member, text string) 
 		created := &actor.ID
 		expires := now.Add(s.InvitationTTL)
 		events := make([]ledger.Event, 0, len(r.Rows))
+		mails := make([]linkMail, 0, len(r.Rows))
 		for start := 0; start < len(r.Rows); start += importChunk {
 			chunk := r.Rows[start:min(start+importChunk, len(r.Rows))]
 			var q strings.Builder
 			q.WriteString(`INSERT INTO password_resets (member_id, token_hash, created_by, created_at, expires_at) VALUES `)
 			args := make([]any, 0, 5*len(chunk))
+			links := make(map[int64]linkMail, len(chunk)) // by member
 			for i, row := range chunk {
 				token := newToken()
 				m := Imported{ID: ids[row.Email], Name: row.Name, Email: row.Email, Token: token}
 				out = append(out, m)
 				events = append(events, ledger.Admitted{Member: m.ID, By: actor.ID})
+				links[m.ID] = linkMail{Member: m.ID, Link: outbox.Link{Token: token, ExpiresAt: expires.UTC(), Welcome: true}}
 				if i > 0 {
 					q.WriteString(", ")
 				}
 				q.WriteString("(?, ?, ?, ?, ?)")
 				args = append(args, m.ID, tokenHash(token), created, now, expires)
-				// mail: queue set-password email here
-				// (to m.Email, for m.Name, with the link /reset/<m.Token>,
-				// valid until expires; in this transaction, so that every
-				// member imported is told and none who is not).
 			}
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			// Each imported member is emailed their link to set a
+			// password, in this transaction: every member imported is
+			// told, and none who is not. The email is numbered by its
+			// link, as a reset link's is.
+			q.WriteString(` RETURNING id, member_id`)
+			rows, err := tx.QueryxContext(ctx, q.String(), args...)
+			if err != nil {
 				return fmt.Errorf("governance: make the imported members' links: %w", err)
 			}
+			for rows.Next() {
+				var id, member int64
+				if err := rows.Scan(&id, &member); err != nil {
+					rows.Close()
+					return fmt.Errorf("governance: make the imported members' links: %w", err)
+				}
+				l := links[member]
+				l.Event = id
+				mails = append(mails, l)
+			}
+			if err := rows.Close(); err != nil {
+				return fmt.Errorf("governance: make the imported members' links: %w", err)
+			}
+		}
+		if err := s.queueLinks(ctx, tx, outbox.PasswordReset, mails); err != nil {
+			return err
 		}
 		return ledger.AppendMany(ctx, tx, now, events)
 	})

@@ -169,9 +169,15 @@ type item struct {
 	Name      *string   `db:"name"`
 	Email     *string   `db:"email"`
 	Mode      *string   `db:"mode"`
-	// Zone is the member's time zone (IANA name), "" for UTC.
-	Zone string `db:"-"`
+	// Zone is the time zone the member reads times in (an IANA name): their
+	// own, or else the co-op's.
+	Zone string `db:"zone"`
 }
+
+// zoneOf is the zone member m (joined as m) reads times in: their own, or
+// else the co-op's default (the setting governance.SettingTimeZone), or
+// else UTC. An invitation, to no member yet, takes the co-op's.
+const zoneOf = `coalesce(m.time_zone, (SELECT value FROM settings WHERE name = 'time_zone'), '')`
 
 // outcome is what becomes of one claimed notification.
 type outcome struct {
@@ -194,7 +200,7 @@ func (s *Sender) Work(ctx context.Context) (int, error) {
 	}
 	var items []item
 	err := s.db.R.SelectContext(ctx, &items, `SELECT n.id, n.kind, n.event, n.member_id, n.address, n.payload, n.attempts,
-			n.message_id, n.created_at, m.name, m.email, p.mode
+			n.message_id, n.created_at, m.name, m.email, p.mode, `+zoneOf+` AS zone
 		FROM notifications n
 		LEFT JOIN members m ON m.id = n.member_id
 		LEFT JOIN notification_prefs p ON p.member_id = n.member_id AND p.kind = n.kind

@@ -454,3 +454,148 @@ func TestLinksLeaveTheQueueOnceSent(t *testing.T) {
 	}
 	_ = m
 }
+
+// Issue 13: invitations made one at a time or in bulk, and members
+// imported with the register, are each emailed their link, in the
+// transaction that makes it; the links in the emails work.
+func TestInvitationsAndImportsAreEmailed(t *testing.T) {
+	c := newCoop(t, mailpit.Options{})
+	one, _, err := c.gov.InvitePerson(c.ctx, c.admin, governance.InvitationInput{Name: "Kim Single", Email: "kim@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.gov.InvitePerson(c.ctx, c.admin, governance.InvitationInput{Note: "for whoever holds the link"}); err != nil {
+		t.Fatal(err)
+	}
+	issued, err := c.gov.InviteMany(c.ctx, c.admin, "name,email\nJo Joiner,jo@example.org\n\"Webb, Beatrice\",beatrice@example.org\n", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported, err := c.gov.ImportMembers(c.ctx, c.admin, "name,email\nRobert Owen,robert.owen@example.coop\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A roster with a wrong row queues nothing.
+	before := c.statuses(t)
+	if _, err := c.gov.InviteMany(c.ctx, c.admin, "name,email\nAl,al@example.org\nSam,not-an-address\n", 0); err == nil {
+		t.Fatal("a roster with a bad address was taken")
+	}
+	if _, err := c.gov.ImportMembers(c.ctx, c.admin, "name,email\nAl,al@example.org\nAl again,AL@example.org\n"); err == nil {
+		t.Fatal("a roster repeating an address was taken")
+	}
+	if after := c.statuses(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("refused rosters changed the outbox: %v, then %v", before, after)
+	}
+
+	c.work(t, c.sender(t, c.d))
+	c.mp.Wait(4, 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(c.mp.Messages()); n != 4 {
+		t.Errorf("%d emails, want 4: the open invitation has no address", n)
+	}
+	kim := c.mp.Message(c.mp.To("kim@example.org")[0].ID)
+	if kim.Subject != "You are invited to join Riverside Co-op" || kim.To[0].Name != "Kim Single" ||
+		kim.MessageID != fmt.Sprintf("invitation.%d.0@plenary", one.ID) {
+		t.Errorf("Kim's invitation %+v", kim.Summary)
+	}
+	for _, inv := range issued {
+		got := c.mp.To(inv.EmailAddress())
+		if len(got) != 1 {
+			t.Fatalf("%d emails to %s, want 1", len(got), inv.EmailAddress())
+		}
+		m := c.mp.Message(got[0].ID)
+		link := base + "/invite/" + inv.Token
+		if !strings.Contains(m.Text, link) || !strings.Contains(m.HTML, link) || m.To[0].Name != inv.Name {
+			t.Errorf("invitation to %s: %+v\n%s", inv.EmailAddress(), m.Summary, m.Text)
+		}
+		if _, err := c.gov.OpenInvitation(c.ctx, inv.Token); err != nil {
+			t.Errorf("the emailed link does not open: %v", err)
+		}
+	}
+	owen := c.mp.Message(c.mp.To("robert.owen@example.coop")[0].ID)
+	if owen.Subject != "Your membership of Riverside Co-op: choose a password" ||
+		!strings.Contains(owen.Text, base+"/reset/"+imported[0].Token) || !strings.Contains(owen.Text, "brought over from its register") ||
+		strings.Contains(owen.Text, "asked for a new password") {
+		t.Errorf("the imported member's email %+v:\n%s", owen.Summary, owen.Text)
+	}
+	if _, _, err := c.gov.OpenReset(c.ctx, imported[0].Token); err != nil {
+		t.Errorf("the emailed link to set a password does not open: %v", err)
+	}
+}
+
+// Issue 13: emails say times in the member's own zone, or else the
+// co-op's, naming it; a digest goes at the member's hour where they live,
+// on either side of a change of the clocks.
+func TestTimesInTheMembersZone(t *testing.T) {
+	c := newCoop(t, mailpit.Options{})
+	ms := c.members(t, "paris@example.org", "coop@example.org")
+	if err := c.gov.SetTimeZone(c.ctx, ms[0].ID, "Europe/Paris"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.gov.SetDefaultZone(c.ctx, c.admin, "America/New_York"); err != nil {
+		t.Fatal(err)
+	}
+	// Opens 2 March 09:30 UTC, closes 9 March 09:30 UTC: 10:30 in Paris
+	// (CET), 05:30 in New York (EDT from 8 March).
+	c.propose(t, "Adopt the charter")
+	s := c.sender(t, c.d)
+	c.work(t, s)
+	c.mp.Wait(3, 5*time.Second)
+	for addr, want := range map[string]string{
+		"paris@example.org": "Monday 9 March 2026, 10:30 CET (Europe/Paris)",
+		"coop@example.org":  "Monday 9 March 2026, 05:30 EDT (America/New_York)",
+	} {
+		m := c.mp.Message(c.mp.To(addr)[0].ID)
+		if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, want) {
+			t.Errorf("the email to %s does not say %q:\n%s", addr, want, m.Text)
+		}
+	}
+
+	t.Run("a digest at 08:00 in London, before and after the clocks go forward", func(t *testing.T) {
+		london := c.members(t, "london@example.org")[0]
+		if err := c.gov.SetTimeZone(c.ctx, london.ID, "Europe/London"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.gov.SetPreferences(c.ctx, london.ID, governance.PreferencesInput{VotingOpened: outbox.InDigest,
+			ClosingSoon: outbox.AtOnce, Result: outbox.AtOnce, DigestHour: "8"}); err != nil {
+			t.Fatal(err)
+		}
+		digests := func() int { return len(c.mp.To("london@example.org")) }
+		// Saturday 28 March: GMT, so 08:00 is 08:00 UTC.
+		c.clock.Set(time.Date(2026, 3, 28, 7, 0, 0, 0, time.UTC))
+		c.propose(t, "Before the change")
+		c.work(t, s)
+		c.clock.Set(time.Date(2026, 3, 28, 7, 59, 0, 0, time.UTC))
+		c.work(t, s)
+		time.Sleep(100 * time.Millisecond)
+		if n := digests(); n != 0 {
+			t.Fatalf("%d digests before 08:00 GMT", n)
+		}
+		c.clock.Set(time.Date(2026, 3, 28, 8, 0, 0, 0, time.UTC))
+		c.work(t, s)
+		waitUntil(t, func() bool { return digests() == 1 })
+		// Monday 30 March: BST, so 08:00 in London is 07:00 UTC.
+		c.clock.Set(time.Date(2026, 3, 30, 6, 0, 0, 0, time.UTC))
+		c.propose(t, "After the change")
+		c.work(t, s)
+		c.clock.Set(time.Date(2026, 3, 30, 7, 0, 0, 0, time.UTC))
+		c.work(t, s)
+		waitUntil(t, func() bool { return digests() == 2 })
+		m := c.mp.Message(c.mp.To("london@example.org")[0].ID)
+		if m.MessageID != fmt.Sprintf("digest.2026-03-30.%d@vote.example.coop", london.ID) || !strings.Contains(m.Text, "After the change") {
+			t.Errorf("the second digest: %+v\n%s", m.Summary, m.Text)
+		}
+	})
+}
+
+// waitUntil waits up to 5 s for Mailpit to hold what ok looks for: SMTP
+// delivery is over when the sender returns, Mailpit's index a moment
+// later.
+func waitUntil(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Mailpit never held what was sent")
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"plenary/internal/mail"
 	"plenary/internal/outbox"
+	"plenary/internal/tz"
 )
 
 //go:embed templates
@@ -47,29 +48,24 @@ func parsePages() (*pages, error) {
 }
 
 // location is where a member's times are shown and their digest hour is
-// counted: UTC until members choose a time zone. zone is an IANA name
-// ("Europe/London"), "" for UTC. It is the one place that knows.
-func location(zone string) *time.Location {
-	if zone == "" {
-		return time.UTC
-	}
-	if loc, err := time.LoadLocation(zone); err == nil {
-		return loc
-	}
-	return time.UTC
-}
+// counted. zone is an IANA name ("Europe/London"), "" or one no longer
+// known for UTC: the member's own zone, or else the co-op's (Work fills
+// it in).
+func location(zone string) *time.Location { return tz.Load(zone) }
 
 // localHour is the hour (0–23) it is at now for a member in zone.
 func localHour(now time.Time, zone string) int { return now.In(location(zone)).Hour() }
 
-// when says t in zone, naming the zone: "Monday 9 March 2026, 09:30 UTC".
+// when says t in zone, naming the zone as its clocks do then, and by its
+// place: "Saturday 28 March 2026, 09:00 UTC", "Monday 30 March 2026,
+// 10:30 CEST (Europe/Paris)".
 func when(t time.Time, zone string) string {
 	loc := location(zone)
-	name := loc.String()
-	if zone == "" {
-		name = "UTC"
+	s := t.In(loc).Format("Monday 2 January 2006, 15:04") + " " + tz.Abbrev(t, loc)
+	if loc != time.UTC {
+		s += " (" + loc.String() + ")"
 	}
-	return t.In(loc).Format("Monday 2 January 2006, 15:04") + " " + name
+	return s
 }
 
 // view is what a message's templates are given.
@@ -84,6 +80,8 @@ type view struct {
 	Unsubscribe string
 	KindName    string
 	When        string // a ballot's closing time, or a link's expiry, in the member's zone
+	// Welcome marks an imported member's first link to set a password.
+	Welcome bool
 
 	Ballot      outbox.Ballot
 	Application outbox.NewApplication
@@ -132,7 +130,7 @@ func (s *Sender) view(it item) (view, error) {
 				v.To = l.Name
 			}
 		}
-		v.Link, v.When = s.url(path+l.Token), when(l.ExpiresAt, it.Zone)
+		v.Link, v.When, v.Welcome = s.url(path+l.Token), when(l.ExpiresAt, it.Zone), l.Welcome
 	}
 	if err != nil {
 		return view{}, fmt.Errorf("payload of %s %d: %w", it.Kind, it.ID, err)

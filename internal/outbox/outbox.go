@@ -98,11 +98,14 @@ type ApplicationDecision struct {
 
 // Link is a password_reset or invitation message's: the link's token,
 // until the message is sent, and when it stops working. Name is who an
-// invitation is for.
+// invitation is for. Welcome marks the first link of a member imported
+// with the register, who has never had a password: their email welcomes
+// them rather than answering a request they never made.
 type Link struct {
 	Token     string    `json:"token,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
 	Name      string    `json:"name,omitempty"`
+	Welcome   bool      `json:"welcome,omitempty"`
 }
 
 // Signer makes and checks unsubscribe tokens: a member's number and a kind,
