@@ -40,6 +40,7 @@ type ScaleResults struct {
 	Ledger   CommandRun    `json:"ledger_verify"`
 	Tallies  []CommandRun  `json:"tally_verify"`
 	Open     BallotFigures `json:"open_ballot"`
+	Mail     *MailFigures  `json:"mail,omitempty"`
 	After    CommandRun    `json:"ledger_verify_after_writes"`
 	Memory   MemoryFigures `json:"memory"`
 	Server   ServerLog     `json:"server_log"`
@@ -105,6 +106,9 @@ type BallotFigures struct {
 	VoteMS     float64   `json:"vote_ms"`
 	ClosesAt   time.Time `json:"closes_at"`
 	Closed     bool      `json:"closed_in_run"`
+	// answered is when the POST that opened it returned: its messages
+	// are due from then.
+	answered time.Time
 }
 
 // closeWait is the longest voting period the run waits out, so as to
@@ -161,8 +165,18 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// The server sends through a Mailpit of the run's own (issue 13);
+	// without one, the run goes on and says why it has no mail figures.
+	var serveMail []string
+	mp, err := startMailpit(ctx, dir)
+	if err != nil {
+		res.Notes = append(res.Notes, "no mail figures: "+err.Error())
+	} else {
+		defer mp.stop()
+		serveMail = []string{"-smtp-addr", mp.smtp, "-smtp-from", "plenary@bench.example"}
+	}
 	began := time.Now()
-	srv, err := startServer(ctx, bin, cfg.scaleDB, dir)
+	srv, err := startServer(ctx, bin, cfg.scaleDB, dir, serveMail...)
 	if err != nil {
 		return fmt.Errorf("the server would not serve %s: %w", cfg.scaleDB, err)
 	}
@@ -197,6 +211,13 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	mem.setPhase("open ballot")
 	res.Open, err = openBallot(ctx, admin)
+	if err == nil && mp != nil {
+		m, merr := measureMail(ctx, cfg.scaleDB, res.Open, mp, mem)
+		if merr != nil {
+			res.Notes = append(res.Notes, "mail: "+merr.Error())
+		}
+		res.Mail = &m
+	}
 	switch {
 	case err != nil:
 		res.Notes = append(res.Notes, err.Error())
@@ -447,7 +468,8 @@ func openBallot(ctx context.Context, admin *browser) (BallotFigures, error) {
 	a, err := admin.post(ctx, "/proposals/new", url.Values{"csrf_token": {token}, "kind": {"motion"},
 		"title": {"Bench: time freezing the whole roll"}, "body": {"Opened by the scale bench to time freezing the roll."},
 		"opens": {"now"}, "days": {"0"}, "hours": {"0"}, "minutes": {minutes}})
-	f.OpenMS = ms(time.Since(t0))
+	f.answered = time.Now()
+	f.OpenMS = ms(f.answered.Sub(t0))
 	if err != nil {
 		return f, fmt.Errorf("POST /proposals/new: %w", err)
 	}
@@ -487,6 +509,13 @@ func (r *ScaleResults) judge() {
 	}
 	add(fmt.Sprintf("open a ballot (roll of %d) < 1 s", r.Open.RollSize), r.Open.OpenMS > 0 && r.Open.OpenMS < 1000 && r.Open.RollSize > 0,
 		"%.0f ms", r.Open.OpenMS)
+	if m := r.Mail; m != nil {
+		add(fmt.Sprintf("every voting_opened message (roll of %d) committed with the open", m.RollSize),
+			m.RollSize > 0 && m.QueuedWithOpen == m.RollSize, "%d queued", m.QueuedWithOpen)
+		add("the sender delivers ≥ 300 messages/s to a local Mailpit", m.PerSec >= 300 && m.Sent == m.QueuedWithOpen && m.Failed == 0,
+			"%.0f messages/s, %d of %d sent, %d failed", m.PerSec, m.Sent, m.QueuedWithOpen, m.Failed)
+		add("server memory while sending < 200 MB", m.PeakMB > 0 && m.PeakMB < 200, "%.1f MB", m.PeakMB)
+	}
 	add("ledger verify < 10 s", r.Ledger.OK && r.Ledger.Seconds < 10, "%.2f s", r.Ledger.Seconds)
 	add("server memory < 200 MB", r.Memory.PeakMB > 0 && r.Memory.PeakMB < 200, "%.1f MB", r.Memory.PeakMB)
 	for _, t := range r.Tallies {
@@ -549,6 +578,12 @@ func (r *ScaleResults) print(out io.Writer) {
 		closed = "waited out: closed"
 	}
 	fmt.Fprintf(tw, "  its voting period (the motion rule's shortest)\tuntil %s\t%s\n", r.Open.ClosesAt.Format("15:04:05 UTC"), closed)
+	if m := r.Mail; m != nil {
+		fmt.Fprintf(tw, "  voting_opened messages in the outbox as the open returned\t%d of a roll of %d\n", m.QueuedWithOpen, m.RollSize)
+		fmt.Fprintf(tw, "  delivered to Mailpit by the sender in plenary serve\t%d in %.1f s: %.0f messages/s\t%d failed; Mailpit holds %d\n",
+			m.Sent, m.Seconds, m.PerSec, m.Failed, m.InMailpit)
+		fmt.Fprintf(tw, "  server memory while sending\t%.1f MB\n", m.PeakMB)
+	}
 	for _, c := range append(append([]CommandRun{r.Ledger}, r.Tallies...), r.After) {
 		fmt.Fprintf(tw, "  plenary %s\t%.2f s\t%.0f MB\t%s\n", c.Args, c.Seconds, c.MaxRSSMB, c.Output)
 	}

@@ -173,12 +173,13 @@ type server struct {
 
 // startServer starts "plenary serve" on a free loopback port and waits
 // until /healthz answers.
-func startServer(ctx context.Context, bin, dbPath, dir string) (*server, error) {
-	return startServerLogging(ctx, bin, dbPath, filepath.Join(dir, "server.log"))
+func startServer(ctx context.Context, bin, dbPath, dir string, extra ...string) (*server, error) {
+	return startServerLogging(ctx, bin, dbPath, filepath.Join(dir, "server.log"), extra...)
 }
 
 // startServerLogging is startServer with the log at logPath.
-func startServerLogging(ctx context.Context, bin, dbPath, logPath string) (*server, error) {
+// extra are more flags for plenary serve.
+func startServerLogging(ctx context.Context, bin, dbPath, logPath string, extra ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -188,7 +189,7 @@ func startServerLogging(ctx context.Context, bin, dbPath, logPath string) (*serv
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", "-addr", addr, "-db", dbPath, "-base-url", s.base)
+	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-db", dbPath, "-base-url", s.base}, extra...)...)
 	s.cmd.Env = childEnv()
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
@@ -353,6 +354,14 @@ func (m *memoryWatch) setPhase(name string) {
 	m.phase = name
 	m.mu.Unlock()
 	m.sample()
+}
+
+// peakOf is phase's peak so far, in MB.
+func (m *memoryWatch) peakOf(phase string) float64 {
+	m.sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return mb(m.peaks[phase])
 }
 
 func (m *memoryWatch) stop() { m.once.Do(func() { close(m.done) }) }
