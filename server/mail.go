@@ -62,18 +62,18 @@ func (mailData) KindName(kind string) string { return mailKindNames[kind] }
 // StatusName says a message's status in words.
 func (mailData) StatusName(status string) string { return mailStatusNames[status] }
 
-// mailFilter is the list's filter and page as a query string (or a form
-// posted from the page) gives them: a status or kind that is none of ours
+// mailFilter is the list's filter and page as a query string, or a form
+// posted from the page, gives them: a status or kind that is none of ours
 // is no filter.
-func mailFilter(get func(string) string) (governance.MailFilter, int) {
+func mailFilter(status, kind, page string) (governance.MailFilter, int) {
 	var f governance.MailFilter
-	if st := get("status"); slices.Contains(governance.MailStatuses, st) {
-		f.Status = st
+	if slices.Contains(governance.MailStatuses, status) {
+		f.Status = status
 	}
-	if k := get("kind"); slices.Contains(governance.MailKinds, k) {
-		f.Kind = k
+	if slices.Contains(governance.MailKinds, kind) {
+		f.Kind = kind
 	}
-	return f, pageNumber(get("page"))
+	return f, pageNumber(page)
 }
 
 // mailLink is the address of the list with filter f at page.
@@ -95,7 +95,7 @@ func mailLink(f governance.MailFilter, page int) string {
 }
 
 func (s *Server) showMail(c *gin.Context) {
-	f, page := mailFilter(c.Query)
+	f, page := mailFilter(c.Query("status"), c.Query("kind"), c.Query("page"))
 	s.renderMail(c, http.StatusOK, f, page, form{})
 }
 
@@ -125,7 +125,7 @@ func (s *Server) resendMail(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, page := mailFilter(c.PostForm)
+	f, page := mailFilter(c.PostForm("status"), c.PostForm("kind"), c.PostForm("page"))
 	err := s.gov.ResendMail(c.Request.Context(), *member(c), id)
 	if v := errorsOf(err); v != nil {
 		s.renderMail(c, http.StatusUnprocessableEntity, f, page, form{Errors: v})
