@@ -251,7 +251,7 @@ func TestMailPage(t *testing.T) {
 			t.Error("the status filter does not show the status chosen")
 		}
 		for _, m := range []mailRow{f.failedDecision, f.failedInvitation} {
-			r.wantText(t, fmt.Sprintf("Send message %d again", m.ID))
+			r.wantText(t, fmt.Sprintf("Resend message %d", m.ID))
 		}
 		for _, m := range []mailRow{f.sentDecision, f.putOff, f.held, f.fresh} {
 			if strings.Contains(r.Body, fmt.Sprintf("<td>%d</td>", m.ID)) {
