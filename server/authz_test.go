@@ -103,6 +103,7 @@ type routeFixture struct {
 	gone           user   // a member who has left: no reset for them
 
 	unsubscribe string // the active member's one-click link for voting_opened emails
+	queuedMail  int64  // a message in the outbox, queued: not one to resend
 
 	memberResource int64 // pending, submitted by the active member
 	listedResource int64 // listed, submitted by the admin
@@ -171,6 +172,9 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		t.Fatal(err)
 	}
 	f.unsubscribe = a.token(t, f.users[activeMember], outbox.VotingOpened)
+	if err := a.DB.R.Get(&f.queuedMail, `SELECT min(id) FROM notifications WHERE status = 'queued'`); err != nil {
+		t.Fatal(err)
+	}
 	f.gone = a.addMember(t, ad, "Gil Gone", "gil@example.org")
 	if err := a.Gov.MarkLeft(ctx, ad.Member, f.gone.ID); err != nil {
 		t.Fatal(err)
@@ -530,6 +534,17 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/admin/settings", want: admins("422")},
 			{path: "/admin/settings", body: form("time_zone", "Local"), want: admins("422")},
 			{path: "/admin/settings", body: form("time_zone", "Europe/Lisbon"), want: admins("303 /admin/settings"), changes: byAdmin},
+		},
+		"GET /admin/mail": {
+			{path: "/admin/mail", want: admins("200")},
+			{path: "/admin/mail?status=failed&kind=invitation&page=2", want: admins("200")},
+			{path: "/admin/mail?status=%27%3B+DROP+TABLE+notifications%3B+--&kind=%3Cscript%3E&page=-1", want: admins("200")},
+		},
+		"POST /admin/mail/:id/resend": {
+			{path: "/admin/mail/" + strconv.FormatInt(f.queuedMail, 10) + "/resend", want: admins("422")},
+			{path: "/admin/mail/999999/resend", want: admins("404")},
+			{path: "/admin/mail/abc/resend", want: admins("404")},
+			{path: "/admin/mail/-1/resend", want: admins("404")},
 		},
 		"POST /admin/rules": {
 			{path: "/admin/rules", body: form("kind", governance.KindMotion, "quorum_pct", "30", "threshold", governance.ThresholdMajority,

@@ -411,9 +411,12 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 		"POST /admin/invitations/:id/revoke": {ids: one(f.revokeID)}, // already revoked
 		"GET /admin/rules":                   {},
 		"GET /admin/settings":                {},
-		"GET /admin/members/register.csv":    {},
-		"GET /admin/members/import":          {},
-		"GET /admin/invitations/bulk":        {},
+		"GET /admin/mail":                    {query: []string{"status", "kind", "page"}},
+		// A queued message: refused, with the list drawn again.
+		"POST /admin/mail/:id/resend":     {form: []string{"status", "kind", "page"}, ids: one(f.queuedMail)},
+		"GET /admin/members/register.csv": {},
+		"GET /admin/members/import":       {},
+		"GET /admin/invitations/bulk":     {},
 		// Confirmed, so that a roster the attacks leave right is acted on.
 		"POST /admin/members/import": {form: []string{"csv", "days", "confirm"}, mutates: true,
 			base: form("csv", "name,email\nIvo {n},ivo{n}@example.org\n", "confirm", "yes")},

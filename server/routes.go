@@ -123,6 +123,9 @@ func (s *Server) routes() {
 	a.POST("/rules", s.setRule)
 	a.GET("/settings", s.showSettings)
 	a.POST("/settings", s.setSettings)
+	// Only a failed message may be sent again (governance.ResendMail).
+	a.GET("/mail", s.showMail)
+	a.POST("/mail/:id/resend", s.resendMail)
 	a.POST("/proposals/:id/cancel", s.cancelProposal)
 	a.GET("/library", s.listQueue)
 	a.POST("/library/:id/status", s.setResourceStatus)
