@@ -284,21 +284,35 @@ CREATE INDEX demand_resources_resource ON demand_resources (resource_id);
 -- its ballot opens, so a later edit never changes a running vote.
 CREATE TABLE rules (
     kind        TEXT    PRIMARY KEY CHECK (kind IN ('endorse_demand', 'endorse_resource', 'withdraw_endorsement', 'adopt_demand', 'motion',
-                                                    'amend_demand', 'amend_resource')),
+                                                    'amend_demand', 'amend_resource', 'prioritise_demands', 'choose_resources', 'elect',
+                                                    'poll')),
     quorum_pct  INTEGER NOT NULL CHECK (quorum_pct BETWEEN 0 AND 100),
     threshold   TEXT    NOT NULL CHECK (threshold IN ('majority', 'two_thirds')),
     min_minutes INTEGER NOT NULL CHECK (min_minutes BETWEEN 1 AND 129600), -- 1 minute to 90 days, the longest vote
-    secret      INTEGER NOT NULL CHECK (secret IN (0, 1))
+    secret      INTEGER NOT NULL CHECK (secret IN (0, 1)),
+    -- The counting methods a proposal of the kind may choose, a comma list
+    -- of approval, schulze, irv and stv; empty for the yes/no kinds (their
+    -- threshold decides instead).
+    methods     TEXT    NOT NULL DEFAULT '' CHECK (trim(replace(replace(replace(replace(methods, 'approval', ''), 'schulze', ''),
+                                                        'irv', ''), 'stv', ''), ',') = '' AND length(methods) <= 40),
+    -- choose_resources endorses the options approved on more than this
+    -- share of the ballots cast.
+    approval_pct INTEGER NOT NULL DEFAULT 50 CHECK (approval_pct BETWEEN 0 AND 99),
+    CHECK ((kind IN ('prioritise_demands', 'choose_resources', 'elect', 'poll')) = (methods <> ''))
 ) WITHOUT ROWID;
 
-INSERT INTO rules (kind, quorum_pct, threshold, min_minutes, secret) VALUES
-    ('endorse_demand',       25, 'two_thirds', 7 * 24 * 60, 1),
-    ('adopt_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
-    ('withdraw_endorsement', 25, 'two_thirds', 7 * 24 * 60, 1),
-    ('endorse_resource',     10, 'majority',   3 * 24 * 60, 0),
-    ('motion',               25, 'majority',   7 * 24 * 60, 1),
-    ('amend_demand',         25, 'two_thirds', 7 * 24 * 60, 1),
-    ('amend_resource',       10, 'majority',   3 * 24 * 60, 0);
+INSERT INTO rules (kind, quorum_pct, threshold, min_minutes, secret, methods) VALUES
+    ('endorse_demand',       25, 'two_thirds', 7 * 24 * 60, 1, ''),
+    ('adopt_demand',         25, 'two_thirds', 7 * 24 * 60, 1, ''),
+    ('withdraw_endorsement', 25, 'two_thirds', 7 * 24 * 60, 1, ''),
+    ('endorse_resource',     10, 'majority',   3 * 24 * 60, 0, ''),
+    ('motion',               25, 'majority',   7 * 24 * 60, 1, ''),
+    ('amend_demand',         25, 'two_thirds', 7 * 24 * 60, 1, ''),
+    ('amend_resource',       10, 'majority',   3 * 24 * 60, 0, ''),
+    ('prioritise_demands',   25, 'majority',   7 * 24 * 60, 1, 'schulze,approval'),
+    ('choose_resources',     10, 'majority',   3 * 24 * 60, 0, 'approval'),
+    ('elect',                25, 'majority',   7 * 24 * 60, 1, 'stv,irv,approval'),
+    ('poll',                 10, 'majority',   3 * 24 * 60, 0, 'approval,schulze,irv');
 
 -- Proposals and their ballots. The rules, roll size and roll digest are
 -- frozen into the row when voting opens; the tally, outcome and box digest
@@ -337,6 +351,16 @@ CREATE TABLE proposals (
     -- An amendment's text: {"from": the content when proposed, "to": the
     -- corrected content} (internal/content's JSON).
     amendment     TEXT CHECK (amendment IS NULL OR (json_valid(amendment) AND length(amendment) <= 40000)),
+    -- A choice among options (the kinds prioritise_demands, choose_resources,
+    -- elect and poll; proposal_options): how it is counted, the seats to
+    -- fill (elect), the most options a ballot may approve (approval; NULL:
+    -- any number), the office elected to; and, written once at close, the
+    -- count as JSON (governance/count's result). NULL for yes/no kinds.
+    method        TEXT    CHECK (method IS NULL OR method IN ('approval', 'schulze', 'irv', 'stv')),
+    seats         INTEGER CHECK (seats IS NULL OR seats BETWEEN 1 AND 49),
+    max_approvals INTEGER CHECK (max_approvals IS NULL OR max_approvals BETWEEN 1 AND 49),
+    office        TEXT    CHECK (office IS NULL OR length(office) BETWEEN 1 AND 200),
+    result        TEXT    CHECK (result IS NULL OR (json_valid(result) AND length(result) <= 1000000)),
     -- What each kind acts on. An adopted demand's id is filled in when the
     -- ballot carries and creates it.
     CHECK (CASE kind
@@ -350,7 +374,13 @@ CREATE TABLE proposals (
     CHECK ((kind = 'adopt_demand') = (new_title IS NOT NULL)),
     CHECK ((kind IN ('amend_demand', 'amend_resource')) = (amendment IS NOT NULL)),
     CHECK (status IN ('discussion', 'withdrawn', 'cancelled') OR (roll_size IS NOT NULL AND roll_digest IS NOT NULL AND opened_at IS NOT NULL)),
-    CHECK ((status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL AND box_digest IS NOT NULL))
+    CHECK ((status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL AND box_digest IS NOT NULL)),
+    CHECK ((kind IN ('prioritise_demands', 'choose_resources', 'elect', 'poll')) = (method IS NOT NULL)),
+    CHECK ((kind = 'elect') = (seats IS NOT NULL AND office IS NOT NULL)),
+    CHECK (method <> 'stv' OR seats IS NOT NULL),
+    CHECK (method <> 'irv' OR seats IS NULL OR seats = 1),
+    CHECK (max_approvals IS NULL OR method = 'approval'),
+    CHECK ((method IS NOT NULL AND status = 'closed') = (result IS NOT NULL))
 );
 
 CREATE INDEX proposals_status ON proposals (status, closes_at);
@@ -408,6 +438,132 @@ CREATE TABLE ballot_box (
     choice       TEXT    NOT NULL CHECK (choice IN ('yes', 'no', 'abstain')),
     PRIMARY KEY (proposal_id, receipt_hash)
 ) WITHOUT ROWID;
+
+-- The options of a choice (proposals whose method is set), numbered from 0
+-- in the order the ballot lists them: an existing demand, an existing
+-- resource, a candidate (a member by number, or a person named, with a
+-- statement), or a short text. label is what the ballot shows: the item's
+-- title or the person's name as it was when proposed. No option twice.
+-- Like the roll, they are frozen once voting opens.
+CREATE TABLE proposal_options (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    position    INTEGER NOT NULL CHECK (position BETWEEN 0 AND 49),
+    kind        TEXT    NOT NULL CHECK (kind IN ('demand', 'resource', 'candidate', 'text')),
+    demand_id   INTEGER REFERENCES demands (id),
+    resource_id INTEGER REFERENCES resources (id),
+    member_id   INTEGER REFERENCES members (id),
+    label       TEXT    NOT NULL CHECK (length(label) BETWEEN 1 AND 300),
+    statement   TEXT    NOT NULL DEFAULT '' CHECK (length(statement) <= 2000),
+    PRIMARY KEY (proposal_id, position),
+    UNIQUE (proposal_id, demand_id),
+    UNIQUE (proposal_id, resource_id),
+    UNIQUE (proposal_id, member_id),
+    CHECK (CASE kind
+        WHEN 'demand'    THEN demand_id IS NOT NULL AND resource_id IS NULL AND member_id IS NULL AND statement = ''
+        WHEN 'resource'  THEN resource_id IS NOT NULL AND demand_id IS NULL AND member_id IS NULL AND statement = ''
+        WHEN 'candidate' THEN demand_id IS NULL AND resource_id IS NULL
+        ELSE demand_id IS NULL AND resource_id IS NULL AND member_id IS NULL AND statement = '' AND length(label) <= 200 END)
+) WITHOUT ROWID;
+
+-- Two texts, or two people named without a member number, alike are one option.
+CREATE UNIQUE INDEX proposal_options_label ON proposal_options (proposal_id, label) WHERE demand_id IS NULL AND resource_id IS NULL AND member_id IS NULL;
+
+CREATE TRIGGER proposal_options_frozen_insert BEFORE INSERT ON proposal_options
+WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) <> 'discussion'
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the options are frozen');
+END;
+
+CREATE TRIGGER proposal_options_frozen_update BEFORE UPDATE ON proposal_options
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the options are frozen');
+END;
+
+CREATE TRIGGER proposal_options_frozen_delete BEFORE DELETE ON proposal_options
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the options are frozen');
+END;
+
+-- The ballots of a choice, as votes and ballot_box hold yes/no: open ones
+-- beside the member (changeable until close, published as the roll-call),
+-- secret ones in a box with no member, no time and no insertion order,
+-- under the hash of the voter's receipt, rewritten in key order at close.
+-- One member, one ballot: the roll's voted flag (roll_vote_once). A ballot
+-- is canonical JSON: a ranking, positions most preferred first ([3,0,2],
+-- possibly partial), or an approval set, positions in ascending order
+-- ([0,2]); [] is a blank ballot, which counts for the quorum only.
+CREATE TABLE choice_votes (
+    proposal_id INTEGER NOT NULL,
+    member_id   INTEGER NOT NULL,
+    ballot      TEXT    NOT NULL CHECK (json_valid(ballot) AND json_type(ballot) = 'array' AND length(ballot) <= 200),
+    PRIMARY KEY (proposal_id, member_id),
+    FOREIGN KEY (proposal_id, member_id) REFERENCES roll (proposal_id, member_id)
+) WITHOUT ROWID;
+
+CREATE TABLE choice_box (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    receipt_hash TEXT    NOT NULL,
+    ballot       TEXT    NOT NULL CHECK (json_valid(ballot) AND json_type(ballot) = 'array' AND length(ballot) <= 200),
+    PRIMARY KEY (proposal_id, receipt_hash)
+) WITHOUT ROWID;
+
+-- The effects of a choice, written by the ballot's close and never changed.
+-- demand_priorities: a prioritise_demands ballot's order, first at
+-- position 0; the latest such ballot carried is the co-op's priority list.
+-- officers: who an elect ballot elected to which office, seat by seat in
+-- the order elected.
+CREATE TABLE demand_priorities (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    position    INTEGER NOT NULL CHECK (position BETWEEN 0 AND 49),
+    demand_id   INTEGER NOT NULL REFERENCES demands (id),
+    PRIMARY KEY (proposal_id, position),
+    UNIQUE (proposal_id, demand_id)
+) WITHOUT ROWID;
+
+CREATE TABLE officers (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    seat        INTEGER NOT NULL CHECK (seat BETWEEN 1 AND 49),
+    position    INTEGER NOT NULL,
+    member_id   INTEGER REFERENCES members (id),
+    name        TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    office      TEXT    NOT NULL CHECK (length(office) BETWEEN 1 AND 200),
+    PRIMARY KEY (proposal_id, seat),
+    UNIQUE (proposal_id, position),
+    FOREIGN KEY (proposal_id, position) REFERENCES proposal_options (proposal_id, position)
+) WITHOUT ROWID;
+
+CREATE TRIGGER demand_priorities_by_ballot BEFORE INSERT ON demand_priorities
+WHEN NOT EXISTS (SELECT 1 FROM proposals WHERE id = NEW.proposal_id AND kind = 'prioritise_demands' AND status = 'closed'
+                 AND outcome = 'carried')
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: only a carried ballot applies');
+END;
+
+CREATE TRIGGER demand_priorities_kept BEFORE UPDATE ON demand_priorities
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: decided by ballot');
+END;
+
+CREATE TRIGGER demand_priorities_no_delete BEFORE DELETE ON demand_priorities
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: decided by ballot');
+END;
+
+CREATE TRIGGER officers_by_ballot BEFORE INSERT ON officers
+WHEN NOT EXISTS (SELECT 1 FROM proposals WHERE id = NEW.proposal_id AND kind = 'elect' AND status = 'closed' AND outcome = 'carried')
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: only a carried ballot applies');
+END;
+
+CREATE TRIGGER officers_kept BEFORE UPDATE ON officers
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: decided by ballot');
+END;
+
+CREATE TRIGGER officers_no_delete BEFORE DELETE ON officers
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: decided by ballot');
+END;
 
 -- Secret ballots closed whose box (and, on PostgreSQL, roll) still lie in
 -- the order the votes were cast: the close records the ballot here, in its

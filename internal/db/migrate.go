@@ -10,7 +10,7 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 7
+const Version = 8
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
 // transaction together with the version bump: most are SQL, and a step that
@@ -131,6 +131,10 @@ CREATE TABLE reminders (
 	// 7: members' time zones and the co-op's settings, calendar feeds,
 	// and invitations tied to an address (migrate_v7.go).
 	stepV7,
+
+	// 8: choices among many options, their ballots and effects
+	// (migrate_v8.go).
+	stepV8,
 }
 
 // A step brings the schema forward by one version inside tx. schema is the

@@ -52,9 +52,12 @@ func freezeEndorsed(ctx context.Context, tx *sqlx.Tx, schema string) error {
 		return err
 	}
 	for _, t := range tables {
-		text, err := statement(schema, t.prefix)
-		if err != nil {
-			return err
+		text, ok := v7Tables[t.name]
+		if !ok {
+			var err error
+			if text, err = statement(schema, t.prefix); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?`, text, t.name); err != nil {
 			return fmt.Errorf("new definition of %s: %w", t.name, err)
