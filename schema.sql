@@ -354,12 +354,15 @@ CREATE TABLE proposals (
     -- A choice among options (the kinds prioritise_demands, choose_resources,
     -- elect and poll; proposal_options): how it is counted, the seats to
     -- fill (elect), the most options a ballot may approve (approval; NULL:
-    -- any number), the office elected to; and, written once at close, the
-    -- count as JSON (governance/count's result). NULL for yes/no kinds.
+    -- any number), the office elected to, the approval share that endorses
+    -- (choose_resources, frozen with the rules when voting opens); and,
+    -- written once at close, the count as JSON (governance's ChoiceResult).
+    -- NULL for yes/no kinds.
     method        TEXT    CHECK (method IS NULL OR method IN ('approval', 'schulze', 'irv', 'stv')),
     seats         INTEGER CHECK (seats IS NULL OR seats BETWEEN 1 AND 49),
     max_approvals INTEGER CHECK (max_approvals IS NULL OR max_approvals BETWEEN 1 AND 49),
     office        TEXT    CHECK (office IS NULL OR length(office) BETWEEN 1 AND 200),
+    approval_pct  INTEGER CHECK (approval_pct IS NULL OR approval_pct BETWEEN 0 AND 99),
     result        TEXT    CHECK (result IS NULL OR (json_valid(result) AND length(result) <= 1000000)),
     -- What each kind acts on. An adopted demand's id is filled in when the
     -- ballot carries and creates it.

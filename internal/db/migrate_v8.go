@@ -11,8 +11,9 @@ import (
 // stepV8 is step 8: choices among many options (issue 14). The rules gain
 // the counting methods each kind allows and the approval share that
 // endorses a resource; the four new kinds get their rules; proposals gain
-// their method, seats, approval limit, office and result; and the options,
-// the choice ballots (open and secret) and the effects' tables are created.
+// their method, seats, approval limit, office, approval share and result;
+// and the options, the choice ballots (open and secret) and the effects'
+// tables are created.
 //
 // The rules' and proposals' new constraints only widen what the kinds
 // admit, or hold for every existing row (they concern the new columns,
@@ -28,6 +29,7 @@ func stepV8(ctx context.Context, tx *sqlx.Tx, schema string) error {
 		`ALTER TABLE proposals ADD COLUMN seats INTEGER`,
 		`ALTER TABLE proposals ADD COLUMN max_approvals INTEGER`,
 		`ALTER TABLE proposals ADD COLUMN office TEXT`,
+		`ALTER TABLE proposals ADD COLUMN approval_pct INTEGER`,
 		`ALTER TABLE proposals ADD COLUMN result TEXT`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -33,6 +33,7 @@ ALTER TABLE proposals
     ADD COLUMN seats         INTEGER CHECK (seats IS NULL OR seats BETWEEN 1 AND 49),
     ADD COLUMN max_approvals INTEGER CHECK (max_approvals IS NULL OR max_approvals BETWEEN 1 AND 49),
     ADD COLUMN office        TEXT    CHECK (office IS NULL OR length(office) BETWEEN 1 AND 200),
+    ADD COLUMN approval_pct  INTEGER CHECK (approval_pct IS NULL OR approval_pct BETWEEN 0 AND 99),
     ADD COLUMN result        TEXT    CHECK (result IS NULL OR (plenary_json_valid(result) AND length(result) <= 1000000)),
     ADD CHECK ((kind IN ('prioritise_demands', 'choose_resources', 'elect', 'poll')) = (method IS NOT NULL)),
     ADD CHECK ((kind = 'elect') = (seats IS NOT NULL AND office IS NOT NULL)),
