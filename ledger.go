@@ -62,6 +62,12 @@ func verifyTally(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("tally verify FAILED: %w", err)
 	}
+	if c := t.Choice; c != nil {
+		fmt.Fprintf(stdout, "tally ok: proposal %d %s by %s: chose options %v of %d; %d ballots (%d blank) of %d (quorum %d%% %s)\n",
+			id, t.Outcome, c.Method, c.Chosen, c.Options, c.Ballots, c.Blank, c.RollSize, c.QuorumPct,
+			map[bool]string{true: "met", false: "not met"}[c.QuorumMet])
+		return nil
+	}
 	fmt.Fprintf(stdout, "tally ok: proposal %d %s: %d yes, %d no, %d abstain; turnout %d of %d (quorum %d%% %s)\n",
 		id, t.Outcome, t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])
 	return nil

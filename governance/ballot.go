@@ -109,7 +109,10 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 			return fmt.Errorf("governance: close ballot: %w", err)
 		}
 	}
-	yes, no, abstain := count(entries)
+	if p.IsChoice() {
+		return s.closeChoice(ctx, tx, p, entries, now)
+	}
+	yes, no, abstain := countYesNo(entries)
 	t := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
 	digest := boxDigest(entries)
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'closed', yes = ?, no = ?, abstain = ?, quorum_met = ?,
@@ -288,14 +291,41 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 	if onRoll == 0 {
 		return out, ErrNotOnRoll
 	}
+	t, choice := yesNoTables, v.choice
+	if p.IsChoice() != (v.ranks != nil || v.approve != nil) {
+		return out, ValidationError{"": "This ballot has changed since the page was loaded: reload it and vote again."}
+	}
+	if p.IsChoice() {
+		if p.nOptions == 0 {
+			if err := tx.GetContext(ctx, &p.nOptions, `SELECT count(*) FROM proposal_options WHERE proposal_id = ?`, p.ID); err != nil {
+				return out, fmt.Errorf("governance: count options: %w", err)
+			}
+			proposals[p.ID] = p
+		}
+		ballot, err := p.choiceBallot(v.ranks, v.approve)
+		if err != nil {
+			return out, err
+		}
+		t, choice = choiceTables, ballot
+	}
 	var err error
 	if *p.Secret {
-		err = castSecret(ctx, tx, p.ID, v.voter, v.choice, v.receipt, &out)
+		err = castSecret(ctx, tx, t, p.ID, v.voter, choice, v.receipt, &out)
 	} else {
-		err = castOpen(ctx, tx, p.ID, v.voter, v.choice, &out)
+		err = castOpen(ctx, tx, t, p.ID, v.voter, choice, &out)
 	}
 	return out, err
 }
+
+// ballotTables names where a kind of ballot is kept: open ballots beside
+// the member, secret ones in the box, and the column that holds what was
+// voted.
+type ballotTables struct{ open, box, column string }
+
+var (
+	yesNoTables  = ballotTables{"votes", "ballot_box", "choice"}
+	choiceTables = ballotTables{"choice_votes", "choice_box", "ballot"}
+)
 
 // markVoted records on the roll that member has voted, once. The roll row
 // is updated in place; the database refuses a second mark (trigger
@@ -316,11 +346,11 @@ func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 	return nil
 }
 
-func castOpen(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice string, out *VoteResult) error {
+func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, member int64, choice string, out *VoteResult) error {
 	err := markVoted(ctx, tx, proposal, member)
 	if errors.Is(err, ErrAlreadyVoted) {
 		out.Changed = true
-		_, err = tx.ExecContext(ctx, `UPDATE votes SET choice = ? WHERE proposal_id = ? AND member_id = ?`, choice, proposal, member)
+		_, err = tx.ExecContext(ctx, `UPDATE `+t.open+` SET `+t.column+` = ? WHERE proposal_id = ? AND member_id = ?`, choice, proposal, member)
 		if err != nil {
 			return fmt.Errorf("governance: change vote: %w", err)
 		}
@@ -329,13 +359,14 @@ func castOpen(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice s
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO votes (proposal_id, member_id, choice) VALUES (?, ?, ?)`, proposal, member, choice); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.open+` (proposal_id, member_id, `+t.column+`) VALUES (?, ?, ?)`,
+		proposal, member, choice); err != nil {
 		return fmt.Errorf("governance: cast vote: %w", err)
 	}
 	return nil
 }
 
-func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice, receipt string, out *VoteResult) error {
+func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, member int64, choice, receipt string, out *VoteResult) error {
 	if strings.TrimSpace(receipt) != "" {
 		// A change: the member must have voted, and the receipt must be one
 		// of this ballot's. Nothing ties the two together in the database.
@@ -346,7 +377,7 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 		if voted == 0 {
 			return ValidationError{"receipt": "You have not voted in this ballot yet: vote without a receipt first."}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE ballot_box SET choice = ? WHERE proposal_id = ? AND receipt_hash = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE `+t.box+` SET `+t.column+` = ? WHERE proposal_id = ? AND receipt_hash = ?`,
 			choice, proposal, ReceiptHash(receipt))
 		if err != nil {
 			return fmt.Errorf("governance: change secret vote: %w", err)
@@ -362,7 +393,7 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, proposal, member int64, choice
 	}
 	out.Receipt = newReceipt()
 	hash := ReceiptHash(out.Receipt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_box (proposal_id, receipt_hash, choice) VALUES (?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.box+` (proposal_id, receipt_hash, `+t.column+`) VALUES (?, ?, ?)`,
 		proposal, hash, choice); err != nil {
 		return fmt.Errorf("governance: cast secret vote: %w", err)
 	}

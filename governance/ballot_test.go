@@ -764,6 +764,15 @@ func TestProposeValidation(t *testing.T) {
 			in.DemandID = fmt.Sprint(endorsedDemand.ID)
 		case governance.KindAdoptDemand:
 			in.NewTitle, in.NewBody, in.NewAudience = "Tax relief for co-ops", "Extend relief to co-ops.", "National government"
+		case governance.KindPrioritise:
+			in.Options = []governance.OptionInput{{DemandID: fmt.Sprint(proposed.ID)}, {DemandID: fmt.Sprint(endorsedDemand.ID)}}
+		case governance.KindChoose:
+			in.Options = []governance.OptionInput{{ResourceID: fmt.Sprint(listed.ID)}, {ResourceID: fmt.Sprint(busyResource.ID)}}
+		case governance.KindElect:
+			in.Options = []governance.OptionInput{{MemberID: fmt.Sprint(author.ID)}, {MemberID: fmt.Sprint(c.admin.ID)}}
+			in.Seats, in.Office = "1", "Secretary"
+		case governance.KindPoll:
+			in.Options = []governance.OptionInput{{Label: "Soup"}, {Label: "Bread"}}
 		}
 		return in
 	}

@@ -9,7 +9,8 @@ import (
 
 // BoxEntry is one published line of a closed ballot: for a secret ballot
 // the receipt hash and the choice; for an open one the member number and
-// the choice.
+// the choice. A choice's ballot is its canonical JSON, a ranking most
+// preferred first or the positions approved ("[3,0,2]", "[]" when blank).
 type BoxEntry struct {
 	Key    string `db:"key" json:"key"`
 	Choice string `db:"choice" json:"choice"`
@@ -19,14 +20,23 @@ type BoxEntry struct {
 // secret ballot, member numbers and choices for an open one.
 func box(ctx context.Context, q sqlx.QueryerContext, p Proposal) ([]BoxEntry, error) {
 	var entries []BoxEntry
-	query := `SELECT receipt_hash AS key, choice FROM ballot_box WHERE proposal_id = ? ORDER BY receipt_hash`
+	t := p.tables()
+	query := `SELECT receipt_hash AS key, ` + t.column + ` AS choice FROM ` + t.box + ` WHERE proposal_id = ? ORDER BY receipt_hash`
 	if p.Secret != nil && !*p.Secret {
-		query = `SELECT CAST(member_id AS TEXT) AS key, choice FROM votes WHERE proposal_id = ? ORDER BY member_id`
+		query = `SELECT CAST(member_id AS TEXT) AS key, ` + t.column + ` AS choice FROM ` + t.open + ` WHERE proposal_id = ? ORDER BY member_id`
 	}
 	if err := sqlx.SelectContext(ctx, q, &entries, query, p.ID); err != nil {
 		return nil, fmt.Errorf("governance: read ballot box: %w", err)
 	}
 	return entries, nil
+}
+
+// tables names where p's ballots are kept.
+func (p Proposal) tables() ballotTables {
+	if p.IsChoice() {
+		return choiceTables
+	}
+	return yesNoTables
 }
 
 // Box is a closed ballot's published box: receipt hashes and choices for a
@@ -48,16 +58,17 @@ func (s *Service) BoxPage(ctx context.Context, p Proposal, page int) ([]BoxEntry
 	if !p.Closed() {
 		return nil, 0, ErrBallotClosed
 	}
-	table, key := "ballot_box", "receipt_hash"
+	t := p.tables()
+	table, key := t.box, "receipt_hash"
 	if p.Secret != nil && !*p.Secret {
-		table, key = "votes", "member_id"
+		table, key = t.open, "member_id"
 	}
 	var total int
 	if err := s.db.R.GetContext(ctx, &total, `SELECT count(*) FROM `+table+` WHERE proposal_id = ?`, p.ID); err != nil {
 		return nil, 0, fmt.Errorf("governance: count ballot box: %w", err)
 	}
 	var entries []BoxEntry
-	err := s.db.R.SelectContext(ctx, &entries, `SELECT CAST(`+key+` AS TEXT) AS key, choice FROM `+table+
+	err := s.db.R.SelectContext(ctx, &entries, `SELECT CAST(`+key+` AS TEXT) AS key, `+t.column+` AS choice FROM `+table+
 		` WHERE proposal_id = ? ORDER BY `+key+` LIMIT ? OFFSET ?`, p.ID, BoxPerPage, (min(max(page, 1), 1_000_000)-1)*BoxPerPage)
 	if err != nil {
 		return nil, 0, fmt.Errorf("governance: read ballot box: %w", err)
@@ -80,9 +91,10 @@ func (s *Service) FindReceipt(ctx context.Context, p Proposal, receipt string) (
 		Choice string `db:"choice"`
 		Before int    `db:"before"`
 	}
-	err := s.db.R.SelectContext(ctx, &found, `SELECT choice,
-		(SELECT count(*) FROM ballot_box b WHERE b.proposal_id = ? AND b.receipt_hash < ?) AS before
-		FROM ballot_box WHERE proposal_id = ? AND receipt_hash = ?`, p.ID, hash, p.ID, hash)
+	t := p.tables()
+	err := s.db.R.SelectContext(ctx, &found, `SELECT `+t.column+` AS choice,
+		(SELECT count(*) FROM `+t.box+` b WHERE b.proposal_id = ? AND b.receipt_hash < ?) AS before
+		FROM `+t.box+` WHERE proposal_id = ? AND receipt_hash = ?`, p.ID, hash, p.ID, hash)
 	if err != nil {
 		return "", 0, fmt.Errorf("governance: find receipt: %w", err)
 	}

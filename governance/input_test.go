@@ -35,8 +35,9 @@ func TestTagsAgreeWithTheConstants(t *testing.T) {
 			got, want []string
 		}{
 			{"proposal kinds", Kinds, []string{KindEndorseDemand, KindEndorseResource, KindWithdraw, KindAdoptDemand, KindMotion,
-				KindAmendDemand, KindAmendResource}},
+				KindAmendDemand, KindAmendResource, KindPrioritise, KindChoose, KindElect, KindPoll}},
 			{"a rule's kinds", check.OneOf(RuleInput{}, "Kind"), Kinds},
+			{"counting methods", check.OneOf(ProposalInput{}, "Method"), []string{MethodApproval, MethodSchulze, MethodIRV, MethodSTV}},
 			{"thresholds", check.OneOf(RuleInput{}, "Threshold"), []string{ThresholdMajority, ThresholdTwoThirds}},
 			{"ballot choices", check.OneOf(ballotPaper{}, "Choice"), Choices},
 			{"roles", check.OneOf(roleChoice{}, "Role"), []string{RoleMember, RoleAdmin}},
@@ -58,6 +59,8 @@ func TestTagsAgreeWithTheConstants(t *testing.T) {
 			{Details{}, "Password", "max", MaxPasswordLen},
 			{Details{}, "Statement", "max", MaxStatementLen},
 			{ProposalInput{}, "Title", "max", MaxProposalTitleLen},
+			{OptionInput{}, "Label", "max", MaxOptionLen},
+			{OptionInput{}, "Statement", "max", MaxCandidateStatementLen},
 			{ProposalInput{}, "Body", "max", MaxProposalBodyLen},
 			{commentInput{}, "Body", "max", MaxCommentLen},
 			{reasonInput{}, "Reason", "max", MaxReasonLen},

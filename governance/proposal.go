@@ -28,6 +28,11 @@ const (
 	KindMotion          = "motion"
 	KindAmendDemand     = "amend_demand"
 	KindAmendResource   = "amend_resource"
+	// Choices among options (choice.go).
+	KindPrioritise = "prioritise_demands"
+	KindChoose     = "choose_resources"
+	KindElect      = "elect"
+	KindPoll       = "poll"
 )
 
 // Kinds lists the kinds in the order a form offers them: the kind tag of
@@ -43,6 +48,10 @@ var KindNames = map[string]string{
 	KindMotion:          "Motion",
 	KindAmendDemand:     "Amend an endorsed demand",
 	KindAmendResource:   "Amend an endorsed resource",
+	KindPrioritise:      "Prioritise demands",
+	KindChoose:          "Choose resources to endorse",
+	KindElect:           "Elect",
+	KindPoll:            "Poll",
 }
 
 // Proposal statuses.
@@ -93,7 +102,26 @@ type Proposal struct {
 	ClosedAt     *time.Time `db:"closed_at"`
 	// Amendment is an amend proposal's {"from", "to"} (amend.go).
 	Amendment *string `db:"amendment"`
+	// A choice among options (choice.go): how it is counted, the seats
+	// to fill (elect), the most options a ballot may approve (nil: any
+	// number), the office elected to, the approval share that endorses
+	// (choose_resources, frozen when voting opens), and its count as JSON,
+	// written at close (ChoiceResult). All nil for a yes/no proposal.
+	Method       *string `db:"method"`
+	Seats        *int    `db:"seats"`
+	MaxApprovals *int    `db:"max_approvals"`
+	Office       *string `db:"office"`
+	ApprovalPct  *int    `db:"approval_pct"`
+	Result       *string `db:"result"`
+
+	// nOptions is the number of options, read by the vote writer once a
+	// batch (castIn).
+	nOptions int
 }
+
+// IsChoice says whether p is a choice among options rather than a yes/no
+// question.
+func (p Proposal) IsChoice() bool { return p.Method != nil }
 
 // KindName is the kind in words.
 func (p Proposal) KindName() string { return KindNames[p.Kind] }
@@ -104,7 +132,7 @@ func (p Proposal) Closed() bool { return p.Status == ProposalClosed }
 // Tally is the result of a closed ballot; ok is false until it closes, so
 // no caller can show a count early by mistake.
 func (p Proposal) Tally() (Tally, bool) {
-	if !p.Closed() || p.Yes == nil || p.No == nil || p.Abstain == nil || p.RollSize == nil || p.QuorumPct == nil || p.Threshold == nil {
+	if !p.Closed() || p.IsChoice() || p.Yes == nil || p.No == nil || p.Abstain == nil || p.RollSize == nil || p.QuorumPct == nil || p.Threshold == nil {
 		return Tally{}, false
 	}
 	return Decide(*p.Yes, *p.No, *p.Abstain, *p.RollSize, *p.QuorumPct, *p.Threshold), true
@@ -112,7 +140,7 @@ func (p Proposal) Tally() (Tally, bool) {
 
 const proposalColumns = `id, kind, title, body, demand_id, resource_id, new_title, new_body, new_audience, author_id, status,
 	created_at, opens_at, closes_at, cancel_reason, quorum_pct, threshold, secret, roll_size, roll_digest, opened_at,
-	yes, no, abstain, quorum_met, outcome, box_digest, closed_at, amendment`
+	yes, no, abstain, quorum_met, outcome, box_digest, closed_at, amendment, method, seats, max_approvals, office, approval_pct, result`
 
 func getProposal(ctx context.Context, q sqlx.QueryerContext, id int64) (Proposal, error) {
 	var p Proposal
@@ -137,11 +165,26 @@ type Rule struct {
 	// voted are reminded (0: never). Unlike the rest it is not frozen into
 	// a ballot: it decides nothing, and is read when the reminder is due.
 	ReminderHours int `db:"reminder_hours"`
+	// Methods lists the counting methods a choice of the kind may use,
+	// the default first, separated by commas; empty for yes/no kinds.
+	Methods string `db:"methods"`
+	// ApprovalPct: choose_resources endorses the options approved on more
+	// than this share of the ballots cast.
+	ApprovalPct int `db:"approval_pct"`
+}
+
+// AllowedMethods lists the methods a choice of the rule's kind may use, the
+// default first; none for a yes/no kind.
+func (r Rule) AllowedMethods() []string {
+	if r.Methods == "" {
+		return nil
+	}
+	return strings.Split(r.Methods, ",")
 }
 
 // ruleColumns reads a rule with its reminder hours.
-const ruleColumns = `SELECT r.kind, r.quorum_pct, r.threshold, r.min_minutes, r.secret, coalesce(h.hours, 24) AS reminder_hours
-	FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
+const ruleColumns = `SELECT r.kind, r.quorum_pct, r.threshold, r.min_minutes, r.secret, coalesce(h.hours, 24) AS reminder_hours,
+	r.methods, r.approval_pct FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
 
 // Rules returns the rule for every kind, in Kinds order.
 func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
@@ -172,7 +215,7 @@ func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, err
 // RuleInput is a rule as an admin's form gives it. The tags check it
 // with the numbers trimmed.
 type RuleInput struct {
-	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource"`
+	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource prioritise_demands choose_resources elect poll"`
 	QuorumPct  string `form:"quorum_pct" validate:"intrange=0 100"`
 	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
 	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
@@ -249,7 +292,7 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 // text), on other fields (when voting opens, how long it lasts) or on the
 // kind's rule (the shortest vote) is checked by proposal, after them.
 type ProposalInput struct {
-	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource"`
+	Kind        string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource prioritise_demands choose_resources elect poll"`
 	Title       string `form:"title" validate:"utf8,nocontrol,oneline,required,max=200"`
 	Body        string `form:"body" validate:"utf8,nocontrol,max=10000"`
 	DemandID    string `form:"demand_id"`
@@ -268,6 +311,16 @@ type ProposalInput struct {
 	// its kind needs (amend.go).
 	Resource *library.ResourceInput `form:"-" validate:"-"`
 	Demand   *library.DemandInput   `form:"-" validate:"-"`
+	// A choice among options (choice.go): the options in the order the
+	// ballot lists them, each checked by its own tags (OptionInput); the
+	// method (empty: the kind's default); the seats to fill (elect); the
+	// most options a ballot may approve (approval; empty: any number); the
+	// office elected to (elect).
+	Options      []OptionInput `form:"-" validate:"-"`
+	Method       string        `form:"method" validate:"omitempty,oneof=approval schulze irv stv"`
+	Seats        string        `form:"seats" validate:"omitempty,intrange=1 49"`
+	MaxApprovals string        `form:"max_approvals" validate:"omitempty,intrange=1 49"`
+	Office       string        `form:"office" validate:"utf8,nocontrol,oneline,max=200"`
 }
 
 // Field limits, mirrored in schema.sql.
@@ -287,16 +340,23 @@ const (
 )
 
 var proposalMessages = map[string]string{
-	"kind.oneof":      "Choose what kind of proposal this is.",
-	"title.utf8":      badTitle,
-	"title.nocontrol": badTitle,
-	"title.oneline":   badTitle,
-	"title.required":  "Give the proposal a title.",
-	"title.max":       fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen),
-	"body.utf8":       badText,
-	"body.nocontrol":  badText,
-	"body.max":        fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen),
-	"opens.oneof":     "Choose now or later.",
+	"kind.oneof":             "Choose what kind of proposal this is.",
+	"title.utf8":             badTitle,
+	"title.nocontrol":        badTitle,
+	"title.oneline":          badTitle,
+	"title.required":         "Give the proposal a title.",
+	"title.max":              fmt.Sprintf("Keep the title under %d characters.", MaxProposalTitleLen),
+	"body.utf8":              badText,
+	"body.nocontrol":         badText,
+	"body.max":               fmt.Sprintf("Keep the text under %d characters.", MaxProposalBodyLen),
+	"opens.oneof":            "Choose now or later.",
+	"method.oneof":           "Choose how the ballot is counted.",
+	"seats.intrange":         "Enter the number of seats to fill, from 1 to 49.",
+	"max_approvals.intrange": "Enter the most options a member may approve, from 1 to 49, or leave it empty for any number.",
+	"office.utf8":            "The office contains invalid characters.",
+	"office.nocontrol":       "The office contains invalid characters.",
+	"office.oneline":         "The office contains invalid characters.",
+	"office.max":             "Keep the office under 200 characters.",
 }
 
 // Messages words what the tags refuse.
@@ -355,6 +415,7 @@ func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, Validation
 			v["to_title"] = "Give the demand's corrected text."
 		}
 	}
+	in.checkChoice(&p, rule, v)
 
 	if in.Opens == "later" {
 		zone := cmp.Or(in.Zone, time.UTC)
@@ -432,17 +493,28 @@ func (s *Service) Propose(ctx context.Context, author Member, in ProposalInput) 
 		if err := in.amendment(ctx, tx, &p); err != nil {
 			return err
 		}
+		options, err := in.options(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		p.Status = ProposalDiscussion
 		id, err := db.InsertID(ctx, tx, `INSERT INTO proposals (kind, title, body, demand_id, resource_id, new_title, new_body,
-			new_audience, author_id, status, created_at, opens_at, closes_at, amendment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			new_audience, author_id, status, created_at, opens_at, closes_at, amendment, method, seats, max_approvals, office)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Kind, p.Title, p.Body, p.DemandID, p.ResourceID, p.NewTitle, p.NewBody, p.NewAudience, p.AuthorID, p.Status,
-			p.CreatedAt, p.OpensAt, p.ClosesAt, p.Amendment)
+			p.CreatedAt, p.OpensAt, p.ClosesAt, p.Amendment, p.Method, p.Seats, p.MaxApprovals, p.Office)
 		if err != nil {
 			return fmt.Errorf("governance: insert proposal: %w", err)
 		}
 		p.ID = id
 		body := ledger.Proposed{Proposal: p.ID, ProposalKind: p.Kind, By: author.ID, Demand: p.DemandID, Resource: p.ResourceID,
 			OpensAt: p.OpensAt.Format(time.RFC3339), ClosesAt: p.ClosesAt.Format(time.RFC3339)}
+		if p.IsChoice() {
+			if err := insertOptions(ctx, tx, p.ID, options); err != nil {
+				return err
+			}
+			body.Method, body.Options = *p.Method, optionsDigest(options)
+		}
 		if err := appendEntry(ctx, tx, now, body); err != nil {
 			return err
 		}
@@ -561,9 +633,14 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 		return fmt.Errorf("governance: read roll: %w", err)
 	}
 	digest := rollDigest(members)
+	// Only choose_resources endorses by an approval share.
+	var approvalPct *int
+	if p.Kind == KindChoose {
+		approvalPct = &rule.ApprovalPct
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'voting', quorum_pct = ?, threshold = ?, secret = ?, roll_size = ?,
-		roll_digest = ?, opened_at = ? WHERE id = ? AND status = 'discussion'`,
-		rule.QuorumPct, rule.Threshold, rule.Secret, len(members), digest, now, p.ID)
+		roll_digest = ?, opened_at = ?, approval_pct = ? WHERE id = ? AND status = 'discussion'`,
+		rule.QuorumPct, rule.Threshold, rule.Secret, len(members), digest, now, approvalPct, p.ID)
 	if err != nil {
 		return fmt.Errorf("governance: open ballot: %w", err)
 	}

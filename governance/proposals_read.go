@@ -2,6 +2,7 @@ package governance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -10,9 +11,12 @@ import (
 // whether they are on the roll, whether they have voted, their own choice
 // in an open ballot, and the turnout. Never a count of choices.
 type Participation struct {
-	OnRoll  bool
-	Voted   bool
-	Choice  string // open ballots only: the member's own current choice
+	OnRoll bool
+	Voted  bool
+	Choice string // open ballots only: the member's own current choice
+	// Ballot is, in an open choice, the member's own current ballot as
+	// stored: a ranking most preferred first or the positions approved.
+	Ballot  []int
 	Turnout int
 }
 
@@ -57,6 +61,15 @@ func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Part
 		p.ID, m.ID, p.ID, m.ID, p.ID, m.ID, p.ID).Scan(&out.OnRoll, &out.Voted, &out.Choice, &out.Turnout)
 	if err != nil {
 		return out, fmt.Errorf("governance: participation: %w", err)
+	}
+	if p.IsChoice() && out.Voted && p.Secret != nil && !*p.Secret {
+		var ballot string
+		if err := s.db.R.GetContext(ctx, &ballot, `SELECT ballot FROM choice_votes WHERE proposal_id = ? AND member_id = ?`, p.ID, m.ID); err != nil {
+			return out, fmt.Errorf("governance: participation: %w", err)
+		}
+		if err := json.Unmarshal([]byte(ballot), &out.Ballot); err != nil {
+			return out, fmt.Errorf("governance: participation: %w", err)
+		}
 	}
 	return out, nil
 }

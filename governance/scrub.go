@@ -106,6 +106,7 @@ func (s *Service) rewriteBoxes(ctx context.Context) error {
 	// vacuumed (PostgreSQL): a failure leaves them for autovacuum, and the
 	// rewrite stands.
 	s.db.PurgeDead(ctx, "ballot_box")
+	s.db.PurgeDead(ctx, "choice_box")
 	s.db.PurgeDead(ctx, "roll")
 	return nil
 }
@@ -127,15 +128,25 @@ func (s *Service) rewriteBoxes(ctx context.Context) error {
 // On PostgreSQL the roll is rewritten too (db.RewriteInKeyOrder), and the
 // deleted rows of both stay in the tables' pages, in the order they were
 // written, until VACUUM: rewriteBoxes runs db.PurgeDead after it commits.
+//
+// A choice's box (choice_box) is rebuilt the same way.
 func rebuildBox(ctx context.Context, tx *sqlx.Tx, proposal int64) error {
+	var choice int
+	if err := tx.GetContext(ctx, &choice, `SELECT count(*) FROM proposals WHERE id = ? AND method IS NOT NULL`, proposal); err != nil {
+		return fmt.Errorf("governance: rebuild box: %w", err)
+	}
+	t := yesNoTables
+	if choice > 0 {
+		t = choiceTables
+	}
 	for _, step := range []struct {
 		query string
 		args  []any
 	}{
-		{`CREATE TEMP TABLE box_rebuild AS SELECT receipt_hash, choice FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
-		{`DELETE FROM ballot_box WHERE proposal_id = ?`, []any{proposal}},
-		{`INSERT INTO ballot_box (proposal_id, receipt_hash, choice)
-			SELECT ?, receipt_hash, choice FROM box_rebuild ORDER BY receipt_hash`, []any{proposal}},
+		{`CREATE TEMP TABLE box_rebuild AS SELECT receipt_hash, ` + t.column + ` FROM ` + t.box + ` WHERE proposal_id = ?`, []any{proposal}},
+		{`DELETE FROM ` + t.box + ` WHERE proposal_id = ?`, []any{proposal}},
+		{`INSERT INTO ` + t.box + ` (proposal_id, receipt_hash, ` + t.column + `)
+			SELECT ?, receipt_hash, ` + t.column + ` FROM box_rebuild ORDER BY receipt_hash`, []any{proposal}},
 		{`DROP TABLE box_rebuild`, nil},
 	} {
 		if _, err := tx.ExecContext(ctx, step.query, step.args...); err != nil {

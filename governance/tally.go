@@ -42,6 +42,9 @@ type Tally struct {
 	Threshold        string
 	QuorumMet        bool
 	Outcome          string
+	// Choice is a choice's count, in VerifyTally's answer for a choice
+	// (Yes, No and Abstain are then 0).
+	Choice *ChoiceResult
 }
 
 // Turnout is the number of ballots cast, abstentions included.
@@ -107,8 +110,8 @@ func boxDigest(entries []BoxEntry) string {
 	return sha256Hex(strings.Join(lines, ""))
 }
 
-// count adds up a box.
-func count(entries []BoxEntry) (yes, no, abstain int) {
+// countYesNo adds up a yes/no box.
+func countYesNo(entries []BoxEntry) (yes, no, abstain int) {
 	for _, e := range entries {
 		switch e.Choice {
 		case ChoiceYes:
@@ -153,7 +156,7 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 	if err != nil {
 		return Tally{}, err
 	}
-	yes, no, abstain := count(entries)
+	yes, no, abstain := countYesNo(entries)
 	stored, _ := p.Tally()
 	recount := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
 	var members []int64
@@ -171,6 +174,8 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 		return fail("%d members are recorded as having voted but the box holds %d ballots", voters, len(entries))
 	case boxDigest(entries) != *p.BoxDigest:
 		return fail("the ballot box does not match the digest published at close")
+	case p.IsChoice():
+		return s.verifyChoice(ctx, p, entries, fail)
 	case yes != stored.Yes || no != stored.No || abstain != stored.Abstain:
 		return fail("recount gives %d yes, %d no, %d abstain; stored result is %d, %d, %d", yes, no, abstain, stored.Yes, stored.No, stored.Abstain)
 	case p.QuorumMet == nil || *p.QuorumMet != recount.QuorumMet || p.Outcome == nil || *p.Outcome != recount.Outcome:

@@ -222,10 +222,10 @@ func TestBoxDigest(t *testing.T) {
 		}
 	})
 
-	t.Run("count adds up each choice", func(t *testing.T) {
-		yes, no, abstain := count(append(entries, BoxEntry{Key: "d4", Choice: ChoiceYes}))
+	t.Run("countYesNo adds up each choice", func(t *testing.T) {
+		yes, no, abstain := countYesNo(append(entries, BoxEntry{Key: "d4", Choice: ChoiceYes}))
 		if yes != 2 || no != 1 || abstain != 1 {
-			t.Errorf("count = %d yes, %d no, %d abstain; want 2, 1, 1", yes, no, abstain)
+			t.Errorf("countYesNo = %d yes, %d no, %d abstain; want 2, 1, 1", yes, no, abstain)
 		}
 	})
 }

@@ -28,7 +28,12 @@ type voteRequest struct {
 	proposal int64
 	choice   string
 	receipt  string
-	answer   chan voteAnswer
+	// A choice ballot as its form gave it (VoteChoice): ranks or ticks,
+	// converted and checked once the proposal is read (castIn). One of
+	// them is non-nil exactly when the vote is a choice ballot.
+	ranks   map[int]string
+	approve []string
+	answer  chan voteAnswer
 }
 
 type voteAnswer struct {

@@ -125,12 +125,18 @@ type RulesChanged struct {
 func (RulesChanged) Kind() string { return KindRulesChanged }
 
 // Proposed: a proposal submitted, with what it is about.
+//
+// A choice among options (version 8) also gives its method and the
+// digest of its options (governance's optionsDigest): entries before it,
+// and yes/no proposals, have neither.
 type Proposed struct {
 	By           int64  `json:"by"`
 	ClosesAt     string `json:"closes_at"`
 	Demand       *int64 `json:"demand,omitempty"`
 	ProposalKind string `json:"kind"`
+	Method       string `json:"method,omitempty"`
 	OpensAt      string `json:"opens_at"`
+	Options      string `json:"options_digest,omitempty"`
 	Proposal     int64  `json:"proposal"`
 	Resource     *int64 `json:"resource,omitempty"`
 }
@@ -168,16 +174,20 @@ type BallotOpened struct {
 func (BallotOpened) Kind() string { return KindBallotOpened }
 
 // BallotClosed: the tally, the outcome and the box's digest.
+// A choice among options (version 8) has no yes, no or abstain (0 here)
+// but its method and the SHA-256 of its result's JSON as stored.
 type BallotClosed struct {
-	Abstain   int    `json:"abstain"`
-	BoxDigest string `json:"box_digest"`
-	No        int    `json:"no"`
-	Outcome   string `json:"outcome"`
-	Proposal  int64  `json:"proposal"`
-	QuorumMet bool   `json:"quorum_met"`
-	RollSize  int    `json:"roll_size"`
-	Turnout   int    `json:"turnout"`
-	Yes       int    `json:"yes"`
+	Abstain      int    `json:"abstain"`
+	BoxDigest    string `json:"box_digest"`
+	Method       string `json:"method,omitempty"`
+	No           int    `json:"no"`
+	Outcome      string `json:"outcome"`
+	Proposal     int64  `json:"proposal"`
+	QuorumMet    bool   `json:"quorum_met"`
+	ResultDigest string `json:"result_digest,omitempty"`
+	RollSize     int    `json:"roll_size"`
+	Turnout      int    `json:"turnout"`
+	Yes          int    `json:"yes"`
 }
 
 func (BallotClosed) Kind() string { return KindBallotClosed }

@@ -82,6 +82,11 @@ type Ballot struct {
 	Turnout   int    `json:"turnout,omitempty"`
 	RollSize  int    `json:"roll_size,omitempty"`
 	QuorumMet bool   `json:"quorum_met,omitempty"`
+	// A choice among options: its method, and what it decided (the
+	// options' labels in order: the order, the winners or the elected),
+	// in place of yes, no and abstain.
+	Method string   `json:"method,omitempty"`
+	Chosen []string `json:"chosen,omitempty"`
 }
 
 // NewApplication is an application message's: who applied.
