@@ -144,6 +144,12 @@ func (e *env) snapshot(t *testing.T) string {
 		// not at all.
 		`SELECT * FROM notifications ORDER BY id`,
 		`SELECT * FROM password_resets ORDER BY id`,
+		// A choice's options, ballots and effects.
+		`SELECT * FROM proposal_options ORDER BY proposal_id, position`,
+		`SELECT * FROM choice_votes ORDER BY proposal_id, member_id`,
+		`SELECT * FROM choice_box ORDER BY proposal_id, receipt_hash`,
+		`SELECT * FROM demand_priorities ORDER BY proposal_id, position`,
+		`SELECT * FROM officers ORDER BY proposal_id, seat`,
 	} {
 		rows, err := e.d.R.QueryxContext(e.ctx, q)
 		if err != nil {
