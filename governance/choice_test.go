@@ -396,6 +396,25 @@ func TestChoiceBallot(t *testing.T) {
 		}
 	})
 
+	t.Run("the secret box is rewritten in key order after close", func(t *testing.T) {
+		if n := c.count(t, `SELECT count(*) FROM box_rewrites WHERE proposal_id = ?`, p.ID); n != 0 {
+			t.Error("the box is still waiting for its rewrite")
+		}
+		if !c.d.IsPostgres() {
+			return // SQLite's WITHOUT ROWID box: TestSecretBallotLeavesNoLink
+		}
+		if n := c.count(t, `SELECT count(DISTINCT xmin::text) FROM choice_box WHERE proposal_id = ?`, p.ID); n != 1 {
+			t.Errorf("the box's rows were written by %d transactions, want 1 (the rewrite's)", n)
+		}
+		var stored []string
+		if err := c.d.R.SelectContext(c.ctx, &stored, `SELECT receipt_hash FROM choice_box WHERE proposal_id = ? ORDER BY ctid`, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.IsSorted(stored) {
+			t.Error("the box's rows lie in another order than their keys'")
+		}
+	})
+
 	t.Run("VerifyTally recounts it, and finds a tampered box or result", func(t *testing.T) {
 		tl, err := c.s.VerifyTally(c.ctx, p.ID)
 		if err != nil || tl.Choice == nil || !slices.Equal(tl.Choice.Order, []int{0, 2, 1}) {

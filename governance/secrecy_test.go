@@ -131,7 +131,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 			strings.Contains(name, "seq") || strings.Contains(name, "order") || strings.Contains(typ, "TIME") || strings.Contains(typ, "DATE")
 	}
 
-	t.Run("no table but the open ballots' holds both a member and a choice", func(t *testing.T) {
+	t.Run("no table but the open ballots' holds both a member and a choice or ballot", func(t *testing.T) {
 		if len(tables) < 10 {
 			t.Fatalf("only %d tables listed: %v", len(tables), tables)
 		}
@@ -139,12 +139,13 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 			var member, choice bool
 			for _, col := range columnsOf(t, table) {
 				member = member || aboutMembers(col.Name)
-				choice = choice || strings.Contains(strings.ToLower(col.Name), "choice")
+				name := strings.ToLower(col.Name)
+				choice = choice || strings.Contains(name, "choice") || strings.Contains(name, "ballot")
 			}
 			for _, ref := range referencesOf(t, table) {
 				member = member || ref == "members" || ref == "roll" || ref == "voters"
 			}
-			if member && choice && table != "votes" {
+			if member && choice && table != "votes" && table != "choice_votes" {
 				t.Errorf("table %s holds both a member and a choice", table)
 			}
 		}
@@ -161,6 +162,22 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 		}
 		if len(views) != 0 {
 			t.Errorf("views %v: check none joins voters to the box", views)
+		}
+	})
+
+	t.Run("the choice box names no member and keeps no time", func(t *testing.T) {
+		var names []string
+		for _, col := range columnsOf(t, "choice_box") {
+			names = append(names, col.Name)
+			if aboutMembers(col.Name) || aboutTime(col) {
+				t.Errorf("choice_box has a column %s %s", col.Name, col.Type)
+			}
+		}
+		if want := []string{"proposal_id", "receipt_hash", "ballot"}; !slices.Equal(names, want) {
+			t.Errorf("choice_box columns %v, want exactly %v", names, want)
+		}
+		if refs := referencesOf(t, "choice_box"); !slices.Equal(refs, []string{"proposals"}) {
+			t.Errorf("choice_box refers to %v, want only proposals", refs)
 		}
 	})
 
@@ -195,7 +212,7 @@ func TestSecretBallotLeavesNoLink(t *testing.T) {
 
 	t.Run("neither the box nor the roll has a rowid that would keep insertion order", func(t *testing.T) {
 		dbtest.RequireSQLite(t) // PostgreSQL's ctid: the next test
-		for _, table := range []string{"ballot_box", "roll"} {
+		for _, table := range []string{"ballot_box", "choice_box", "roll"} {
 			var sql string
 			if err := c.d.R.GetContext(c.ctx, &sql, `SELECT sql FROM sqlite_master WHERE name = ?`, table); err != nil {
 				t.Fatal(err)
