@@ -69,8 +69,9 @@ const (
 )
 
 // Option is one option of a choice. Label is what the ballot shows: the
-// demand's or resource's title, or the candidate's name, as they were when
-// proposed, or the text.
+// demand's or resource's title as it was when proposed, the text, or the
+// candidate's name (a member's as their record has it now: "Member 12"
+// once erased).
 type Option struct {
 	ProposalID int64  `db:"proposal_id"`
 	Position   int    `db:"position"` // from 0, the order the ballot lists them
@@ -319,7 +320,9 @@ func (in ProposalInput) options(ctx context.Context, tx *sqlx.Tx, p Proposal) ([
 			if err != nil || !m.IsActive() {
 				v[key] = fmt.Sprintf("There is no active member number %d: a candidate who is a member must be active.", id)
 			}
-			opt.MemberID, opt.Label = &id, m.Name
+			// The name is read from the member's record when shown
+			// (readOptions), so erasing the member takes it off the ballot.
+			opt.MemberID, opt.Label = &id, fmt.Sprintf("Member %d", id)
 		}
 		out[i] = opt
 	}
@@ -362,8 +365,9 @@ func optionsDigest(options []Option) string {
 
 func readOptions(ctx context.Context, q sqlx.QueryerContext, proposal int64) ([]Option, error) {
 	var out []Option
-	if err := sqlx.SelectContext(ctx, q, &out, `SELECT proposal_id, position, kind, demand_id, resource_id, member_id, label, statement
-		FROM proposal_options WHERE proposal_id = ? ORDER BY position`, proposal); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &out, `SELECT o.proposal_id, o.position, o.kind, o.demand_id, o.resource_id, o.member_id,
+		CASE WHEN m.name <> '' THEN m.name ELSE o.label END AS label, o.statement
+		FROM proposal_options o LEFT JOIN members m ON m.id = o.member_id WHERE o.proposal_id = ? ORDER BY o.position`, proposal); err != nil {
 		return nil, fmt.Errorf("governance: read options: %w", err)
 	}
 	return out, nil

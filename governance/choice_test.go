@@ -633,17 +633,48 @@ func TestChoiceEffects(t *testing.T) {
 		if _, err := c.s.VerifyTally(c.ctx, p.ID); err != nil {
 			t.Errorf("verify: %v", err)
 		}
+		// An officer erased keeps the seat but not the name, on the list
+		// and on the ballot.
+		if err := c.s.Erase(c.ctx, c.admin, voters[1].ID, true); err != nil {
+			t.Fatal(err)
+		}
+		officers, err = c.s.Officers(c.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := c.s.Options(c.ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon := fmt.Sprintf("Member %d", voters[1].ID)
+		if len(officers) != 2 || officers[1].Name != anon || opts[1].Label != anon {
+			t.Errorf("after erasure: officers %+v, options %+v; want %q", officers, opts, anon)
+		}
+		if n := c.count(t, `SELECT count(*) FROM officers WHERE name LIKE ?`, "%"+voters[1].Name+"%"); n != 0 {
+			t.Error("the erased member's name is still stored with the officers")
+		}
 	})
 
 	t.Run("a poll decides nothing but its result; an inquorate choice applies nothing", func(t *testing.T) {
 		before := c.count(t, `SELECT count(*) FROM ledger WHERE kind = ?`, governance.EventEffectApplied)
 		p := c.propose(t, voters[0], choiceInput(governance.KindPoll, "Lunch", texts("Soup", "Bread")...))
+		all := []governance.Member{c.admin, voters[0], voters[2], voters[3]} // voters[1] was erased
 		for _, m := range all {
 			c.voteChoice(t, m, p, ticked(1))
 		}
 		closed := c.finish(t, p)
 		if r, _ := closed.ChoiceResult(); *closed.Outcome != governance.OutcomeCarried || !slices.Equal(r.Chosen, []int{1, 0}) {
 			t.Errorf("poll: %s, chosen %v", *closed.Outcome, r.Chosen)
+		}
+		// The result message gives what was chosen in place of a tally.
+		var payloads []string
+		if err := c.d.R.SelectContext(c.ctx, &payloads, `SELECT payload FROM notifications WHERE kind = 'result' AND event = ?`,
+			fmt.Sprint(p.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if len(payloads) != len(all) || !strings.Contains(payloads[0], `"method":"approval","chosen":["Bread","Soup"]`) ||
+			!strings.Contains(payloads[0], `"turnout":4`) {
+			t.Errorf("%d result messages, the first %s; want %d with the choice and the turnout", len(payloads), payloads, len(all))
 		}
 		q := c.propose(t, voters[0], choiceInput(governance.KindPrioritise, "Again", governance.OptionInput{DemandID: "1"}, governance.OptionInput{DemandID: "2"}))
 		closedQ := c.finish(t, q)

@@ -234,8 +234,11 @@ func applyChoice(ctx context.Context, tx *sqlx.Tx, p Proposal, r ChoiceResult, o
 		return nil
 	case KindElect:
 		for i, o := range r.Chosen {
+			// A member's name is read from their record (Officers), as
+			// on the ballot: the row keeps what proposal_options keeps.
 			if _, err := tx.ExecContext(ctx, `INSERT INTO officers (proposal_id, seat, position, member_id, name, office)
-				VALUES (?, ?, ?, ?, ?, ?)`, p.ID, i+1, o, options[o].MemberID, options[o].Label, *p.Office); err != nil {
+				SELECT proposal_id, ?, position, member_id, label, ? FROM proposal_options WHERE proposal_id = ? AND position = ?`,
+				i+1, *p.Office, p.ID, o); err != nil {
 				return fmt.Errorf("governance: record officers of proposal %d: %w", p.ID, err)
 			}
 		}
@@ -354,7 +357,7 @@ type Officer struct {
 	Seat       int       `db:"seat"`     // from 1, in the order elected
 	Position   int       `db:"position"` // the option on the ballot
 	MemberID   *int64    `db:"member_id"`
-	Name       string    `db:"name"` // as on the ballot
+	Name       string    `db:"name"` // a member's as their record has it now
 	ProposalID int64     `db:"proposal_id"`
 	ElectedAt  time.Time `db:"closed_at"`
 }
@@ -366,8 +369,9 @@ func (s *Service) Officers(ctx context.Context) ([]Officer, error) {
 		return nil, err
 	}
 	var out []Officer
-	err := s.db.R.SelectContext(ctx, &out, `SELECT o.office, o.seat, o.position, o.member_id, o.name, o.proposal_id, p.closed_at
-		FROM officers o JOIN proposals p ON p.id = o.proposal_id
+	err := s.db.R.SelectContext(ctx, &out, `SELECT o.office, o.seat, o.position, o.member_id,
+		CASE WHEN m.name <> '' THEN m.name ELSE o.name END AS name, o.proposal_id, p.closed_at
+		FROM officers o JOIN proposals p ON p.id = o.proposal_id LEFT JOIN members m ON m.id = o.member_id
 		WHERE o.proposal_id = (SELECT o2.proposal_id FROM officers o2 JOIN proposals p2 ON p2.id = o2.proposal_id
 			WHERE o2.office = o.office ORDER BY p2.closed_at DESC, p2.id DESC LIMIT 1)
 		ORDER BY o.office, o.seat`)
