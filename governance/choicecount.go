@@ -68,6 +68,14 @@ func (p Proposal) ChoiceResult() (ChoiceResult, bool) {
 	return r, true
 }
 
+// ChoiceOutcomeNames says a choice's outcome in words: a choice is not
+// carried but decided.
+var ChoiceOutcomeNames = map[string]string{
+	OutcomeCarried:   "decided",
+	OutcomeDefeated:  "nothing decided",
+	OutcomeInquorate: OutcomeInquorate,
+}
+
 // countChoice counts a choice's box: p as frozen when voting opened, its
 // number of options, and the box digest that seeds the lot. It reads
 // nothing else, so the close and the recount give the same result.
@@ -188,7 +196,7 @@ func (s *Service) closeChoice(ctx context.Context, tx *sqlx.Tx, p Proposal, entr
 		return err
 	}
 	b := ballotPayload(p)
-	b.Outcome, b.Turnout, b.RollSize, b.QuorumMet, b.Method = r.Outcome, r.Ballots, r.RollSize, r.QuorumMet, r.Method
+	b.Outcome, b.Turnout, b.RollSize, b.QuorumMet, b.Method = ChoiceOutcomeNames[r.Outcome], r.Ballots, r.RollSize, r.QuorumMet, r.Method
 	if r.Outcome == OutcomeCarried {
 		for _, o := range r.Chosen {
 			b.Chosen = append(b.Chosen, options[o].Label)

@@ -599,3 +599,46 @@ func waitUntil(t *testing.T, ok func() bool) {
 		}
 	}
 }
+
+// A choice's result message says what was chosen, in order, where a
+// yes/no result gives its tally.
+func TestChoiceResultMessage(t *testing.T) {
+	c := newCoop(t, mailpit.Options{})
+	ms := c.members(t, "jo@example.org")
+	p, err := c.gov.Propose(c.ctx, c.admin, governance.ProposalInput{Kind: governance.KindPoll, Title: "Lunch", Opens: "now", Days: "3",
+		Options: []governance.OptionInput{{Label: "Soup & <b>bread</b>"}, {Label: "Rice"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append(ms, c.admin) {
+		if _, err := c.gov.VoteChoice(c.ctx, m, p.ID, governance.ChoiceInput{Approve: []string{"1"}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.clock.Advance(3 * 24 * time.Hour)
+	if err := c.gov.Advance(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := c.sender(t, c.d)
+	c.work(t, s)
+	id := fmt.Sprintf("<result.%d.%d@plenary>", p.ID, ms[0].ID)
+	c.mp.Wait(1, 5*time.Second)
+	found := c.mp.ByMessageID(id)
+	if len(found) != 1 {
+		t.Fatalf("%d messages with %s", len(found), id)
+	}
+	m := c.mp.Message(found[0].ID)
+	m.Text = strings.ReplaceAll(m.Text, "\r\n", "\n")
+	if m.Subject != "Result: Lunch — decided" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		if !strings.Contains(part, "Decided, in order") || !strings.Contains(part, "Rice") || !strings.Contains(part, "2 of 2") ||
+			strings.Contains(part, "Tally") || strings.Contains(part, "yes") {
+			t.Errorf("the result says:\n%s", part)
+		}
+	}
+	if !strings.Contains(m.Text, "  - Rice\n  - Soup & <b>bread</b>") || !strings.Contains(m.HTML, "<li>Soup &amp; &lt;b&gt;bread&lt;/b&gt;</li>") {
+		t.Errorf("the order is not listed, or the HTML not escaped:\n%s\n%s", m.Text, m.HTML)
+	}
+}
