@@ -60,6 +60,12 @@ var optionKinds = map[string]string{
 	KindPoll:       OptionText,
 }
 
+// IsChoiceKind says whether proposals of kind are choices among options.
+func IsChoiceKind(kind string) bool {
+	_, ok := optionKinds[kind]
+	return ok
+}
+
 // Limits of a choice, mirrored in schema.sql.
 const (
 	MinOptions               = 2

@@ -183,9 +183,11 @@ type newProposalData struct {
 
 func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
 	rules, err := s.gov.Rules(c.Request.Context())
-	// Amendments have their own form, opened from the endorsed item.
+	// Amendments have their own form, opened from the endorsed item; so
+	// will choices among options (issue 14's pages), which this form
+	// cannot give options to.
 	kinds := slices.DeleteFunc(slices.Clone(governance.Kinds), func(k string) bool {
-		return k == governance.KindAmendDemand || k == governance.KindAmendResource
+		return k == governance.KindAmendDemand || k == governance.KindAmendResource || governance.IsChoiceKind(k)
 	})
 	return newProposalData{Kinds: kinds, KindNames: governance.KindNames, Rules: rules,
 		Audiences: library.Audiences, Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c))}, err
