@@ -470,6 +470,9 @@ CREATE TABLE proposal_options (
 
 -- Two texts, or two people named without a member number, alike are one option.
 CREATE UNIQUE INDEX proposal_options_label ON proposal_options (proposal_id, label) WHERE demand_id IS NULL AND resource_id IS NULL AND member_id IS NULL;
+-- The choices a demand or resource is an option of (it is frozen under them).
+CREATE INDEX proposal_options_demand ON proposal_options (demand_id) WHERE demand_id IS NOT NULL;
+CREATE INDEX proposal_options_resource ON proposal_options (resource_id) WHERE resource_id IS NOT NULL;
 
 CREATE TRIGGER proposal_options_frozen_insert BEFORE INSERT ON proposal_options
 WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) <> 'discussion'
@@ -661,21 +664,28 @@ CREATE TABLE reminders (
 );
 
 -- What members vote on must not change under them: while a proposal about a
--- demand or resource is in discussion or voting, its text is frozen.
+-- demand or resource, or a choice with it among its options, is in
+-- discussion or voting, its text is frozen.
 CREATE TRIGGER demands_frozen_under_ballot BEFORE UPDATE OF title, body, audience ON demands
 WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.id AND status IN ('discussion', 'voting'))
+  OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+             WHERE o.demand_id = OLD.id AND p.status IN ('discussion', 'voting'))
 BEGIN
     SELECT RAISE(ABORT, 'plenary: under ballot');
 END;
 
 CREATE TRIGGER demand_resources_frozen_under_ballot BEFORE DELETE ON demand_resources
 WHEN EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.demand_id AND status IN ('discussion', 'voting'))
+  OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+             WHERE o.demand_id = OLD.demand_id AND p.status IN ('discussion', 'voting'))
 BEGIN
     SELECT RAISE(ABORT, 'plenary: under ballot');
 END;
 
 CREATE TRIGGER resources_frozen_under_ballot BEFORE UPDATE OF title, url, authors, summary, status ON resources
 WHEN EXISTS (SELECT 1 FROM proposals WHERE resource_id = OLD.id AND status IN ('discussion', 'voting'))
+  OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+             WHERE o.resource_id = OLD.id AND p.status IN ('discussion', 'voting'))
 BEGIN
     SELECT RAISE(ABORT, 'plenary: under ballot');
 END;

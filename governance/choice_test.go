@@ -124,6 +124,21 @@ func TestProposeChoice(t *testing.T) {
 		}
 	})
 
+	t.Run("what the options name is frozen while the choice runs", func(t *testing.T) {
+		for _, q := range []string{`UPDATE demands SET title = 'Changed' WHERE id = ?`, `UPDATE resources SET title = 'Changed' WHERE id = ?`} {
+			id := d1.ID
+			if strings.Contains(q, "resources") {
+				id = r1.ID
+			}
+			if _, err := c.d.W.ExecContext(c.ctx, q, id); err == nil || !strings.Contains(err.Error(), "under ballot") {
+				t.Errorf("%s: %v, want refused under ballot", q, err)
+			}
+		}
+		if _, err := c.d.W.ExecContext(c.ctx, `UPDATE proposal_options SET label = 'Changed' WHERE position = 0`); err == nil {
+			t.Error("an option changed")
+		}
+	})
+
 	t.Run("the options and method are on the ledger", func(t *testing.T) {
 		es := c.entries(t)
 		var found bool

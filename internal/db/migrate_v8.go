@@ -62,14 +62,23 @@ func stepV8(ctx context.Context, tx *sqlx.Tx, schema string) error {
 		}
 		created = append(created, text)
 	}
-	index, err := oneLine(schema, "CREATE UNIQUE INDEX proposal_options_label ")
-	if err != nil {
-		return err
+	for _, prefix := range []string{"CREATE UNIQUE INDEX proposal_options_label ", "CREATE INDEX proposal_options_demand ",
+		"CREATE INDEX proposal_options_resource "} {
+		index, err := oneLine(schema, prefix)
+		if err != nil {
+			return err
+		}
+		created = append(created, index)
 	}
-	created = append(created, index)
+	// What a choice's options name is frozen under it as under a yes/no
+	// ballot about it: the three triggers are made anew.
+	for _, name := range []string{"demands_frozen_under_ballot", "demand_resources_frozen_under_ballot", "resources_frozen_under_ballot"} {
+		created = append(created, "DROP TRIGGER "+name)
+	}
 	for _, name := range []string{"proposal_options_frozen_insert", "proposal_options_frozen_update", "proposal_options_frozen_delete",
 		"demand_priorities_by_ballot", "demand_priorities_kept", "demand_priorities_no_delete",
-		"officers_by_ballot", "officers_kept", "officers_no_delete"} {
+		"officers_by_ballot", "officers_kept", "officers_no_delete",
+		"demands_frozen_under_ballot", "demand_resources_frozen_under_ballot", "resources_frozen_under_ballot"} {
 		text, err := trigger(schema, name)
 		if err != nil {
 			return err

@@ -149,6 +149,42 @@ CREATE TRIGGER officers_kept BEFORE UPDATE ON officers FOR EACH ROW EXECUTE FUNC
 CREATE TRIGGER officers_no_delete BEFORE DELETE ON officers FOR EACH STATEMENT EXECUTE FUNCTION decided_by_ballot('elect');
 CREATE TRIGGER officers_no_truncate BEFORE TRUNCATE ON officers FOR EACH STATEMENT EXECUTE FUNCTION decided_by_ballot('elect');
 
+CREATE INDEX proposal_options_demand ON proposal_options (demand_id) WHERE demand_id IS NOT NULL;
+CREATE INDEX proposal_options_resource ON proposal_options (resource_id) WHERE resource_id IS NOT NULL;
+
+CREATE OR REPLACE FUNCTION demands_frozen_under_ballot() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.id AND status IN ('discussion', 'voting'))
+       OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+                  WHERE o.demand_id = OLD.id AND p.status IN ('discussion', 'voting')) THEN
+        PERFORM plenary_refuse('plenary: under ballot');
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION demand_resources_frozen_under_ballot() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM proposals WHERE demand_id = OLD.demand_id AND status IN ('discussion', 'voting'))
+       OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+                  WHERE o.demand_id = OLD.demand_id AND p.status IN ('discussion', 'voting')) THEN
+        PERFORM plenary_refuse('plenary: under ballot');
+    END IF;
+    RETURN OLD;
+END $$;
+
+CREATE OR REPLACE FUNCTION resources_frozen_under_ballot() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM proposals WHERE resource_id = OLD.id AND status IN ('discussion', 'voting'))
+       OR EXISTS (SELECT 1 FROM proposal_options o JOIN proposals p ON p.id = o.proposal_id
+                  WHERE o.resource_id = OLD.id AND p.status IN ('discussion', 'voting')) THEN
+        PERFORM plenary_refuse('plenary: under ballot');
+    END IF;
+    RETURN NEW;
+END $$;
+
 DO $$
 DECLARE
     t text;
