@@ -707,3 +707,69 @@ func TestChoiceEffects(t *testing.T) {
 		}
 	})
 }
+
+func TestOpenChoiceBallot(t *testing.T) {
+	c, voters, p := newChoice(t, 4, governance.MethodIRV, false, "Soup", "Bread", "Rice")
+	// First preferences Soup 2, Bread 1, Rice 1; Rice goes (the lot may
+	// pick Bread instead: both have 1), and its voter's next choice is Bread.
+	ballots := []governance.ChoiceInput{ranked("1", "", ""), ranked("1", "2", ""), ranked("", "1", ""), ranked("2", "3", "1")}
+	for i, in := range ballots {
+		if res := c.voteChoice(t, voters[i], p, in); res.Receipt != "" || res.Changed {
+			t.Errorf("an open ballot: %+v, want no receipt", res)
+		}
+	}
+	t.Run("a member sees and changes their own ballot, and nobody's count", func(t *testing.T) {
+		part, err := c.s.Participation(c.ctx, voters[3], c.proposal(t, p.ID))
+		if err != nil || !slices.Equal(part.Ballot, []int{2, 0, 1}) {
+			t.Errorf("participation %+v, %v; want the ballot [2 0 1]", part, err)
+		}
+		res := c.voteChoice(t, voters[3], p, ranked("", "1", "2"))
+		if !res.Changed {
+			t.Error("a second open ballot did not change the first")
+		}
+		if n := c.count(t, `SELECT count(*) FROM choice_votes WHERE proposal_id = ?`, p.ID); n != 4 {
+			t.Errorf("%d open ballots, want 4", n)
+		}
+	})
+	closed := c.finish(t, p)
+	r, ok := closed.ChoiceResult()
+	// Soup 2, Bread 2 (the changed ballot), Rice 0 goes; then Soup 2, Bread 2 of 4: no majority, so the lot takes one out.
+	if !ok || r.IRV == nil || len(r.Order) != 1 || len(r.IRV.Rounds) < 2 {
+		t.Fatalf("result %+v", r)
+	}
+	entries, err := c.s.Box(c.ctx, closed)
+	if err != nil || len(entries) != 4 || entries[3].Key != fmt.Sprint(voters[3].ID) || entries[3].Choice != "[1,2]" {
+		t.Errorf("the roll-call %+v, %v; want member %d's changed ballot [1,2]", entries, err, voters[3].ID)
+	}
+	if _, err := c.s.VerifyTally(c.ctx, p.ID); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
+func TestElectionByApproval(t *testing.T) {
+	c := newCoop(t)
+	voters := c.quickMembers(t, 3)
+	in := choiceInput(governance.KindElect, "Auditors", governance.OptionInput{MemberID: fmt.Sprint(voters[0].ID)},
+		governance.OptionInput{MemberID: fmt.Sprint(voters[1].ID)}, governance.OptionInput{Label: "Rosa Luxemburg"})
+	in.Seats, in.Office, in.Method = "2", "Auditor", governance.MethodApproval
+	p := c.propose(t, voters[0], in)
+	if p.MaxApprovals == nil || *p.MaxApprovals != 2 {
+		t.Fatalf("an approval election allows %v ticks, want as many as seats", p.MaxApprovals)
+	}
+	if _, err := c.s.VoteChoice(c.ctx, voters[0], p.ID, ticked(0, 1, 2), ""); err == nil {
+		t.Error("three ticks for two seats were taken")
+	}
+	// Only Rosa is ticked: the second seat stays empty rather than go by lot
+	// to a candidate nobody approved.
+	for _, m := range voters {
+		c.voteChoice(t, m, p, ticked(2))
+	}
+	c.finish(t, p)
+	officers, err := c.s.Officers(c.ctx)
+	if err != nil || len(officers) != 1 || officers[0].Name != "Rosa Luxemburg" || officers[0].Office != "Auditor" {
+		t.Errorf("officers %+v, %v; want Rosa Luxemburg alone", officers, err)
+	}
+	if _, err := c.s.VerifyTally(c.ctx, p.ID); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
