@@ -409,6 +409,13 @@ func TestChoiceBallot(t *testing.T) {
 		if closedEntries != 1 {
 			t.Errorf("%d ballot-closed entries with the result's digest, want 1", closedEntries)
 		}
+		var said bool
+		for _, e := range c.entries(t) {
+			said = said || strings.Contains(e.Summary(), fmt.Sprintf("Voting closed on proposal %d, counted by the Schulze method: decided (5 of 6 voted", p.ID))
+		}
+		if !said {
+			t.Error("the ledger does not say in words how the choice closed")
+		}
 	})
 
 	t.Run("the secret box is rewritten in key order after close", func(t *testing.T) {

@@ -119,6 +119,12 @@ func (e Entry) Summary() string {
 	case EventBallotOpened:
 		return fmt.Sprintf("Voting opened on proposal %v with a roll of %v members", f["proposal"], f["roll_size"])
 	case EventBallotClosed:
+		if m, ok := f["method"].(string); ok {
+			how := map[string]string{MethodApproval: "approval", MethodSchulze: "the Schulze method", MethodIRV: "instant-runoff",
+				MethodSTV: "single transferable vote"}[m]
+			return fmt.Sprintf("Voting closed on proposal %v, counted by %s: %v (%v of %v voted; result digest %v)",
+				f["proposal"], how, ChoiceOutcomeNames[fmt.Sprint(f["outcome"])], f["turnout"], f["roll_size"], f["result_digest"])
+		}
 		return fmt.Sprintf("Voting closed on proposal %v: %v (%v yes, %v no, %v abstain; %v of %v voted)",
 			f["proposal"], f["outcome"], f["yes"], f["no"], f["abstain"], f["turnout"], f["roll_size"])
 	case EventEffectApplied, EventEffectSkipped:
