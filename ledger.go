@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"plenary/governance"
@@ -63,8 +64,13 @@ func verifyTally(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("tally verify FAILED: %w", err)
 	}
 	if c := t.Choice; c != nil {
-		fmt.Fprintf(stdout, "tally ok: proposal %d %s by %s: chose options %v of %d; %d ballots (%d blank) of %d (quorum %d%% %s)\n",
-			id, t.Outcome, c.Method, c.Chosen, c.Options, c.Ballots, c.Blank, c.RollSize, c.QuorumPct,
+		// Options as the ballot numbers them, from 1.
+		chosen := make([]string, len(c.Chosen))
+		for i, o := range c.Chosen {
+			chosen[i] = strconv.Itoa(o + 1)
+		}
+		fmt.Fprintf(stdout, "tally ok: proposal %d %s by %s: chose options [%s] of %d; %d ballots (%d blank) of %d (quorum %d%% %s)\n",
+			id, t.Outcome, c.Method, strings.Join(chosen, ", "), c.Options, c.Ballots, c.Blank, c.RollSize, c.QuorumPct,
 			map[bool]string{true: "met", false: "not met"}[c.QuorumMet])
 		return nil
 	}
