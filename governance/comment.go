@@ -3,9 +3,12 @@ package governance
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
 )
 
 // Comment is a member's contribution to a proposal's discussion.
@@ -58,4 +61,26 @@ func (s *Service) AddComment(ctx context.Context, m Member, proposal int64, body
 		}
 		return nil
 	})
+}
+
+// commentInput is a comment as a member's form gives it. The tags check it
+// trimmed, with LF line ends.
+type commentInput struct {
+	Body string `form:"body" validate:"required,utf8,nocontrol,max=5000"`
+}
+
+var commentMessages = map[string]string{
+	"body.required":  "Write something first.",
+	"body.utf8":      "The comment contains invalid characters.",
+	"body.nocontrol": "The comment contains invalid characters.",
+	"body.max":       fmt.Sprintf("Keep comments under %d characters.", MaxCommentLen),
+}
+
+// Messages words what the tags refuse.
+func (commentInput) Messages() map[string]string { return commentMessages }
+
+// checkComment returns a comment's text as it is kept.
+func checkComment(body string) (string, error) {
+	in := commentInput{Body: strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))}
+	return in.Body, check.Struct(in).Err()
 }

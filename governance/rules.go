@@ -1,0 +1,144 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"plenary/internal/check"
+	"plenary/internal/ledger"
+)
+
+// The co-op's rules: for each kind of proposal, its quorum, threshold,
+// shortest voting period, secrecy, reminder and, for choices, the methods
+// it allows. Admins change them; a ballot freezes them when it opens.
+
+// Rule is the co-op's bylaw for one kind of proposal.
+type Rule struct {
+	Kind       string `db:"kind"`
+	QuorumPct  int    `db:"quorum_pct"`
+	Threshold  string `db:"threshold"`
+	MinMinutes int    `db:"min_minutes"`
+	Secret     bool   `db:"secret"`
+	// ReminderHours is how long before close the members who have not
+	// voted are reminded (0: never). Unlike the rest it is not frozen into
+	// a ballot: it decides nothing, and is read when the reminder is due.
+	ReminderHours int `db:"reminder_hours"`
+	// Methods lists the counting methods a choice of the kind may use,
+	// the default first, separated by commas; empty for yes/no kinds.
+	Methods string `db:"methods"`
+	// ApprovalPct: choose_resources endorses the options approved on more
+	// than this share of the ballots cast.
+	ApprovalPct int `db:"approval_pct"`
+}
+
+// AllowedMethods lists the methods a choice of the rule's kind may use, the
+// default first; none for a yes/no kind.
+func (r Rule) AllowedMethods() []string {
+	if r.Methods == "" {
+		return nil
+	}
+	return strings.Split(r.Methods, ",")
+}
+
+// ruleColumns reads a rule with its reminder hours.
+const ruleColumns = `SELECT r.kind, r.quorum_pct, r.threshold, r.min_minutes, r.secret, coalesce(h.hours, 24) AS reminder_hours,
+	r.methods, r.approval_pct FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
+
+// Rules returns the rule for every kind, in Kinds order.
+func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
+	var rs []Rule
+	if err := s.db.R.SelectContext(ctx, &rs, ruleColumns); err != nil {
+		return nil, fmt.Errorf("governance: rules: %w", err)
+	}
+	byKind := map[string]Rule{}
+	for _, r := range rs {
+		byKind[r.Kind] = r
+	}
+	out := make([]Rule, 0, len(Kinds))
+	for _, k := range Kinds {
+		out = append(out, byKind[k])
+	}
+	return out, nil
+}
+
+func getRule(ctx context.Context, q sqlx.QueryerContext, kind string) (Rule, error) {
+	var r Rule
+	err := sqlx.GetContext(ctx, q, &r, ruleColumns+` WHERE r.kind = ?`, kind)
+	if err != nil {
+		return Rule{}, fmt.Errorf("governance: rule %s: %w", kind, err)
+	}
+	return r, nil
+}
+
+// RuleInput is a rule as an admin's form gives it. The tags check it
+// with the numbers trimmed.
+type RuleInput struct {
+	Kind       string `form:"kind" validate:"oneof=endorse_demand endorse_resource withdraw_endorsement adopt_demand motion amend_demand amend_resource prioritise_demands choose_resources elect poll"`
+	QuorumPct  string `form:"quorum_pct" validate:"intrange=0 100"`
+	Threshold  string `form:"threshold" validate:"oneof=majority two_thirds"`
+	MinMinutes string `form:"min_minutes" validate:"intrange=1 129600"`
+	Secret     bool   `form:"secret"`
+	// ReminderHours left empty keeps the kind's reminder as it is.
+	ReminderHours string `form:"reminder_hours" validate:"omitempty,intrange=0 720"`
+}
+
+var ruleMessages = map[string]string{
+	"kind.oneof":              "Choose a kind of proposal.",
+	"quorum_pct.intrange":     "Enter a quorum between 0 and 100 per cent.",
+	"threshold.oneof":         "Choose simple majority or two-thirds.",
+	"min_minutes.intrange":    "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
+	"reminder_hours.intrange": "Enter a number of hours between 0 (no reminder) and 720 (30 days).",
+}
+
+// Messages words what the tags refuse.
+func (RuleInput) Messages() map[string]string { return ruleMessages }
+
+// rule checks the input and returns the rule it sets.
+// ReminderHours is -1 when the input leaves the reminder as it is.
+func (in RuleInput) rule() (Rule, ValidationError) {
+	in.QuorumPct, in.MinMinutes, in.ReminderHours = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes), strings.TrimSpace(in.ReminderHours)
+	v := check.Struct(in)
+	q, _ := strconv.Atoi(in.QuorumPct)
+	m, _ := strconv.Atoi(in.MinMinutes)
+	h := -1
+	if in.ReminderHours != "" {
+		h, _ = strconv.Atoi(in.ReminderHours)
+	}
+	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret, ReminderHours: h}, v
+}
+
+// SetRule changes a kind's rule. Running ballots keep the rules they opened
+// with; the change goes on the ledger.
+func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error {
+	r, v := in.rule()
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ? WHERE kind = ?`,
+			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
+			return fmt.Errorf("governance: set rule: %w", err)
+		}
+		if r.ReminderHours < 0 {
+			old, err := getRule(ctx, tx, r.Kind)
+			if err != nil {
+				return err
+			}
+			r.ReminderHours = old.ReminderHours
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reminder_rules (kind, hours) VALUES (?, ?)
+			ON CONFLICT (kind) DO UPDATE SET hours = excluded.hours`, r.Kind, r.ReminderHours); err != nil {
+			return fmt.Errorf("governance: set reminder: %w", err)
+		}
+		return appendEntry(ctx, tx, s.now(), ledger.RulesChanged{
+			ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes, Secret: r.Secret,
+			ReminderHours: &r.ReminderHours, By: actor.ID})
+	})
+}
