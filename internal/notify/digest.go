@@ -19,16 +19,17 @@ import (
 // Messages held after a day's digest has gone wait for the next day's.
 func (s *Sender) gatherDigests(ctx context.Context, now time.Time) error {
 	var waiting []struct {
-		Member int64  `db:"member_id"`
-		Hour   int    `db:"hour"`
-		Zone   string `db:"zone"`
+		Member   int64   `db:"member_id"`
+		Hour     int     `db:"hour"`
+		OwnZone  *string `db:"own_zone"`
+		CoopZone *string `db:"coop_zone"`
 	}
 	// Held messages are few beside the rest: the partial index
 	// notifications_digest holds only them. The hour is the member's
 	// local hour, in their zone, so a digest keeps its hour when the
 	// clocks change.
 	if err := s.db.R.SelectContext(ctx, &waiting, `SELECT n.member_id, min(coalesce(p.digest_hour, ?)) AS hour,
-			`+zoneOf+` AS zone
+			`+zones+`
 		FROM notifications n LEFT JOIN notification_prefs p ON p.member_id = n.member_id AND p.kind = n.kind
 		LEFT JOIN members m ON m.id = n.member_id
 		WHERE n.status = 'digest' AND n.digest_id IS NULL
@@ -37,10 +38,11 @@ func (s *Sender) gatherDigests(ctx context.Context, now time.Time) error {
 	}
 	domain := s.base.Hostname()
 	for _, w := range waiting {
-		if localHour(now, w.Zone) != w.Hour {
+		z := zone(w.OwnZone, w.CoopZone)
+		if localHour(now, z) != w.Hour {
 			continue
 		}
-		day := now.In(location(w.Zone)).Format("2006-01-02")
+		day := now.In(location(z)).Format("2006-01-02")
 		err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 			var id int64
 			err := tx.GetContext(ctx, &id, `INSERT INTO notifications (kind, event, member_id, payload, status, next_attempt_at, message_id, created_at)

@@ -22,6 +22,7 @@ import (
 	"plenary/internal/db"
 	"plenary/internal/mail"
 	"plenary/internal/outbox"
+	"plenary/internal/tz"
 )
 
 // Config is what the sender needs from the outside world.
@@ -169,15 +170,29 @@ type item struct {
 	Name      *string   `db:"name"`
 	Email     *string   `db:"email"`
 	Mode      *string   `db:"mode"`
-	// Zone is the time zone the member reads times in (an IANA name): their
-	// own, or else the co-op's.
-	Zone string `db:"zone"`
+	// Zone is the time zone the member reads times in (an IANA name):
+	// zone(OwnZone, CoopZone), filled in once the row is read.
+	Zone     string  `db:"-"`
+	OwnZone  *string `db:"own_zone"`
+	CoopZone *string `db:"coop_zone"`
 }
 
-// zoneOf is the zone member m (joined as m) reads times in: their own, or
-// else the co-op's default (the setting governance.SettingTimeZone), or
-// else UTC. An invitation, to no member yet, takes the co-op's.
-const zoneOf = `coalesce(m.time_zone, (SELECT value FROM settings WHERE name = 'time_zone'), '')`
+// zones selects, beside a member joined as m, their own zone and the
+// co-op's default (the setting governance.SettingTimeZone); zone picks.
+const zones = `m.time_zone AS own_zone, (SELECT value FROM settings WHERE name = 'time_zone') AS coop_zone`
+
+// zone is where a member reads times, by governance.ZoneOf's rule: their
+// own zone if it is one, else the co-op's, else UTC (""). An invitation,
+// to no member yet, takes the co-op's.
+func zone(own, coop *string) string {
+	switch {
+	case own != nil && tz.Valid(*own):
+		return *own
+	case coop != nil && tz.Valid(*coop):
+		return *coop
+	}
+	return ""
+}
 
 // outcome is what becomes of one claimed notification.
 type outcome struct {
@@ -200,7 +215,7 @@ func (s *Sender) Work(ctx context.Context) (int, error) {
 	}
 	var items []item
 	err := s.db.R.SelectContext(ctx, &items, `SELECT n.id, n.kind, n.event, n.member_id, n.address, n.payload, n.attempts,
-			n.message_id, n.created_at, m.name, m.email, p.mode, `+zoneOf+` AS zone
+			n.message_id, n.created_at, m.name, m.email, p.mode, `+zones+`
 		FROM notifications n
 		LEFT JOIN members m ON m.id = n.member_id
 		LEFT JOIN notification_prefs p ON p.member_id = n.member_id AND p.kind = n.kind
@@ -211,6 +226,9 @@ func (s *Sender) Work(ctx context.Context) (int, error) {
 	}
 	if len(items) == 0 {
 		return 0, nil
+	}
+	for i := range items {
+		items[i].Zone = zone(items[i].OwnZone, items[i].CoopZone)
 	}
 	results := make([]outcome, len(items))
 	var msgs []mail.Message
