@@ -83,7 +83,7 @@ func (f files) ballotRows(image []byte, pageNo int, proposal int64) (voters []in
 			}
 		default:
 			if hash, ok := v[1].(string); ok && len(hash) == 64 {
-				hashes = append(hashes, hash) // a box row: proposal, receipt hash, choice
+				hashes = append(hashes, hash) // a box row: proposal, receipt hash, choice or ranking
 			}
 		}
 	}
@@ -180,13 +180,18 @@ func (b *secretBallot) linked(pairs map[int64]string) (choices, exact int) {
 
 func TestSecretBallotLeavesNoOrderInTheFiles(t *testing.T) {
 	dbtest.RequireSQLite(t) // SQLite's pages and log, read below SQL; PostgreSQL's: TestSecretBallotLeavesNoLink
-	for _, neighbour := range []bool{false, true} {
-		name := "a lone ballot"
-		if neighbour {
-			name = "a ballot voted beside another secret ballot"
-		}
-		t.Run(name, func(t *testing.T) {
-			b := newSecretBallot(t, neighbour)
+	for _, tt := range []struct {
+		name      string
+		box       string
+		neighbour bool
+	}{
+		{"a lone ballot", "ballot_box", false},
+		{"a ballot voted beside another secret ballot", "ballot_box", true},
+		{"a lone ranked ballot", "choice_box", false},
+		{"a ranked ballot voted beside another", "choice_box", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newSecretBallotIn(t, tt.neighbour, tt.box)
 			c := b.coop
 
 			// While the ballot is open and before any scrub, the log does
@@ -221,15 +226,15 @@ func TestSecretBallotLeavesNoOrderInTheFiles(t *testing.T) {
 				// Every b-tree that holds the box's rows: the table, and
 				// any index beside it would keep its own order of cells.
 				var indexes int
-				if err := c.d.R.GetContext(c.ctx, &indexes, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ballot_box'
-					AND rootpage <> (SELECT rootpage FROM sqlite_master WHERE name = 'ballot_box')`); err != nil || indexes != 0 {
-					t.Fatalf("ballot_box has %d indexes of its own (%v): this test reads only the table's b-tree", indexes, err)
+				if err := c.d.R.GetContext(c.ctx, &indexes, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?
+					AND rootpage <> (SELECT rootpage FROM sqlite_master WHERE name = ?)`, b.box, b.box); err != nil || indexes != 0 {
+					t.Fatalf("%s has %d indexes of its own (%v): this test reads only the table's b-tree", b.box, indexes, err)
 				}
 				for _, tree := range []struct {
 					name               string
 					hashAt, proposalAt int
 				}{
-					{"ballot_box", 1, 0}, // proposal_id, receipt_hash, choice
+					{b.box, 1, 0}, // proposal_id, receipt_hash, choice or ballot
 				} {
 					choices, exact := b.linked(orderPairs(t, b, file, tree.name, tree.hashAt, tree.proposalAt))
 					t.Logf("%s: pairing its cells in written order with the voters in casting order gives %d of 30 voters' choices (%d their own ballots)",

@@ -26,9 +26,55 @@ type secretBallot struct {
 	choices  map[int64]string    // member number → choice
 	receipts []string            // in the order they were given
 	ledger   int                 // ledger entries before the first vote
+	// box is the table its ballots are published in: ballot_box, or
+	// choice_box for a ranked ballot, whose choices are rankings as the
+	// box holds them ("[1,2,0]").
+	box string
+}
+
+// rankings are the three ballots members cast on a ranked secret ballot,
+// three as a yes/no ballot has three choices, so pairing voters with them
+// by chance gives as much as it does there.
+var rankings = [][]int{{0, 1, 2}, {1, 2, 0}, {2, 0, 1}}
+
+// ranksOf is the form's ranks for a ranking, most preferred first.
+func ranksOf(order []int) governance.ChoiceInput {
+	in := governance.ChoiceInput{Ranks: map[int]string{}}
+	for rank, o := range order {
+		in.Ranks[o] = fmt.Sprint(rank + 1)
+	}
+	return in
+}
+
+// castSecret casts (or, with a receipt, changes) b's i-th kind of ballot for
+// m: a yes/no choice, or on a ranked ballot the i-th ranking. It returns
+// the choice as the published box shows it.
+func (b *secretBallot) castSecret(t *testing.T, m governance.Member, p governance.Proposal, i int, receipt string) (string, governance.VoteResult) {
+	t.Helper()
+	var res governance.VoteResult
+	var err error
+	choice := governance.Choices[i%3]
+	if b.box == "choice_box" {
+		res, err = b.s.VoteChoice(b.ctx, m, p.ID, ranksOf(rankings[i%3]), receipt)
+		choice = strings.ReplaceAll(fmt.Sprint(rankings[i%3]), " ", ",")
+	} else {
+		res, err = b.s.Vote(b.ctx, m, p.ID, choice, receipt)
+	}
+	if err != nil {
+		t.Fatalf("member %d on proposal %d: %v", m.ID, p.ID, err)
+	}
+	return choice, res
 }
 
 func newSecretBallot(t *testing.T, neighbour bool) *secretBallot {
+	t.Helper()
+	return newSecretBallotIn(t, neighbour, "ballot_box")
+}
+
+// newSecretBallotIn is newSecretBallot for a yes/no motion (box
+// ballot_box) or a ranked poll among three options (box choice_box),
+// counted by Schulze; a neighbour is a ballot of the same kind.
+func newSecretBallotIn(t *testing.T, neighbour bool, box string) *secretBallot {
 	t.Helper()
 	c := newCoop(t)
 	ms := c.quickMembers(t, 30) // members 2 to 31; the admin is 1
@@ -46,38 +92,46 @@ func newSecretBallot(t *testing.T, neighbour bool) *secretBallot {
 	rand.New(rand.NewPCG(2026, 3)).Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 	order = append(order, rest...)
 
-	b := &secretBallot{coop: c, choices: map[int64]string{}}
+	b := &secretBallot{coop: c, choices: map[int64]string{}, box: box}
+	propose := func(title string) governance.Proposal {
+		if box == "ballot_box" {
+			return c.propose(t, c.admin, motion(title))
+		}
+		if _, err := c.d.W.ExecContext(c.ctx, `UPDATE rules SET secret = ? WHERE kind = 'poll'`, true); err != nil {
+			t.Fatal(err)
+		}
+		in := choiceInput(governance.KindPoll, title, texts("Soup", "Bread", "Rice")...)
+		in.Method = governance.MethodSchulze
+		return c.propose(t, c.admin, in)
+	}
 	var other governance.Proposal
 	if neighbour {
-		other = c.propose(t, c.admin, motion("Merge with the food co-op"))
+		other = propose("Merge with the food co-op")
 	}
-	b.p = c.propose(t, c.admin, motion("Merge with the housing co-op"))
+	b.p = propose("Merge with the housing co-op")
 	if !*b.p.Secret {
-		t.Fatal("motions are secret ballots by default")
+		t.Fatal("the ballot is open, want secret")
 	}
 	b.ledger = len(c.entries(t))
 	for i, id := range order {
 		m := byID[id]
-		choice := governance.Choices[(i*7+int(id))%3]
-		res := c.vote(t, m, b.p, choice)
+		choice, res := b.castSecret(t, m, b.p, i*7+int(id), "")
 		b.cast = append(b.cast, m)
 		b.choices[id] = choice
 		b.receipts = append(b.receipts, res.Receipt)
 		if neighbour {
-			c.vote(t, byID[order[len(order)-1-i]], other, governance.Choices[i%3])
+			b.castSecret(t, byID[order[len(order)-1-i]], other, i, "")
 		}
 	}
 	// Two voters change their minds with their receipts.
 	for _, i := range []int{0, 17} {
 		m := b.cast[i]
-		choice := governance.ChoiceAbstain
-		if b.choices[m.ID] == choice {
-			choice = governance.ChoiceYes
+		for k := range 3 {
+			if choice, _ := b.castSecret(t, m, b.p, k, b.receipts[i]); choice != b.choices[m.ID] {
+				b.choices[m.ID] = choice
+				break
+			}
 		}
-		if _, err := c.s.Vote(c.ctx, m, b.p.ID, choice, b.receipts[i]); err != nil {
-			t.Fatal(err)
-		}
-		b.choices[m.ID] = choice
 	}
 	return b
 }
