@@ -126,11 +126,11 @@ func (in RuleInput) rule() (Rule, ValidationError) {
 	in.QuorumPct, in.MinMinutes, in.ReminderHours = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes), strings.TrimSpace(in.ReminderHours)
 	in.ApprovalPct = strings.TrimSpace(in.ApprovalPct)
 	v := check.Struct(in)
-	for f, msg := range v {
+	for f := range v {
 		// A method's own tag fails as "methods[2]": its message is the list's.
 		if strings.HasPrefix(f, "methods[") {
 			delete(v, f)
-			v["methods"] = msg
+			v["methods"] = ruleMessages["methods.oneof"]
 		}
 	}
 	allowed, choice := KindMethods[in.Kind]

@@ -175,26 +175,30 @@ var proposalFields = []string{"kind", "title", "body", "demand_id", "resource_id
 	"opens", "opens_at", "days", "hours", "minutes"}
 
 type newProposalData struct {
-	Kinds     []string
-	KindNames map[string]string
-	Rules     []governance.Rule
-	Audiences []string
-	Now       string
+	Kinds       []string
+	ChoiceKinds []string
+	KindNames   map[string]string
+	Rules       []governance.Rule
+	Audiences   []string
+	Now         string
 }
 
 func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
 	rules, err := s.gov.Rules(c.Request.Context())
-	// Amendments have their own form, opened from the endorsed item; so
-	// will choices among options (issue 14's pages), which this form
-	// cannot give options to.
+	// Amendments have their own form, opened from the endorsed item, and
+	// choices among options theirs (choice_form.go), which this form links.
 	kinds := slices.DeleteFunc(slices.Clone(governance.Kinds), func(k string) bool {
 		return k == governance.KindAmendDemand || k == governance.KindAmendResource || governance.IsChoiceKind(k)
 	})
-	return newProposalData{Kinds: kinds, KindNames: governance.KindNames, Rules: rules,
+	return newProposalData{Kinds: kinds, ChoiceKinds: choiceKinds, KindNames: governance.KindNames, Rules: rules,
 		Audiences: library.Audiences, Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c))}, err
 }
 
 func (s *Server) showNewProposal(c *gin.Context) {
+	if k := c.Query("kind"); governance.IsChoiceKind(k) {
+		s.showChoiceForm(c, k)
+		return
+	}
 	data, err := s.newProposalData(c)
 	if err != nil {
 		s.fail(c, err)
@@ -255,6 +259,10 @@ func (s *Server) suggestedTitle(c *gin.Context, values map[string]string) (strin
 }
 
 func (s *Server) propose(c *gin.Context) {
+	if governance.IsChoiceKind(c.PostForm("kind")) {
+		s.proposeChoice(c) // choice_form.go
+		return
+	}
 	in := governance.ProposalInput{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Body: c.PostForm("body"),
 		DemandID: c.PostForm("demand_id"), ResourceID: c.PostForm("resource_id"), NewTitle: c.PostForm("new_title"),
 		NewBody: c.PostForm("new_body"), NewAudience: c.PostForm("new_audience"), Opens: c.PostForm("opens"),
