@@ -320,4 +320,3 @@ func TestChoiceRulesFormRefusesBadInput(t *testing.T) {
 		t.Error("the poll form does not offer the methods the rule allows, the default first")
 	}
 }
-
