@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"plenary/governance"
 	"plenary/internal/db/dbtest"
@@ -318,5 +319,90 @@ func TestChoiceRulesFormRefusesBadInput(t *testing.T) {
 	if i, j := strings.Index(r.Body, `<option value="schulze"`), strings.Index(r.Body, `<option value="approval"`); i < 0 || j < i ||
 		strings.Contains(r.Body, `<option value="irv"`) {
 		t.Error("the poll form does not offer the methods the rule allows, the default first")
+	}
+}
+
+// closeChoice puts a choice to the co-op, has every voter rank the options
+// in the order given (ranks[i] is option i's rank), and lets it close.
+func (w *choiceWorld) closeChoice(t *testing.T, in governance.ProposalInput, ranks ...string) governance.Proposal {
+	t.Helper()
+	ctx := context.Background()
+	in.Opens, in.Days = "now", "7"
+	p, err := w.Gov.Propose(ctx, w.admin.Member, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranked := map[int]string{}
+	for i, r := range ranks {
+		ranked[i] = r
+	}
+	for _, u := range []user{w.admin, w.member} {
+		if _, err := w.Gov.VoteChoice(ctx, u.Member, p.ID, governance.ChoiceInput{Ranks: ranked}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Clock.Advance(8 * 24 * time.Hour)
+	if err := w.Gov.Advance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPriorityListAndOfficersArePublic(t *testing.T) {
+	w := newChoiceWorld(t)
+	anon := w.client()
+	r := anon.get(t, "/officers")
+	r.wantStatus(t, http.StatusOK)
+	r.wantText(t, "The co-op has not elected anyone yet.")
+	if r := anon.get(t, "/demands"); strings.Contains(r.Body, `id="priorities"`) {
+		t.Error("/demands shows a priority list before any ballot set one")
+	}
+	if r := anon.get(t, "/api/v1/priorities"); !strings.Contains(r.Body, `"data":[]`) || !strings.Contains(r.Body, `"proposal":null`) {
+		t.Errorf("/api/v1/priorities with none: %s", r.Body)
+	}
+	if r := anon.get(t, "/api/v1/officers"); !strings.Contains(r.Body, `"data":[]`) {
+		t.Errorf("/api/v1/officers with none: %s", r.Body)
+	}
+
+	d := w.demands
+	prio := w.closeChoice(t, governance.ProposalInput{Kind: governance.KindPrioritise, Title: "Our <priorities>", Method: governance.MethodSchulze,
+		Options: []governance.OptionInput{{DemandID: fmt.Sprint(d[0])}, {DemandID: fmt.Sprint(d[1])}, {DemandID: fmt.Sprint(d[2])}}},
+		"2", "3", "1")
+	elect := w.closeChoice(t, governance.ProposalInput{Kind: governance.KindElect, Title: "Board election", Method: governance.MethodIRV,
+		Seats: "1", Office: "Board of directors", Options: []governance.OptionInput{{MemberID: fmt.Sprint(w.member.ID)}, {Label: "Rosa <b>Outsider</b>"}}},
+		"2", "1")
+
+	r = anon.get(t, "/demands")
+	section := r.Body[strings.Index(r.Body, `id="priorities"`):]
+	section = section[:strings.Index(section, "</section>")]
+	if i, j, k := strings.Index(section, "Demand C"), strings.Index(section, "Demand A"), strings.Index(section, "Demand B"); i < 0 || !(i < j && j < k) {
+		t.Errorf("the priority list is not C, A, B:\n%s", section)
+	}
+	if !strings.Contains(section, fmt.Sprintf(`href="/proposals/%d"`, prio.ID)) || !strings.Contains(section, escaped("Our <priorities>")) {
+		t.Errorf("the priority list does not link the ballot that set it:\n%s", section)
+	}
+	r = anon.get(t, "/")
+	if !strings.Contains(r.Body, `href="/demands#priorities"`) || !strings.Contains(r.Body, fmt.Sprintf(`href="/demands/%d"`, d[2])) {
+		t.Error("the home page does not show the priorities")
+	}
+	r = anon.get(t, "/api/v1/priorities")
+	if !strings.Contains(r.Body, fmt.Sprintf(`{"rank":1,"demand_id":%d,"title":"Demand C"`, d[2])) ||
+		!strings.Contains(r.Body, fmt.Sprintf(`"proposal":{"id":%d`, prio.ID)) {
+		t.Errorf("/api/v1/priorities: %s", r.Body)
+	}
+
+	r = anon.get(t, "/officers")
+	r.wantStatus(t, http.StatusOK)
+	r.wantText(t, "Board of directors")
+	r.wantText(t, "Rosa <b>Outsider</b>")
+	if !strings.Contains(r.Body, fmt.Sprintf(`href="/proposals/%d"`, elect.ID)) || strings.Contains(r.Body, "Mo Member") {
+		t.Errorf("/officers does not show the one elected with the ballot behind it")
+	}
+	r = anon.get(t, "/api/v1/officers")
+	if !strings.Contains(r.Body, `"office":"Board of directors","seat":1,"name":"Rosa \u003cb\u003eOutsider\u003c/b\u003e","member_id":null`) {
+		t.Errorf("/api/v1/officers: %s", r.Body)
+	}
+	if !strings.Contains(anon.get(t, "/").Body, `href="/officers"`) {
+		t.Error("the footer does not link the officers")
 	}
 }
