@@ -246,8 +246,11 @@ func (s *Server) readChoiceForm(c *gin.Context) (choiceForm, map[string]string) 
 
 	switch kind {
 	case governance.KindPrioritise, governance.KindChoose:
-		name := optionFields[kind][0]
-		for _, raw := range c.PostFormArray(name) {
+		ticked := c.PostFormArray("demand_id")
+		if kind == governance.KindChoose {
+			ticked = c.PostFormArray("resource_id")
+		}
+		for _, raw := range ticked {
 			o := governance.OptionInput{DemandID: raw}
 			if kind == governance.KindChoose {
 				o = governance.OptionInput{ResourceID: raw}
