@@ -68,6 +68,11 @@ func TestChoiceFormJourney(t *testing.T) {
 		visit(t, phone, name+"-phone")
 	}
 
+	t.Run("the rules show each choice's methods and the approval threshold", func(t *testing.T) {
+		both("/admin/rules", "rules")
+		mustContain(t, admin, `form:has(input[value=choose_resources])`, "Approval threshold")
+	})
+
 	t.Run("each form opens, at a desk and on a phone", func(t *testing.T) {
 		for _, kind := range []string{governance.KindPrioritise, governance.KindChoose, governance.KindElect, governance.KindPoll} {
 			both("/proposals/new?kind="+kind, kind)

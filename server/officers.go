@@ -19,6 +19,7 @@ import (
 type office struct {
 	Office     string
 	ProposalID int64
+	Ballot     string // its title
 	ElectedAt  time.Time
 	Officers   []governance.Officer
 }
@@ -35,6 +36,15 @@ func (s *Server) showOfficers(c *gin.Context) {
 			offices = append(offices, office{Office: o.Office, ProposalID: o.ProposalID, ElectedAt: o.ElectedAt})
 		}
 		last := &offices[len(offices)-1]
+		if last.Ballot == "" {
+			// A closed ballot is public: anyone may read its title.
+			p, err := s.gov.Proposal(c.Request.Context(), member(c), o.ProposalID)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			last.Ballot = p.Title
+		}
 		last.Officers = append(last.Officers, o)
 	}
 	s.render(c, http.StatusOK, "officers", view{Title: "Officers", Data: offices})
