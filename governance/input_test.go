@@ -38,6 +38,7 @@ func TestTagsAgreeWithTheConstants(t *testing.T) {
 				KindAmendDemand, KindAmendResource, KindPrioritise, KindChoose, KindElect, KindPoll}},
 			{"a rule's kinds", check.OneOf(RuleInput{}, "Kind"), Kinds},
 			{"counting methods", check.OneOf(ProposalInput{}, "Method"), []string{MethodApproval, MethodSchulze, MethodIRV, MethodSTV}},
+			{"a rule's methods", check.OneOf(RuleInput{}, "Methods"), []string{MethodApproval, MethodSchulze, MethodIRV, MethodSTV}},
 			{"thresholds", check.OneOf(RuleInput{}, "Threshold"), []string{ThresholdMajority, ThresholdTwoThirds}},
 			{"ballot choices", check.OneOf(ballotPaper{}, "Choice"), Choices},
 			{"roles", check.OneOf(roleChoice{}, "Role"), []string{RoleMember, RoleAdmin}},

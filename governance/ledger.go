@@ -109,6 +109,16 @@ func (e Entry) Summary() string {
 		default:
 			summary += fmt.Sprintf(", reminder %v hours before close", h)
 		}
+		if ms, _ := f["methods"].(string); ms != "" {
+			names := []string{}
+			for _, m := range strings.Split(ms, ",") {
+				names = append(names, strings.ToLower(MethodNames[m]))
+			}
+			summary += ", counted by " + strings.Join(names, " or ") + " (the first by default)"
+		}
+		if pct, ok := f["approval_pct"]; ok {
+			summary += fmt.Sprintf(", chosen when approved on more than %v%% of the ballots", pct)
+		}
 		return summary
 	case EventProposed:
 		return fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))

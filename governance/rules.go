@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,6 +85,23 @@ type RuleInput struct {
 	Secret     bool   `form:"secret"`
 	// ReminderHours left empty keeps the kind's reminder as it is.
 	ReminderHours string `form:"reminder_hours" validate:"omitempty,intrange=0 720"`
+	// Methods are the counting methods a choice of the kind may use, the
+	// default first (KindMethods lists each kind's); none for a yes/no kind.
+	Methods []string `form:"methods" validate:"max=4,unique,dive,oneof=approval schulze irv stv"`
+	// ApprovalPct is choose_resources' threshold; left empty it stays as
+	// it is, and no other kind takes one.
+	ApprovalPct string `form:"approval_pct" validate:"omitempty,intrange=1 99"`
+}
+
+// KindMethods lists the methods each kind of choice may be allowed, in the
+// order the rules form offers them. choose_resources is approval only, as
+// its threshold is a share of the ballots approving; only an election has
+// seats for STV; IRV's single winner is no priority list.
+var KindMethods = map[string][]string{
+	KindPrioritise: {MethodSchulze, MethodApproval},
+	KindChoose:     {MethodApproval},
+	KindElect:      {MethodSTV, MethodIRV, MethodApproval},
+	KindPoll:       {MethodApproval, MethodSchulze, MethodIRV},
 }
 
 var ruleMessages = map[string]string{
@@ -92,23 +110,57 @@ var ruleMessages = map[string]string{
 	"threshold.oneof":         "Choose simple majority or two-thirds.",
 	"min_minutes.intrange":    "Enter a minimum voting period between 1 minute and 129,600 minutes (90 days, the longest a vote may last).",
 	"reminder_hours.intrange": "Enter a number of hours between 0 (no reminder) and 720 (30 days).",
+	"methods.max":             "Choose among the methods listed.",
+	"methods.unique":          "Choose each method once.",
+	"methods.oneof":           "Choose among the methods listed.",
+	"approval_pct.intrange":   "Enter a share between 1 and 99 per cent.",
 }
 
 // Messages words what the tags refuse.
 func (RuleInput) Messages() map[string]string { return ruleMessages }
 
 // rule checks the input and returns the rule it sets.
-// ReminderHours is -1 when the input leaves the reminder as it is.
+// ReminderHours and ApprovalPct are -1 when the input leaves them as
+// they are.
 func (in RuleInput) rule() (Rule, ValidationError) {
 	in.QuorumPct, in.MinMinutes, in.ReminderHours = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes), strings.TrimSpace(in.ReminderHours)
+	in.ApprovalPct = strings.TrimSpace(in.ApprovalPct)
 	v := check.Struct(in)
+	for f := range v {
+		// A method's own tag fails as "methods[2]": its message is the list's.
+		if strings.HasPrefix(f, "methods[") {
+			delete(v, f)
+			v["methods"] = ruleMessages["methods.oneof"]
+		}
+	}
+	allowed, choice := KindMethods[in.Kind]
+	switch _, bad := v["methods"]; {
+	case bad:
+	case choice && len(in.Methods) == 0:
+		v["methods"] = "Allow at least one method: the first is the default."
+	case !choice && len(in.Methods) > 0:
+		v["methods"] = "Only a choice among options is counted by a method."
+	default:
+		for _, m := range in.Methods {
+			if !slices.Contains(allowed, m) {
+				v["methods"] = fmt.Sprintf("%s cannot count this kind of choice.", MethodNames[m])
+			}
+		}
+	}
+	if in.Kind != KindChoose && in.ApprovalPct != "" {
+		v["approval_pct"] = "Only choosing resources has an approval threshold."
+	}
 	q, _ := strconv.Atoi(in.QuorumPct)
 	m, _ := strconv.Atoi(in.MinMinutes)
-	h := -1
+	h, pct := -1, -1
 	if in.ReminderHours != "" {
 		h, _ = strconv.Atoi(in.ReminderHours)
 	}
-	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret, ReminderHours: h}, v
+	if in.ApprovalPct != "" {
+		pct, _ = strconv.Atoi(in.ApprovalPct)
+	}
+	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret, ReminderHours: h,
+		Methods: strings.Join(in.Methods, ","), ApprovalPct: pct}, v
 }
 
 // SetRule changes a kind's rule. Running ballots keep the rules they opened
@@ -122,23 +174,29 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 		if err := requireAdmin(ctx, tx, actor.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ? WHERE kind = ?`,
-			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Kind); err != nil {
-			return fmt.Errorf("governance: set rule: %w", err)
+		old, err := getRule(ctx, tx, r.Kind)
+		if err != nil {
+			return err
 		}
 		if r.ReminderHours < 0 {
-			old, err := getRule(ctx, tx, r.Kind)
-			if err != nil {
-				return err
-			}
 			r.ReminderHours = old.ReminderHours
+		}
+		if r.ApprovalPct < 0 {
+			r.ApprovalPct = old.ApprovalPct
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ?, methods = ?,
+			approval_pct = ? WHERE kind = ?`, r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Methods, r.ApprovalPct, r.Kind); err != nil {
+			return fmt.Errorf("governance: set rule: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reminder_rules (kind, hours) VALUES (?, ?)
 			ON CONFLICT (kind) DO UPDATE SET hours = excluded.hours`, r.Kind, r.ReminderHours); err != nil {
 			return fmt.Errorf("governance: set reminder: %w", err)
 		}
-		return appendEntry(ctx, tx, s.now(), ledger.RulesChanged{
-			ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes, Secret: r.Secret,
-			ReminderHours: &r.ReminderHours, By: actor.ID})
+		entry := ledger.RulesChanged{ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes,
+			Secret: r.Secret, ReminderHours: &r.ReminderHours, Methods: r.Methods, By: actor.ID}
+		if r.Kind == KindChoose {
+			entry.ApprovalPct = &r.ApprovalPct
+		}
+		return appendEntry(ctx, tx, s.now(), entry)
 	})
 }

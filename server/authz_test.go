@@ -408,11 +408,22 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/api/v1/proposals/abc", want: everyone("404")},
 		},
 		"GET /api/v1/ledger": {{path: "/api/v1/ledger", want: everyone("200")}, {path: "/api/v1/ledger?page=-1", want: everyone("200")}},
+		// Issue 14: what choices settled is public; making one is for active members.
+		"GET /officers":          {{path: "/officers", want: everyone("200")}},
+		"GET /api/v1/officers":   {{path: "/api/v1/officers", want: everyone("200")}},
+		"GET /api/v1/priorities": {{path: "/api/v1/priorities", want: everyone("200")}},
 		"GET /proposals/new": {
 			{path: "/proposals/new", want: actives("200")},
 			{path: "/proposals/new?kind=bogus&demand=%3Cscript%3E&resource=abc", want: actives("200")},
+			{path: "/proposals/new?kind=prioritise_demands", want: actives("200")},
+			{path: "/proposals/new?kind=choose_resources&q=%3Cscript%3E&resource_id=abc", want: actives("200"), absent: scriptTag},
+			{path: "/proposals/new?kind=elect", want: actives("200")},
+			{path: "/proposals/new?kind=poll", want: actives("200")},
 		},
-		"POST /proposals/new": {{path: "/proposals/new", want: actives("422")}},
+		"POST /proposals/new": {{path: "/proposals/new", want: actives("422")},
+			{path: "/proposals/new", body: form("kind", governance.KindPoll, "title", "Which day?", "label[0]", scriptTag), want: actives("422"),
+				absent: scriptTag},
+			{path: "/proposals/new", body: form("kind", governance.KindElect, "more", "1"), want: actives("200")}},
 		// Only what a ballot endorsed is amended; the fixture endorses nothing.
 		"GET /proposals/amend": {
 			{path: "/proposals/amend?resource=" + strconv.FormatInt(f.listedResource, 10), want: actives("409")},

@@ -96,7 +96,7 @@ func (a *app) setSecrecy(t *testing.T, admin user, kind string, secret bool) {
 	for _, r := range rules {
 		if r.Kind == kind {
 			err := a.Gov.SetRule(ctx, admin.Member, governance.RuleInput{Kind: kind, QuorumPct: strconv.Itoa(r.QuorumPct),
-				Threshold: r.Threshold, MinMinutes: strconv.Itoa(r.MinMinutes), Secret: secret})
+				Threshold: r.Threshold, MinMinutes: strconv.Itoa(r.MinMinutes), Secret: secret, Methods: r.AllowedMethods()})
 			if err != nil {
 				t.Fatalf("set rule %s: %v", kind, err)
 			}

@@ -20,6 +20,9 @@ type demandsData struct {
 	Audiences []string
 	Statuses  []string
 	Pager     pagination
+	// Priorities is the co-op's priority list (officers.go), nil when
+	// none is set.
+	Priorities *governance.PriorityList
 }
 
 var demandStatuses = []string{library.DemandProposed, library.DemandEndorsed, library.DemandRejected, library.DemandWithdrawn}
@@ -40,8 +43,13 @@ func (s *Server) listDemands(c *gin.Context) {
 	pager := newPagination(q.Page, total, library.DemandsPerPage, func(p int) string {
 		return "/demands?" + url.Values{"audience": {q.Audience}, "status": {q.Status}, "page": {strconv.Itoa(p)}}.Encode()
 	})
+	prio, err := s.priorities(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, http.StatusOK, "demands/index", view{Title: "Demands", Data: demandsData{Demands: ds, Audience: q.Audience,
-		Status: q.Status, Audiences: library.Audiences, Statuses: demandStatuses, Pager: pager}})
+		Status: q.Status, Audiences: library.Audiences, Statuses: demandStatuses, Pager: pager, Priorities: prio}})
 }
 
 type demandData struct {

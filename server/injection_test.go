@@ -263,6 +263,9 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 		"GET /api/v1/resources/:id":       {ids: one(f.listedResource), foreign: func(role) []string { return []string{id(f.memberResource)} }},
 		"GET /api/v1/demands":             {query: []string{"audience", "status", "page"}},
 		"GET /api/v1/demands/:id":         {ids: one(f.memberDemand)},
+		"GET /officers":                   {}, // and the two below: issue 14's settled choices
+		"GET /api/v1/officers":            {},
+		"GET /api/v1/priorities":          {},
 		"GET /join":                       {},
 		"POST /join": {form: []string{"name", "email", "password", "statement"}, only: true,
 			base:  form("name", "Jo Joiner", "email", "jo{n}@example.org", "password", password, "statement", "I want to help."),
@@ -344,8 +347,10 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			foreign: notMine(f.listedResource),
 			base:    form("title", "Edited {n}", "url", "https://example.org/edited", "format", "report", "language", "en"),
 			mutates: true, caps: resourceCaps, stored: resourceStored},
-		"GET /proposals/new": {query: []string{"demand", "resource", "kind"}},
-		"POST /proposals/new": {form: proposalFieldNames,
+		"GET /proposals/new": {query: []string{"demand", "resource", "kind", "q", "resource_id"}},
+		// The choice form's rows (label[N], member_id[N], statement[N]) have
+		// names no table can list: TestChoiceFormTakesHostileInput sends them.
+		"POST /proposals/new": {form: append(slices.Clip(proposalFieldNames), "method", "seats", "max_approvals", "office", "more"),
 			base: form("kind", governance.KindMotion, "title", "Motion {n}", "body", "Because.", "opens", "later",
 				"opens_at", f.app.Clock.Now().Add(72*time.Hour).Format("2006-01-02T15:04"), "days", "7", "hours", "0", "minutes", "0"),
 			mutates: true, stored: map[string]string{"title": "proposals.title", "body": "proposals.body"},
@@ -424,7 +429,7 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			base: form("csv", "name,email,role\nBea {n},bea{n}@example.org,member\n", "days", "7", "confirm", "yes")},
 		"POST /admin/settings": {form: []string{"time_zone"}, base: form("time_zone", "Europe/Paris"), mutates: true},
 		// The rules of a kind no other request here proposes under.
-		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours"},
+		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "methods", "approval_pct"},
 			base: form("kind", governance.KindWithdraw, "quorum_pct", "25", "threshold", governance.ThresholdMajority,
 				"min_minutes", "4320", "secret", "true", "reminder_hours", "24"), mutates: true},
 		"POST /admin/proposals/:id/cancel": {form: []string{"reason"}, query: []string{"box_page", "receipt"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -174,26 +175,30 @@ var proposalFields = []string{"kind", "title", "body", "demand_id", "resource_id
 	"opens", "opens_at", "days", "hours", "minutes"}
 
 type newProposalData struct {
-	Kinds     []string
-	KindNames map[string]string
-	Rules     []governance.Rule
-	Audiences []string
-	Now       string
+	Kinds       []string
+	ChoiceKinds []string
+	KindNames   map[string]string
+	Rules       []governance.Rule
+	Audiences   []string
+	Now         string
 }
 
 func (s *Server) newProposalData(c *gin.Context) (newProposalData, error) {
 	rules, err := s.gov.Rules(c.Request.Context())
-	// Amendments have their own form, opened from the endorsed item; so
-	// will choices among options (issue 14's pages), which this form
-	// cannot give options to.
+	// Amendments have their own form, opened from the endorsed item, and
+	// choices among options theirs (choice_form.go), which this form links.
 	kinds := slices.DeleteFunc(slices.Clone(governance.Kinds), func(k string) bool {
 		return k == governance.KindAmendDemand || k == governance.KindAmendResource || governance.IsChoiceKind(k)
 	})
-	return newProposalData{Kinds: kinds, KindNames: governance.KindNames, Rules: rules,
+	return newProposalData{Kinds: kinds, ChoiceKinds: choiceKinds, KindNames: governance.KindNames, Rules: rules,
 		Audiences: library.Audiences, Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c))}, err
 }
 
 func (s *Server) showNewProposal(c *gin.Context) {
+	if k := c.Query("kind"); governance.IsChoiceKind(k) {
+		s.showChoiceForm(c, k)
+		return
+	}
 	data, err := s.newProposalData(c)
 	if err != nil {
 		s.fail(c, err)
@@ -254,6 +259,10 @@ func (s *Server) suggestedTitle(c *gin.Context, values map[string]string) (strin
 }
 
 func (s *Server) propose(c *gin.Context) {
+	if governance.IsChoiceKind(c.PostForm("kind")) {
+		s.proposeChoice(c) // choice_form.go
+		return
+	}
 	in := governance.ProposalInput{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Body: c.PostForm("body"),
 		DemandID: c.PostForm("demand_id"), ResourceID: c.PostForm("resource_id"), NewTitle: c.PostForm("new_title"),
 		NewBody: c.PostForm("new_body"), NewAudience: c.PostForm("new_audience"), Opens: c.PostForm("opens"),
@@ -383,9 +392,36 @@ func (s *Server) cancelProposal(c *gin.Context) {
 }
 
 type rulesData struct {
-	Rules     []governance.Rule
-	KindNames map[string]string
-	Forms     map[string]form
+	Rules       []governance.Rule
+	KindNames   map[string]string
+	Forms       map[string]form
+	Methods     map[string][]ruleMethod // per choice kind, the checkboxes
+	MethodNames map[string]string
+}
+
+// ruleMethod is one method's checkbox on a choice kind's rule form.
+type ruleMethod struct {
+	Method  string
+	Checked bool
+}
+
+// ruleMethods lists a choice kind's methods for its checkboxes: those
+// allowed (f's "methods", comma separated) first in their order, the
+// default first, then the rest.
+func ruleMethods(kind string, f form) []ruleMethod {
+	var out []ruleMethod
+	on := strings.Split(f.Value("methods"), ",")
+	for _, m := range on {
+		if slices.Contains(governance.KindMethods[kind], m) {
+			out = append(out, ruleMethod{Method: m, Checked: true})
+		}
+	}
+	for _, m := range governance.KindMethods[kind] {
+		if !slices.Contains(on, m) {
+			out = append(out, ruleMethod{Method: m})
+		}
+	}
+	return out
 }
 
 func (s *Server) showRules(c *gin.Context) {
@@ -401,20 +437,28 @@ func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
 	forms := map[string]form{}
 	for _, r := range rules {
 		forms[r.Kind] = form{Values: map[string]string{"quorum_pct": strconv.Itoa(r.QuorumPct), "threshold": r.Threshold,
-			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret), "reminder_hours": strconv.Itoa(r.ReminderHours)}}
+			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret), "reminder_hours": strconv.Itoa(r.ReminderHours),
+			"methods": r.Methods, "approval_pct": strconv.Itoa(r.ApprovalPct)}}
 	}
 	if kind != "" {
 		forms[kind] = f
 	}
-	s.render(c, status, "admin/rules", view{Title: "Rules", Data: rulesData{Rules: rules, KindNames: governance.KindNames, Forms: forms}})
+	methods := map[string][]ruleMethod{}
+	for k := range governance.KindMethods {
+		methods[k] = ruleMethods(k, forms[k])
+	}
+	s.render(c, status, "admin/rules", view{Title: "Rules", Data: rulesData{Rules: rules, KindNames: governance.KindNames, Forms: forms,
+		Methods: methods, MethodNames: governance.MethodNames}})
 }
 
 func (s *Server) setRule(c *gin.Context) {
 	in := governance.RuleInput{Kind: c.PostForm("kind"), QuorumPct: c.PostForm("quorum_pct"), Threshold: c.PostForm("threshold"),
-		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true", ReminderHours: c.PostForm("reminder_hours")}
+		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true", ReminderHours: c.PostForm("reminder_hours"),
+		Methods: c.PostFormArray("methods"), ApprovalPct: c.PostForm("approval_pct")}
 	err := s.gov.SetRule(c.Request.Context(), *member(c), in)
 	if v := errorsOf(err); v != nil {
-		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours")
+		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "approval_pct")
+		f.Values["methods"] = strings.Join(in.Methods, ",")
 		f.Errors = v
 		kind := in.Kind
 		if !slices.Contains(governance.Kinds, kind) {

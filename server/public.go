@@ -24,6 +24,9 @@ type homeData struct {
 	Endorsed  []library.Demand
 	Resources []library.Resource
 	Ledger    []governance.Entry
+	// Priorities is the priority list's first three (officers.go), and
+	// the ballot that set it; nil when none is set.
+	Priorities *governance.PriorityList
 }
 
 func (s *Server) showHome(c *gin.Context) {
@@ -50,8 +53,16 @@ func (s *Server) showHome(c *gin.Context) {
 			return
 		}
 	}
+	prio, err := s.priorities(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if prio != nil {
+		prio.Demands = prio.Demands[:min(3, len(prio.Demands))]
+	}
 	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Awaiting: awaiting,
-		Endorsed: endorsed, Resources: newest, Ledger: entries[:min(5, len(entries))]}})
+		Endorsed: endorsed, Resources: newest, Ledger: entries[:min(5, len(entries))], Priorities: prio}})
 }
 
 // pageParam reads ?page= through pageNumber.

@@ -129,6 +129,14 @@ func (s *Server) routes() {
 	a.POST("/proposals/:id/cancel", s.cancelProposal)
 	a.GET("/library", s.listQueue)
 	a.POST("/library/:id/status", s.setResourceStatus)
+
+	// Choices among options, issue 14, the making of them (choice_form.go
+	// is reached through /proposals/new) and what they settled: the
+	// officers and the priority list (officers.go), public like every
+	// closed ballot.
+	r.GET("/officers", s.showOfficers)
+	r.GET("/api/v1/officers", s.apiOfficers)
+	r.GET("/api/v1/priorities", s.apiPriorities)
 }
 
 // filesOnly serves files but no directory listings.

@@ -30,7 +30,7 @@ func (r *run) setRules(proposals, votes, rollSize int) error {
 	quorum := int(turnout / 2)
 	for _, rule := range rules {
 		in := governance.RuleInput{Kind: rule.Kind, QuorumPct: strconv.Itoa(min(rule.QuorumPct, quorum)),
-			Threshold: rule.Threshold, MinMinutes: "1", Secret: rule.Secret}
+			Threshold: rule.Threshold, MinMinutes: "1", Secret: rule.Secret, Methods: rule.AllowedMethods()}
 		if err := r.gov.SetRule(r.ctx, r.admin, in); err != nil {
 			return err
 		}

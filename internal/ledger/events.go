@@ -111,10 +111,15 @@ type SettingChanged struct {
 func (SettingChanged) Kind() string { return KindSettingChanged }
 
 // RulesChanged: an admin set the rules for a kind of proposal.
-// ReminderHours came with version 6: entries before it have none.
+// ReminderHours came with version 6: entries before it have none. Methods
+// (the allowed counting methods, default first, comma separated) and
+// ApprovalPct (choose_resources' threshold) came with version 8, for the
+// choice kinds only.
 type RulesChanged struct {
+	ApprovalPct   *int   `json:"approval_pct,omitempty"`
 	By            int64  `json:"by"`
 	ProposalKind  string `json:"kind"`
+	Methods       string `json:"methods,omitempty"`
 	MinMinutes    int    `json:"min_minutes"`
 	QuorumPct     int    `json:"quorum_pct"`
 	ReminderHours *int   `json:"reminder_hours,omitempty"`
