@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -275,4 +276,189 @@ func TestOnlyTheRollCastsAChoiceBallot(t *testing.T) {
 	res = ali.post(t, proposalPage(p.ID)+"/vote", form("choice_ballot", "1", "rank_0", "1", "csrf_token", ali.csrf(t, "/account")))
 	res.wantStatus(t, http.StatusNotFound)
 	co.wantUnchanged(t, before)
+}
+
+// apiChoiceDoc is GET /api/v1/proposals/:id for a choice.
+type apiChoiceDoc struct {
+	Data struct {
+		Status       string  `json:"status"`
+		Method       string  `json:"method"`
+		Seats        *int    `json:"seats"`
+		MaxApprovals *int    `json:"max_approvals"`
+		Office       *string `json:"office"`
+		Options      []struct {
+			Position int    `json:"position"`
+			Kind     string `json:"kind"`
+			Label    string `json:"label"`
+		} `json:"options"`
+		Result *governance.ChoiceResult `json:"result"`
+		Box    []governance.BoxEntry    `json:"box"`
+	} `json:"data"`
+}
+
+func TestChoiceResultsArePublishedOnlyOnceClosed(t *testing.T) {
+	t.Parallel()
+	co := newBallotCoop(t)
+	voters := []*client{co.as(t, co.members[0]), co.as(t, co.members[1]), co.as(t, co.members[2]), co.as(t, co.members[3]), co.as(t, co.admin)}
+	evenings := []string{"Monday", "Tuesday", "Thursday"}
+	type ballot []string
+	cases := []struct {
+		name    string
+		in      governance.ProposalInput
+		ballots []ballot
+		before  string // a count that must not show before close
+		after   []string
+	}{
+		{"approval", poll("Which evenings suit", governance.MethodApproval, "2", evenings...),
+			[]ballot{{"approve", "0", "approve", "2"}, {"approve", "0"}, {"approve", "0", "approve", "1"}, {}},
+			"Monday</th><td>3", []string{"Monday</th><td>3</td><td>75%", "The members&#39; order: 1. Monday, 2. ",
+				`id="approval-chart-title"`, "3 (75%)", "Tie broken by lot"}},
+		{"schulze", poll("Where we meet", governance.MethodSchulze, "", meetingPlaces...),
+			[]ballot{{"rank_1", "1", "rank_0", "2"}, {"rank_1", "1", "rank_2", "2"}, {"rank_0", "1", "rank_1", "2"}},
+			"Pairwise", []string{"The bakery upstairs is the Condorcet winner", `<table class="matrix" id="pairwise">`,
+				`<table class="matrix" id="strongest">`, "Pairwise table d[row, column]", `<th scope="col">The library hall</th>`}},
+		{"irv", poll("Which logo", governance.MethodIRV, "", "Acorn", "Beehive", "Cog"),
+			[]ballot{{"rank_0", "1"}, {"rank_0", "1"}, {"rank_1", "1"}, {"rank_1", "1", "rank_0", "2"}, {"rank_2", "1", "rank_1", "2"}},
+			"Round 1", []string{"Winner: <strong>Beehive</strong>", "<td>Cog</td>", "<th scope=\"col\">Round 2</th>", "Exhausted", "Majority needed",
+				`id="irv-chart-2-title"`, "The members chose Beehive."}},
+		{"stv", election(2, "Mo Member", "Nia Member", "Quin Outsider", "Rae Outsider"),
+			[]ballot{{"rank_0", "1", "rank_1", "2"}, {"rank_0", "1", "rank_2", "2"}, {"rank_0", "1", "rank_1", "2"}, {"rank_1", "1", "rank_3", "2"}},
+			"Quota", []string{"Quota: 2 votes", "Stage 1", "First preferences", "Surplus of Mo Member (1) transferred", "Rae Outsider excluded", "Non-transferable", `id="stv-chart-1-title"`,
+				"Elected as Board member: Mo Member and Nia Member.", "/officers"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := co.putProposal(t, co.members[0], tc.in)
+			var receipt string
+			for i, b := range tc.ballots {
+				voters[i].castBallot(t, p.ID, b...).wantRedirect(t, proposalPage(p.ID))
+				if m := receiptCode.FindStringSubmatch(voters[i].get(t, proposalPage(p.ID)).Body); m != nil && i == 0 {
+					receipt = m[1]
+				}
+			}
+			api := "/api/v1" + proposalPage(p.ID)
+			for who, c := range map[string]*client{"a voter": voters[0], "the admin": co.as(t, co.admin)} {
+				page := c.get(t, proposalPage(p.ID))
+				if strings.Contains(page.Body, tc.before) || strings.Contains(page.Body, `id="result"`) || countShown(page.Body) != "" {
+					t.Errorf("%s sees a count before the close", who)
+				}
+				c.get(t, api).wantStatus(t, http.StatusNotFound)
+			}
+
+			co.passClose(p)
+			anon := co.client()
+			page := anon.get(t, proposalPage(p.ID))
+			page.wantStatus(t, http.StatusOK)
+			if !strings.Contains(page.Body, `<section id="result"`) {
+				t.Fatalf("no result section after close:\n%s", excerpt(page.Body))
+			}
+			for _, want := range tc.after {
+				if !strings.Contains(page.Body, want) {
+					t.Errorf("the result does not show %q", want)
+				}
+			}
+			// The box shows labels, not positions.
+			if strings.Contains(page.Body, "<td>[") {
+				t.Error("the published box shows positions, not the options' labels")
+			}
+			if receipt != "" {
+				found := anon.get(t, proposalPage(p.ID)+"?receipt="+url.QueryEscape(receipt))
+				found.wantText(t, "counted as: ")
+				if !strings.Contains(found.Body, "1. Mo Member; 2. Nia Member") {
+					t.Errorf("the receipt lookup does not show the ranking found:\n%s", errorsIn(found.Body))
+				}
+			}
+
+			res := anon.get(t, api)
+			res.wantStatus(t, http.StatusOK)
+			var doc apiChoiceDoc
+			if err := json.Unmarshal([]byte(res.Body), &doc); err != nil {
+				t.Fatal(err)
+			}
+			d := doc.Data
+			if d.Method != *p.Method || len(d.Options) != len(tc.in.Options) || d.Result == nil || d.Result.Method != *p.Method ||
+				d.Result.Ballots != len(tc.ballots) || len(d.Box) != len(tc.ballots) {
+				t.Errorf("API document: %s", res.Body)
+			}
+			for i, o := range d.Options {
+				if o.Position != i || o.Label != tc.in.Options[i].Label || o.Kind == "" {
+					t.Errorf("API option %d: %+v", i, o)
+				}
+			}
+			if !strings.Contains(res.Body, `"result":`+*mustProposal(t, co.app, p.ID).Result) {
+				t.Error("the API's result is not the result as stored, byte for byte")
+			}
+			if tc.name == "stv" && (d.Seats == nil || *d.Seats != 2 || d.Office == nil || d.Result.STV == nil) {
+				t.Errorf("an election's API document: %s", res.Body)
+			}
+			if tc.name == "approval" && (d.MaxApprovals == nil || *d.MaxApprovals != 2 || d.Result.Approval == nil) {
+				t.Errorf("an approval poll's API document: %s", res.Body)
+			}
+		})
+	}
+
+	feed := co.client().get(t, "/feed.atom")
+	for _, want := range []string{"Where we meet: decided", "counted by the Schulze method", "The members chose Beehive."} {
+		if !strings.Contains(feed.Body, escaped(want)) {
+			t.Errorf("the feed does not say %q", want)
+		}
+	}
+	if strings.Contains(feed.Body, "0 yes, 0 no") {
+		t.Error("the feed words a choice as yes/no")
+	}
+}
+
+func mustProposal(t *testing.T, a *app, id int64) governance.Proposal {
+	t.Helper()
+	p, err := a.Gov.Proposal(t.Context(), nil, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestChoiceBallotsResistHostileInput sends every hostile value of the
+// injection test in each field of a ranked and an approval ballot: no
+// error text, no raw markup, no change unless the ballot was accepted.
+func TestChoiceBallotsResistHostileInput(t *testing.T) {
+	t.Parallel()
+	co := newBallotCoop(t)
+	ranked := co.putProposal(t, co.members[0], poll("Where we meet", governance.MethodSchulze, "", meetingPlaces...))
+	approval := co.putProposal(t, co.members[0], poll("Which evenings suit", governance.MethodApproval, "2", "Monday", "Tuesday", "Thursday"))
+	mo := co.as(t, co.members[0])
+	token := mo.csrf(t, proposalPage(ranked.ID))
+	for _, p := range []governance.Proposal{ranked, approval} {
+		base := url.Values{"choice_ballot": {"1"}, "rank_0": {"1"}}
+		if p.ID == approval.ID {
+			base = url.Values{"choice_ballot": {"1"}, "approve": {"0"}}
+		}
+		for _, field := range []string{"choice_ballot", "rank_0", "rank_1", "approve", "receipt"} {
+			for _, h := range hostile {
+				before := co.snapshot(t)
+				v := clone(base)
+				v.Set(field, h.value)
+				v.Set("csrf_token", token)
+				res := mo.post(t, proposalPage(p.ID)+"/vote", v)
+				what := fmt.Sprintf("%s in %s of proposal %d", h.name, field, p.ID)
+				lower := strings.ToLower(res.Body)
+				for _, mark := range leakMarks {
+					if strings.Contains(lower, mark) {
+						t.Errorf("%s: error text %q in the answer", what, mark)
+					}
+				}
+				for _, mark := range rawMarks {
+					if strings.Contains(res.Body, mark) {
+						t.Errorf("%s: raw markup %q in the answer", what, mark)
+					}
+				}
+				switch res.Status {
+				case http.StatusSeeOther:
+				case http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge, http.StatusBadRequest:
+					co.wantUnchanged(t, before)
+				default:
+					t.Errorf("%s: answered %d", what, res.Status)
+				}
+			}
+		}
+	}
 }
