@@ -78,12 +78,13 @@ type irvView struct {
 }
 
 type stvView struct {
-	Quota   string
-	Stages  []stvStage
-	Rows    []resultRow // per option: transfer and total at each stage
-	NonTr   []string    // non-transferable at each stage
-	Charts  []chart     // per stage
-	Elected []string
+	Quota    string
+	Stages   []stvStage
+	Rows     []resultRow // per option: transfer and total at each stage
+	NonTr    []string    // non-transferable at each stage
+	Rounding []string    // lost to transfer values cut to five decimals, at each stage
+	Charts   []chart     // per stage
+	Elected  []string
 }
 
 type stvStage struct {
@@ -138,11 +139,11 @@ func newChart(id, title, caption string, labels, texts []string, values []float6
 	}
 	var desc []string
 	for i, v := range values {
-		y := top + i*46
+		y := top + i*48
 		c.Rows = append(c.Rows, chartRow{Label: shorten(labels[i], 60), Value: texts[i], Width: max(int(v*chartWidth/most), 1), Y: y, Solid: solid[i]})
 		desc = append(desc, labels[i]+": "+texts[i])
 	}
-	c.Height = top + len(values)*46 + 4
+	c.Height = top + len(values)*48 + 4
 	c.Desc = strings.Join(desc, "; ") + "."
 	return c
 }
@@ -431,7 +432,7 @@ func stvOf(res *count.STVResult, labels []string, chosen map[int]bool) *stvView 
 		}
 		s.Elected = listed(el)
 		v.Stages = append(v.Stages, s)
-		v.NonTr = append(v.NonTr, votes(st.NonTransferable))
+		v.NonTr, v.Rounding = append(v.NonTr, votes(st.NonTransferable)), append(v.Rounding, votes(st.Rounding))
 	}
 	for o, l := range labels {
 		row := resultRow{Label: l, Chosen: chosen[o]}
