@@ -462,3 +462,17 @@ func TestChoiceBallotsResistHostileInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAReceiptBeforeAnyBallotIsRefusedWhereItCanBeSeen: a member who has
+// not voted has no receipt field, so a receipt posted anyway is refused
+// above the form.
+func TestAReceiptBeforeAnyBallotIsRefusedWhereItCanBeSeen(t *testing.T) {
+	t.Parallel()
+	co := newBallotCoop(t)
+	p := co.putProposal(t, co.members[0], election(2, "Mo Member", "Nia Member", "Quin Outsider"))
+	before := co.snapshot(t)
+	res := co.as(t, co.members[2]).castBallot(t, p.ID, "rank_0", "1", "receipt", "AAAA-BBBB")
+	res.wantStatus(t, http.StatusUnprocessableEntity)
+	res.wantFieldError(t, "", "You have not voted in this ballot yet: vote without a receipt first.")
+	co.wantUnchanged(t, before)
+}
