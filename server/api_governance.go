@@ -35,6 +35,24 @@ type apiProposal struct {
 	Box        []governance.BoxEntry `json:"box,omitempty"`
 	BoxMeta    *listMeta             `json:"box_meta,omitempty"`
 	HTMLURL    string                `json:"html_url"`
+	// A choice among options: its method, seats, approval limit, office
+	// and options. Its result (a ChoiceResult) comes once it closes, and
+	// its box's ballots are positions on the ballot, from 0.
+	Method       *string     `json:"method,omitempty"`
+	Seats        *int        `json:"seats,omitempty"`
+	MaxApprovals *int        `json:"max_approvals,omitempty"`
+	Office       *string     `json:"office,omitempty"`
+	Options      []apiOption `json:"options,omitempty"`
+}
+
+// apiOption is one option of a choice, as the ballot lists it.
+type apiOption struct {
+	Position   int    `json:"position"` // from 0, as the box's ballots name it
+	Kind       string `json:"kind"`
+	Label      string `json:"label"`
+	DemandID   *int64 `json:"demand_id,omitempty"`
+	ResourceID *int64 `json:"resource_id,omitempty"`
+	MemberID   *int64 `json:"member_id,omitempty"`
 }
 
 func (s *Server) apiProposal(p governance.Proposal) apiProposal {
@@ -46,6 +64,14 @@ func (s *Server) apiProposal(p governance.Proposal) apiProposal {
 	}
 	if t, ok := p.Tally(); ok {
 		a.Result, a.BoxDigest, a.ClosedAt = json.RawMessage(t.JSON()), p.BoxDigest, p.ClosedAt
+	}
+	if p.IsChoice() {
+		a.Method, a.Seats, a.MaxApprovals, a.Office = p.Method, p.Seats, p.MaxApprovals, p.Office
+		// The result as stored, byte for byte: its SHA-256 is the
+		// result_digest the ledger published at close.
+		if _, ok := p.ChoiceResult(); ok {
+			a.Result, a.BoxDigest, a.ClosedAt = json.RawMessage(*p.Result), p.BoxDigest, p.ClosedAt
+		}
 	}
 	return a
 }
@@ -78,6 +104,17 @@ func (s *Server) apiShowProposal(c *gin.Context) {
 		return
 	}
 	a := s.apiProposal(p)
+	if p.IsChoice() {
+		options, err := s.gov.Options(c.Request.Context(), p.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, o := range options {
+			a.Options = append(a.Options, apiOption{Position: o.Position, Kind: o.Kind, Label: o.Label, DemandID: o.DemandID,
+				ResourceID: o.ResourceID, MemberID: o.MemberID})
+		}
+	}
 	if p.Closed() {
 		// The box comes a page at a time (?box_page=N): a big co-op's box
 		// has a line per voter.
@@ -130,12 +167,25 @@ func (s *Server) decisionsFeed(c *gin.Context) {
 			feed.Updated = updated
 		}
 		link := fmt.Sprintf("%s/proposals/%d", base, p.ID)
+		title := fmt.Sprintf("%s: %s", p.Title, t.Outcome)
+		summary := fmt.Sprintf("%s. %d yes, %d no, %d abstain; turnout %d of %d (quorum %d%%, %s).",
+			p.KindName(), t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])
+		if r, ok := p.ChoiceResult(); ok {
+			// A choice has no yes or no: what it decided, in the page's words.
+			v, err := s.choiceOf(c.Request.Context(), p, governance.Participation{})
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			title = fmt.Sprintf("%s: %s", p.Title, v.Result.Outcome)
+			summary = fmt.Sprintf("%s, counted by %s. %s %d ballots cast of %d on the roll (quorum %d%%, %s).", p.KindName(), v.Result.CountedBy,
+				v.Result.Decided, r.Ballots, r.RollSize, r.QuorumPct, map[bool]string{true: "met", false: "not met"}[r.QuorumMet])
+		}
 		feed.Entries = append(feed.Entries, atomEntry{
-			Title: fmt.Sprintf("%s: %s", p.Title, t.Outcome), ID: link, Updated: updated,
+			Title: title, ID: link, Updated: updated,
 			Links:   []atomLink{{Href: link, Rel: "alternate", Type: "text/html"}},
 			Authors: []atomAuthor{{Name: s.cfg.Name}},
-			Summary: atomText{Type: "text", Body: fmt.Sprintf("%s. %d yes, %d no, %d abstain; turnout %d of %d (quorum %d%%, %s).",
-				p.KindName(), t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])},
+			Summary: atomText{Type: "text", Body: summary},
 		})
 	}
 	out, err := xml.MarshalIndent(feed, "", "  ")

@@ -333,7 +333,10 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 		"POST /account/notifications": {form: []string{"voting_opened", "closing_soon", "result", "application", "digest_hour"},
 			base:    form("voting_opened", "at_once", "closing_soon", "digest", "result", "never", "application", "at_once", "digest_hour", "9"),
 			mutates: true},
-		"POST /proposals/:id/vote": {form: []string{"choice", "receipt"}, query: []string{"box_page", "receipt"},
+		// A choice ballot's fields (choice_ballot, rank_i, approve) reach
+		// this yes/no ballot too, refused whole; TestChoiceBallotsResistHostileInput
+		// sends every payload at a ranked and an approval ballot.
+		"POST /proposals/:id/vote": {form: []string{"choice", "receipt", "choice_ballot", "rank_0", "approve"}, query: []string{"box_page", "receipt"},
 			ids: one(f.openProposal), base: form("choice", governance.ChoiceYes), mutates: true,
 			foreign: func(r role) []string { return []string{id(f.discussion), id(f.closedProposal)} }},
 
@@ -1438,6 +1441,35 @@ func (s *scanner) readsOf(n ast.Node) *funcReads {
 					default:
 						s.problems = append(s.problems, where(n)+": parameter names passed in an expression the scan cannot follow")
 					}
+				}
+			}
+		case *ast.RangeStmt:
+			// A family of fields read by ranging over the posted keys and
+			// cutting a prefix (a choice ballot's rank_0, rank_1, …) is
+			// listed by its first: strings.CutPrefix(key, "rank_") reads
+			// "rank_0".
+			if sel, ok := n.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "PostForm" {
+				key, _ := n.Key.(*ast.Ident)
+				found := false
+				ast.Inspect(n.Body, func(m ast.Node) bool {
+					call, ok := m.(*ast.CallExpr)
+					if !ok || len(call.Args) != 2 {
+						return true
+					}
+					if f, isSel := call.Fun.(*ast.SelectorExpr); !isSel || (f.Sel.Name != "CutPrefix" && f.Sel.Name != "HasPrefix") {
+						return true
+					}
+					id, isID := call.Args[0].(*ast.Ident)
+					lit, isLit := call.Args[1].(*ast.BasicLit)
+					if key != nil && isID && isLit && id.Name == key.Name {
+						prefix, _ := strconv.Unquote(lit.Value)
+						add([]string{"form"}, prefix+"0")
+						found = true
+					}
+					return true
+				})
+				if !found {
+					s.problems = append(s.problems, where(n)+": ranges over the posted fields without a prefix the scan can follow")
 				}
 			}
 		case *ast.SelectorExpr:

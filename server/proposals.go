@@ -63,6 +63,7 @@ type proposalData struct {
 	Choices       []string
 	Now           time.Time
 	VoteForm      form
+	Choice        *choiceView // a choice's ballot, and its count once closed (choice_vote.go)
 	CommentForm   form
 	CancelForm    form
 }
@@ -123,6 +124,12 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 			return
 		}
 	}
+	if p.IsChoice() {
+		if d.Choice, err = s.choiceOf(ctx, p, d.Participation); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if t, ok := p.Tally(); ok {
 		d.Tally = t
 		most := max(t.Yes, t.No, t.Abstain, 1)
@@ -132,6 +139,8 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		}{{"Yes", "yes", t.Yes}, {"No", "no", t.No}, {"Abstain", "abstain", t.Abstain}} {
 			d.Bars = append(d.Bars, bar{Label: b.label, Count: b.n, Width: b.n * 300 / most, Y: 10 + i*40, Pattern: b.pattern})
 		}
+	}
+	if _, ok := p.Tally(); ok || (p.IsChoice() && p.Closed()) {
 		page := 0 // none asked for: a found receipt chooses
 		if raw := c.Query("box_page"); raw != "" {
 			page = pageNumber(raw)
@@ -163,6 +172,7 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 		})
 		d.BoxPager.PrevLabel, d.BoxPager.NextLabel = "← Previous", "Next →"
 	}
+	d.inWords()
 	if d.Comments, err = s.gov.Comments(ctx, p.ID); err != nil {
 		s.fail(c, err)
 		return
@@ -303,37 +313,14 @@ func (s *Server) castVote(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if c.PostForm("choice_ballot") != "" {
+		s.castChoice(c, id)
+		return
+	}
 	res, err := s.gov.Vote(c.Request.Context(), *member(c), id, c.PostForm("choice"), c.PostForm("receipt"))
-	refuse := func(msg string) {
-		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
-			d.VoteForm = form{Values: map[string]string{"choice": c.PostForm("choice")}, Errors: map[string]string{"": msg}}
-		})
-	}
-	switch {
-	case errors.Is(err, governance.ErrBallotClosed):
-		refuse("Voting is not open on this proposal.")
-	case errors.Is(err, governance.ErrNotOnRoll):
-		s.renderProposal(c, http.StatusForbidden, func(d *proposalData) {
-			d.VoteForm = form{Errors: map[string]string{"": "You are not on this ballot's roll: it was frozen when voting opened, and only the active members at that moment vote."}}
-		})
-	case errors.Is(err, governance.ErrAlreadyVoted):
-		s.renderProposal(c, http.StatusConflict, func(d *proposalData) {
-			d.VoteForm = form{Errors: map[string]string{"": "You have already voted. To change your vote, enter the receipt you were given."}}
-		})
-	case errorsOf(err) != nil:
-		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
-			d.VoteForm = form{Values: map[string]string{"choice": c.PostForm("choice")}, Errors: errorsOf(err)}
-		})
-	case err != nil:
-		s.fail(c, err)
-	case res.Receipt != "":
-		s.addFlash(c, "receipt", res.Receipt)
-		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is in the ballot box. Keep your receipt: it is shown only now. With it you can change your vote until voting closes, and find your ballot in the published box afterwards.")
-	case res.Changed:
-		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is changed.")
-	default:
-		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your vote is recorded. You can change it until voting closes.")
-	}
+	s.answerVote(c, id, res, err, func(d *proposalData, errs map[string]string) {
+		d.VoteForm = form{Values: map[string]string{"choice": c.PostForm("choice")}, Errors: errs}
+	}, "vote")
 }
 
 func (s *Server) addComment(c *gin.Context) {
