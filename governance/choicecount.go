@@ -76,6 +76,19 @@ var ChoiceOutcomeNames = map[string]string{
 	OutcomeInquorate: OutcomeInquorate,
 }
 
+// OutcomeName says a closed proposal's outcome in words, as its lists show
+// it: carried, defeated or inquorate; a choice's decided, nothing decided
+// or inquorate. "" before close.
+func (p Proposal) OutcomeName() string {
+	switch {
+	case p.Outcome == nil:
+		return ""
+	case p.IsChoice():
+		return ChoiceOutcomeNames[*p.Outcome]
+	}
+	return *p.Outcome
+}
+
 // countChoice counts a choice's box: p as frozen when voting opened, its
 // number of options, and the box digest that seeds the lot. It reads
 // nothing else, so the close and the recount give the same result.

@@ -397,6 +397,13 @@ func TestChoiceResultsArePublishedOnlyOnceClosed(t *testing.T) {
 		})
 	}
 
+	// The list of proposals words a closed choice as the result page
+	// does: decided, not carried.
+	list := co.client().get(t, "/proposals")
+	if !strings.Contains(list.Body, `<span class="badge carried">decided</span>`) || strings.Contains(list.Body, `">carried</span>`) {
+		t.Errorf("the proposals list words a closed choice as yes/no:\n%s", excerpt(list.Body))
+	}
+
 	feed := co.client().get(t, "/feed.atom")
 	for _, want := range []string{"Where we meet: decided", "counted by the Schulze method", "The members chose Beehive."} {
 		if !strings.Contains(feed.Body, escaped(want)) {
