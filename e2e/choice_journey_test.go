@@ -30,18 +30,7 @@ func TestChoiceJourney(t *testing.T) {
 	if _, err := s.Lib.LoadStarter(ctx); err != nil {
 		t.Fatal(err)
 	}
-	people := []struct{ name, email, password, role string }{
-		{"Ada Secretary", "ada@riverside.coop", "correct horse battery staple", governance.RoleAdmin},
-		{"Bea Driver", "bea@example.org", "a lighthouse keeper's long walk", governance.RoleMember},
-		{"Cai Rider", "cai@example.org", "seven quiet otters at dawn", governance.RoleMember},
-		{"Dee Coder", "dee@example.org", "the kettle sings in march", governance.RoleMember},
-		{"Eve Courier", "eve@example.org", "paper boats on the canal", governance.RoleMember},
-	}
-	for _, p := range people {
-		if _, err := s.Gov.AddMember(ctx, governance.Details{Name: p.name, Email: p.email, Password: p.password}, p.role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	people, _ := addPeople(t, s, 5)
 	admin := newBrowser(t)
 	logIn(t, admin, s.URL, people[0].email, people[0].password)
 	tabs := []context.Context{admin}

@@ -21,25 +21,7 @@ func TestChoiceBallotJourney(t *testing.T) {
 	clk := fakeclock.New(time.Now().UTC().Truncate(time.Minute))
 	s := startSiteWithClock(t, clk.Now)
 	ctx := context.Background()
-	people := []struct{ name, email, password string }{
-		{"Ada Secretary", "ada@riverside.coop", "correct horse battery staple"},
-		{"Bea Driver", "bea@example.org", "a lighthouse keeper's long walk"},
-		{"Cai Rider", "cai@example.org", "seven quiet otters at dawn"},
-		{"Dee Coder", "dee@example.org", "the kettle sings in march"},
-		{"Eli Baker", "eli@example.org", "bread rises slowly at night"},
-	}
-	var members []governance.Member
-	for i, p := range people {
-		role := governance.RoleMember
-		if i == 0 {
-			role = governance.RoleAdmin
-		}
-		m, err := s.Gov.AddMember(ctx, governance.Details{Name: p.name, Email: p.email, Password: p.password}, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, m)
-	}
+	people, members := addPeople(t, s, 5)
 	propose := func(in governance.ProposalInput, labels ...string) governance.Proposal {
 		t.Helper()
 		for _, l := range labels {

@@ -21,17 +21,7 @@ func TestBallotJourney(t *testing.T) {
 	if _, err := s.Lib.LoadStarter(ctx); err != nil {
 		t.Fatal(err)
 	}
-	people := []struct{ name, email, password, role string }{
-		{"Ada Secretary", "ada@riverside.coop", "correct horse battery staple", governance.RoleAdmin},
-		{"Bea Driver", "bea@example.org", "a lighthouse keeper's long walk", governance.RoleMember},
-		{"Cai Rider", "cai@example.org", "seven quiet otters at dawn", governance.RoleMember},
-		{"Dee Coder", "dee@example.org", "the kettle sings in march", governance.RoleMember},
-	}
-	for _, p := range people {
-		if _, err := s.Gov.AddMember(ctx, governance.Details{Name: p.name, Email: p.email, Password: p.password}, p.role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	people, _ := addPeople(t, s, 4)
 	admin := newBrowser(t)
 	logIn(t, admin, s.URL, people[0].email, people[0].password)
 	voters := []context.Context{newIsolatedTab(t, admin), newIsolatedTab(t, admin), newIsolatedTab(t, admin)}
@@ -156,4 +146,37 @@ func TestBallotJourney(t *testing.T) {
 			t.Errorf("ledger verify after editing the result: %v\n%s", err, out)
 		}
 	})
+}
+
+// person is one of the co-op's people in the browser journeys.
+type person struct{ name, email, password string }
+
+// riverside are the journeys' people: Ada, the co-op's secretary, then
+// members.
+var riverside = []person{
+	{"Ada Secretary", "ada@riverside.coop", "correct horse battery staple"},
+	{"Bea Driver", "bea@example.org", "a lighthouse keeper's long walk"},
+	{"Cai Rider", "cai@example.org", "seven quiet otters at dawn"},
+	{"Dee Coder", "dee@example.org", "the kettle sings in march"},
+	{"Eve Courier", "eve@example.org", "paper boats on the canal"},
+}
+
+// addPeople makes the first n of riverside active on the site: Ada an
+// admin, the others members.
+func addPeople(t *testing.T, s site, n int) ([]person, []governance.Member) {
+	t.Helper()
+	people := riverside[:n]
+	members := make([]governance.Member, n)
+	for i, p := range people {
+		role := governance.RoleMember
+		if i == 0 {
+			role = governance.RoleAdmin
+		}
+		m, err := s.Gov.AddMember(context.Background(), governance.Details{Name: p.name, Email: p.email, Password: p.password}, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members[i] = m
+	}
+	return people, members
 }

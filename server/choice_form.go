@@ -338,11 +338,7 @@ func (s *Server) proposeChoice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	msg := "Your proposal is in discussion. Voting opens " + tz.DateTime(p.OpensAt, s.zone(c)) + "."
-	if p.Status == governance.ProposalVoting {
-		msg = "Your proposal is open for voting until " + tz.DateTime(p.ClosesAt, s.zone(c)) + "."
-	}
-	s.redirect(c, fmt.Sprintf("/proposals/%d", p.ID), msg)
+	s.proposed(c, p)
 }
 
 // rowErrorKey is the form field a message keyed k by governance is drawn

@@ -301,11 +301,7 @@ func (s *Server) propose(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	msg := "Your proposal is in discussion. Voting opens " + tz.DateTime(p.OpensAt, s.zone(c)) + "."
-	if p.Status == governance.ProposalVoting {
-		msg = "Your proposal is open for voting until " + tz.DateTime(p.ClosesAt, s.zone(c)) + "."
-	}
-	s.redirect(c, fmt.Sprintf("/proposals/%d", p.ID), msg)
+	s.proposed(c, p)
 }
 
 func (s *Server) castVote(c *gin.Context) {
@@ -461,4 +457,14 @@ func (s *Server) setRule(c *gin.Context) {
 		return
 	}
 	s.redirect(c, "/admin/rules", governance.KindNames[in.Kind]+": rules saved. Ballots already open keep the rules they opened with.")
+}
+
+// proposed answers a stored proposal (a yes/no question or a choice): its
+// page, with when voting opens or closes.
+func (s *Server) proposed(c *gin.Context, p governance.Proposal) {
+	msg := "Your proposal is in discussion. Voting opens " + tz.DateTime(p.OpensAt, s.zone(c)) + "."
+	if p.Status == governance.ProposalVoting {
+		msg = "Your proposal is open for voting until " + tz.DateTime(p.ClosesAt, s.zone(c)) + "."
+	}
+	s.redirect(c, fmt.Sprintf("/proposals/%d", p.ID), msg)
 }
