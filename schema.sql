@@ -298,6 +298,15 @@ CREATE TABLE rules (
     -- choose_resources endorses the options approved on more than this
     -- share of the ballots cast.
     approval_pct INTEGER NOT NULL DEFAULT 50 CHECK (approval_pct BETWEEN 0 AND 99),
+    -- General meetings and absent members (version 9): how many members'
+    -- proxies one member may hold in a ballot of the kind (0: no proxies);
+    -- whether a ballot closes as soon as everyone on its roll, less those
+    -- who stood aside, has voted; and what a meeting ballot's quorum is
+    -- counted on: the whole roll, or the members present at the meeting
+    -- (and those whose proxy is present).
+    proxy_cap    INTEGER NOT NULL DEFAULT 0 CHECK (proxy_cap BETWEEN 0 AND 20),
+    early_close  INTEGER NOT NULL DEFAULT 0 CHECK (early_close IN (0, 1)),
+    quorum_on    TEXT    NOT NULL DEFAULT 'roll' CHECK (quorum_on IN ('roll', 'present')),
     CHECK ((kind IN ('prioritise_demands', 'choose_resources', 'elect', 'poll')) = (methods <> ''))
 ) WITHOUT ROWID;
 
@@ -364,6 +373,15 @@ CREATE TABLE proposals (
     office        TEXT    CHECK (office IS NULL OR length(office) BETWEEN 1 AND 200),
     approval_pct  INTEGER CHECK (approval_pct IS NULL OR approval_pct BETWEEN 0 AND 99),
     result        TEXT    CHECK (result IS NULL OR (json_valid(result) AND length(result) <= 1000000)),
+    -- Version 9: the proxy cap, early close and quorum base, frozen with
+    -- the rules when voting opens; and, written at close, how many on the
+    -- roll stood aside (recusals) and the number the quorum was counted on
+    -- (the roll, or those present, less those who stood aside).
+    proxy_cap     INTEGER CHECK (proxy_cap IS NULL OR proxy_cap BETWEEN 0 AND 20),
+    early_close   INTEGER CHECK (early_close IS NULL OR early_close IN (0, 1)),
+    quorum_on     TEXT    CHECK (quorum_on IS NULL OR quorum_on IN ('roll', 'present')),
+    recused       INTEGER CHECK (recused IS NULL OR recused >= 0),
+    quorum_base   INTEGER CHECK (quorum_base IS NULL OR quorum_base >= 0),
     -- What each kind acts on. An adopted demand's id is filled in when the
     -- ballot carries and creates it.
     CHECK (CASE kind
@@ -569,6 +587,176 @@ END;
 CREATE TRIGGER officers_no_delete BEFORE DELETE ON officers
 BEGIN
     SELECT RAISE(ABORT, 'plenary: decided by ballot');
+END;
+
+-- General meetings (version 9). A meeting has a chair (an admin), a time,
+-- a place or an online link, and an agenda of proposals whose ballots the
+-- chair opens live (meeting_items; Advance does not open them by time).
+-- Members check in with the short code shown in the room, or the chair
+-- marks them present (attendance); the register is frozen when the chair
+-- opens the first vote, and nobody is added after.
+CREATE TABLE meetings (
+    id                 INTEGER PRIMARY KEY,
+    title              TEXT      NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    starts_at          TIMESTAMP NOT NULL,
+    place              TEXT      NOT NULL DEFAULT '' CHECK (length(place) <= 300),
+    link               TEXT      NOT NULL DEFAULT '' CHECK (length(link) <= 500),
+    chair_id           INTEGER   NOT NULL REFERENCES members (id),
+    checkin_code       TEXT      NOT NULL CHECK (length(checkin_code) = 6),
+    created_at         TIMESTAMP NOT NULL,
+    register_frozen_at TIMESTAMP,
+    closed_at          TIMESTAMP,
+    CHECK (place <> '' OR link <> ''),
+    CHECK (closed_at IS NULL OR register_frozen_at IS NOT NULL)
+);
+
+CREATE TABLE meeting_items (
+    meeting_id  INTEGER NOT NULL REFERENCES meetings (id),
+    position    INTEGER NOT NULL CHECK (position BETWEEN 1 AND 100),
+    proposal_id INTEGER NOT NULL UNIQUE REFERENCES proposals (id),
+    PRIMARY KEY (meeting_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE attendance (
+    meeting_id INTEGER NOT NULL REFERENCES meetings (id),
+    member_id  INTEGER NOT NULL REFERENCES members (id),
+    how        TEXT    NOT NULL CHECK (how IN ('code', 'chair')),
+    PRIMARY KEY (meeting_id, member_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER attendance_frozen BEFORE INSERT ON attendance
+WHEN (SELECT register_frozen_at FROM meetings WHERE id = NEW.meeting_id) IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the attendance register is frozen');
+END;
+
+CREATE TRIGGER attendance_kept_update BEFORE UPDATE ON attendance
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the attendance register is kept');
+END;
+
+CREATE TRIGGER attendance_kept_delete BEFORE DELETE ON attendance
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the attendance register is kept');
+END;
+
+-- Proxies (version 9). A member (the principal) appoints another as their
+-- proxy for one ballot (proposal_id) or for every ballot until revoked
+-- (proposal_id NULL). One live appointment per principal and scope. A
+-- holder holds no more live appointments than the rules allow: for one
+-- ballot, its kind's proxy_cap, counting their standing appointments too;
+-- for every ballot, the largest cap of any kind. Writers queue one at a
+-- time (SQLite's lock; PostgreSQL's writers' advisory lock), so two
+-- appointments racing past the cap cannot both pass this trigger.
+CREATE TABLE proxies (
+    id           INTEGER PRIMARY KEY,
+    principal_id INTEGER   NOT NULL REFERENCES members (id),
+    holder_id    INTEGER   NOT NULL REFERENCES members (id),
+    proposal_id  INTEGER   REFERENCES proposals (id),
+    appointed_at TIMESTAMP NOT NULL,
+    revoked_at   TIMESTAMP,
+    CHECK (principal_id <> holder_id),
+    CHECK (revoked_at IS NULL OR revoked_at >= appointed_at)
+);
+
+CREATE UNIQUE INDEX proxies_live ON proxies (principal_id, coalesce(proposal_id, 0)) WHERE revoked_at IS NULL;
+CREATE INDEX proxies_holder ON proxies (holder_id) WHERE revoked_at IS NULL;
+
+CREATE TRIGGER proxies_cap BEFORE INSERT ON proxies
+WHEN (SELECT count(*) FROM proxies WHERE holder_id = NEW.holder_id AND revoked_at IS NULL
+      AND (proposal_id IS NULL OR proposal_id = NEW.proposal_id))
+  >= coalesce(CASE WHEN NEW.proposal_id IS NULL THEN (SELECT max(proxy_cap) FROM rules)
+              ELSE (SELECT r.proxy_cap FROM rules r JOIN proposals p ON p.kind = r.kind WHERE p.id = NEW.proposal_id) END, 0)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the proxy holder holds as many proxies as the rules allow');
+END;
+
+CREATE TRIGGER proxies_kept BEFORE UPDATE ON proxies
+WHEN OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NULL OR NEW.principal_id <> OLD.principal_id OR NEW.holder_id <> OLD.holder_id
+  OR NEW.proposal_id IS NOT OLD.proposal_id OR NEW.appointed_at <> OLD.appointed_at
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a proxy is only ever revoked');
+END;
+
+CREATE TRIGGER proxies_no_delete BEFORE DELETE ON proxies
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a proxy is only ever revoked');
+END;
+
+-- Who held whose proxy in a ballot, frozen with the roll when voting
+-- opened: both on the roll, at most the cap per holder. Rows go in only
+-- at that instant, all together, and are never changed.
+CREATE TABLE roll_proxies (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    principal_id INTEGER NOT NULL REFERENCES members (id),
+    holder_id    INTEGER NOT NULL REFERENCES members (id),
+    PRIMARY KEY (proposal_id, principal_id)
+) WITHOUT ROWID;
+
+CREATE INDEX roll_proxies_holder ON roll_proxies (proposal_id, holder_id);
+
+CREATE TRIGGER roll_proxies_frozen_insert BEFORE INSERT ON roll_proxies
+WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) <> 'discussion'
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+CREATE TRIGGER roll_proxies_frozen_update BEFORE UPDATE ON roll_proxies
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+CREATE TRIGGER roll_proxies_frozen_delete BEFORE DELETE ON roll_proxies
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the roll is frozen');
+END;
+
+-- The ballots a holder cast for a principal, while the ballot is open:
+-- the principal voting in person replaces it. In a secret ballot
+-- receipt_hash names the box row the holder's ballot lies in, so that it
+-- can be taken out; the close clears it, after which
+-- nothing links a principal to a box row. Until then the database links
+-- them, as the holder knows: a proxy's ballot is as secret as the proxy.
+CREATE TABLE proxy_votes (
+    proposal_id  INTEGER NOT NULL REFERENCES proposals (id),
+    principal_id INTEGER NOT NULL REFERENCES members (id),
+    holder_id    INTEGER NOT NULL REFERENCES members (id),
+    receipt_hash TEXT,
+    PRIMARY KEY (proposal_id, principal_id)
+) WITHOUT ROWID;
+
+-- A member on the roll who declares a conflict of interest stands aside:
+-- before they vote, while the ballot is open, with a reason that is
+-- published. They are left out of turnout, quorum and threshold, and the
+-- roll then refuses their vote (roll_recused).
+CREATE TABLE recusals (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    reason      TEXT    NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+    PRIMARY KEY (proposal_id, member_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER recusals_before_voting BEFORE INSERT ON recusals
+WHEN (SELECT status FROM proposals WHERE id = NEW.proposal_id) IS NOT 'voting'
+  OR NOT EXISTS (SELECT 1 FROM roll WHERE proposal_id = NEW.proposal_id AND member_id = NEW.member_id AND voted = 0)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: only a member on the roll who has not voted stands aside');
+END;
+
+CREATE TRIGGER recusals_kept_update BEFORE UPDATE ON recusals
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a recusal stands');
+END;
+
+CREATE TRIGGER recusals_kept_delete BEFORE DELETE ON recusals
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a recusal stands');
+END;
+
+CREATE TRIGGER roll_recused BEFORE UPDATE ON roll
+WHEN NEW.voted = 1 AND EXISTS (SELECT 1 FROM recusals WHERE proposal_id = NEW.proposal_id AND member_id = NEW.member_id)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: a member who stood aside does not vote');
 END;
 
 -- Secret ballots closed whose box (and, on PostgreSQL, roll) still lie in

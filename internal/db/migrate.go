@@ -10,7 +10,7 @@ import (
 // Version is the schema version schema.sql creates. A later change to the
 // schema raises it and appends a step to steps, so an existing database is
 // brought forward while a new one is created whole from schema.sql.
-const Version = 8
+const Version = 9
 
 // steps[i] brings a database from version i+1 to i+2. Each runs in its own
 // transaction together with the version bump: most are SQL, and a step that
