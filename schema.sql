@@ -373,10 +373,13 @@ CREATE TABLE proposals (
     office        TEXT    CHECK (office IS NULL OR length(office) BETWEEN 1 AND 200),
     approval_pct  INTEGER CHECK (approval_pct IS NULL OR approval_pct BETWEEN 0 AND 99),
     result        TEXT    CHECK (result IS NULL OR (json_valid(result) AND length(result) <= 1000000)),
-    -- Version 9: the proxy cap, early close and quorum base, frozen with
-    -- the rules when voting opens; and, written at close, how many on the
-    -- roll stood aside (recusals) and the number the quorum was counted on
-    -- (the roll, or those present, less those who stood aside).
+    -- Version 9: the proxy cap, early close and what the quorum counts,
+    -- frozen with the rules when voting opens; and, written at close, how
+    -- many on the roll stood aside (recusals: the quorum is a share of the
+    -- roll less them) and, when quorum_on is 'present', the number that
+    -- had to reach it: those on the roll present at the meeting or
+    -- represented by a present proxy, less those who stood aside (NULL
+    -- when the ballots cast reach it).
     proxy_cap     INTEGER CHECK (proxy_cap IS NULL OR proxy_cap BETWEEN 0 AND 20),
     early_close   INTEGER CHECK (early_close IS NULL OR early_close IN (0, 1)),
     quorum_on     TEXT    CHECK (quorum_on IS NULL OR quorum_on IN ('roll', 'present')),

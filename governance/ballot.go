@@ -39,9 +39,19 @@ func (s *Service) openAndClose(ctx context.Context) error {
 	var due []struct {
 		ID     int64  `db:"id"`
 		Status string `db:"status"`
+		Early  bool   `db:"early"`
 	}
-	err := s.db.R.SelectContext(ctx, &due, `SELECT id, status FROM proposals
-		WHERE (status = 'discussion' AND opens_at <= ?) OR (status = 'voting' AND closes_at <= ?) ORDER BY id`, now, now)
+	// A meeting's agenda items open when its chair opens them, not by
+	// time (meeting.go). A ballot that closes early is due as soon as
+	// everyone on its roll has voted or stood aside: the vote writer
+	// closes it then, and this finds one a crash left open.
+	err := s.db.R.SelectContext(ctx, &due, `SELECT id, status, CASE WHEN status = 'voting' AND closes_at > ? THEN 1 ELSE 0 END AS early
+		FROM proposals
+		WHERE (status = 'discussion' AND opens_at <= ? AND NOT EXISTS (SELECT 1 FROM meeting_items m WHERE m.proposal_id = proposals.id))
+		OR (status = 'voting' AND closes_at <= ?)
+		OR (status = 'voting' AND early_close = 1 AND roll_size <= (SELECT count(*) FROM roll r WHERE r.proposal_id = proposals.id AND r.voted = 1)
+			+ (SELECT count(*) FROM recusals c WHERE c.proposal_id = proposals.id))
+		ORDER BY id`, now, now, now)
 	if err != nil {
 		return fmt.Errorf("governance: find due ballots: %w", err)
 	}
@@ -61,7 +71,10 @@ func (s *Service) openAndClose(ctx context.Context) error {
 				}
 			}
 			if p.Status == ProposalVoting && !p.ClosesAt.After(now) {
-				return s.closeBallot(ctx, tx, p, now)
+				return s.closeBallot(ctx, tx, p, now, closing{})
+			}
+			if p.Status == ProposalVoting && d.Early {
+				return s.closeIfAllVoted(ctx, tx, p, now)
 			}
 			return nil
 		})
@@ -95,12 +108,39 @@ func (s *Service) NextDue(ctx context.Context) (at time.Time, ok bool, err error
 	return at, ok, nil
 }
 
+// closing says how a ballot closes before its time: early, because
+// everyone on its roll has voted or stood aside; or by a meeting's chair
+// (by). The zero value is a close at closes_at.
+type closing struct {
+	early bool
+	by    int64
+}
+
+// entry adds to a close's ledger entry how and on what its quorum was
+// counted.
+func (c closing) entry(e ledger.BallotClosed, q QuorumCount) ledger.BallotClosed {
+	e.Early, e.ClosedBy, e.Recused = c.early, c.by, q.Recused
+	if q.Present != nil {
+		e.QuorumOn, e.QuorumBase = QuorumOnPresent, *q.Present
+	}
+	return e
+}
+
 // closeBallot counts the box, decides, stores the result and applies a
 // carried proposal's effect, all in the caller's transaction.
-func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now time.Time) error {
+func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now time.Time, how closing) error {
 	entries, err := box(ctx, tx, p)
 	if err != nil {
 		return err
+	}
+	q, err := quorumCountAt(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	// From now nothing links a principal to the box row their proxy's
+	// ballot lies in.
+	if _, err := tx.ExecContext(ctx, `UPDATE proxy_votes SET receipt_hash = NULL WHERE proposal_id = ? AND receipt_hash IS NOT NULL`, p.ID); err != nil {
+		return fmt.Errorf("governance: close ballot: %w", err)
 	}
 	if p.Secret != nil && *p.Secret {
 		// The box is rewritten in key order right after this commits
@@ -110,23 +150,23 @@ func (s *Service) closeBallot(ctx context.Context, tx *sqlx.Tx, p Proposal, now 
 		}
 	}
 	if p.IsChoice() {
-		return s.closeChoice(ctx, tx, p, entries, now)
+		return s.closeChoice(ctx, tx, p, entries, q, now, how)
 	}
 	yes, no, abstain := countYesNo(entries)
-	t := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
+	t := DecideOn(yes, no, abstain, q, *p.QuorumPct, *p.Threshold)
 	digest := boxDigest(entries)
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'closed', yes = ?, no = ?, abstain = ?, quorum_met = ?,
-		outcome = ?, box_digest = ?, closed_at = ? WHERE id = ? AND status = 'voting'`,
-		yes, no, abstain, t.QuorumMet, t.Outcome, digest, now, p.ID)
+		outcome = ?, box_digest = ?, closed_at = ?, recused = ?, quorum_base = ? WHERE id = ? AND status = 'voting'`,
+		yes, no, abstain, t.QuorumMet, t.Outcome, digest, now, q.Recused, q.Present, p.ID)
 	if err != nil {
 		return fmt.Errorf("governance: close ballot: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("governance: close ballot %d: it was not open", p.ID)
 	}
-	if err := appendEntry(ctx, tx, now, ledger.BallotClosed{
+	if err := appendEntry(ctx, tx, now, how.entry(ledger.BallotClosed{
 		Proposal: p.ID, Yes: yes, No: no, Abstain: abstain, Turnout: t.Turnout(), RollSize: t.RollSize,
-		QuorumMet: t.QuorumMet, Outcome: t.Outcome, BoxDigest: digest}); err != nil {
+		QuorumMet: t.QuorumMet, Outcome: t.Outcome, BoxDigest: digest}, q)); err != nil {
 		return err
 	}
 	if err := s.queueResult(ctx, tx, p, t); err != nil {
@@ -221,9 +261,12 @@ func ReceiptHash(receipt string) string { return sha256Hex(normaliseReceipt(rece
 
 // VoteResult says what a vote did. Receipt is set once, for a first secret
 // ballot: it is shown to the voter and never stored.
+// ReplacedProxy says that a proxy had voted for the member, and the
+// member's own vote has taken that ballot's place.
 type VoteResult struct {
-	Changed bool
-	Receipt string
+	Changed       bool
+	Receipt       string
+	ReplacedProxy bool
 }
 
 // ballotPaper is a vote as the ballot form gives it. A receipt longer than
@@ -252,7 +295,11 @@ func (s *Service) Vote(ctx context.Context, voter Member, proposalID int64, choi
 	if err := check.Struct(ballotPaper{Choice: choice, Receipt: receipt}).Err(); err != nil {
 		return VoteResult{}, err
 	}
-	req := voteRequest{voter: voter.ID, proposal: proposalID, choice: choice, receipt: receipt}
+	return s.castQueued(ctx, voteRequest{voter: voter.ID, proposal: proposalID, choice: choice, receipt: receipt})
+}
+
+// castQueued hands a vote to the vote writer and waits for its answer.
+func (s *Service) castQueued(ctx context.Context, req voteRequest) (VoteResult, error) {
 	res, err := s.votes.cast(ctx, req)
 	if !errors.Is(err, ErrBallotClosed) {
 		return res, err
@@ -284,12 +331,14 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 	if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
 		return out, ErrBallotClosed
 	}
-	var onRoll int
-	if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, v.voter); err != nil {
-		return out, fmt.Errorf("governance: check roll: %w", err)
-	}
-	if onRoll == 0 {
-		return out, ErrNotOnRoll
+	if v.principal == 0 {
+		var onRoll int
+		if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, v.voter); err != nil {
+			return out, fmt.Errorf("governance: check roll: %w", err)
+		}
+		if onRoll == 0 {
+			return out, ErrNotOnRoll
+		}
 	}
 	t, choice := yesNoTables, v.choice
 	if p.IsChoice() != (v.ranks != nil || v.approve != nil) {
@@ -309,10 +358,13 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 		t, choice = choiceTables, ballot
 	}
 	var err error
-	if *p.Secret {
-		err = castSecret(ctx, tx, t, p.ID, v.voter, choice, v.receipt, &out)
-	} else {
-		err = castOpen(ctx, tx, t, p.ID, v.voter, choice, &out)
+	switch {
+	case v.principal != 0:
+		err = castAsProxy(ctx, tx, t, p, v, choice, &out)
+	case *p.Secret:
+		err = castSecret(ctx, tx, t, p, v, choice, &out)
+	default:
+		err = castOpen(ctx, tx, t, p, v, choice, &out)
 	}
 	return out, err
 }
@@ -338,6 +390,9 @@ func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 		if db.IsConstraint(err, "plenary: a vote once cast stays cast") {
 			return ErrAlreadyVoted
 		}
+		if db.IsConstraint(err, "plenary: a member who stood aside does not vote") {
+			return ErrRecused
+		}
 		return fmt.Errorf("governance: mark voted: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
@@ -346,9 +401,13 @@ func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 	return nil
 }
 
-func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, member int64, choice string, out *VoteResult) error {
+func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) error {
+	proposal, member := p.ID, v.voter
 	err := markVoted(ctx, tx, proposal, member)
 	if errors.Is(err, ErrAlreadyVoted) {
+		if replaced, err := replaceProxyVote(ctx, tx, t, p, v, choice, out); replaced || err != nil {
+			return err
+		}
 		out.Changed = true
 		_, err = tx.ExecContext(ctx, `UPDATE `+t.open+` SET `+t.column+` = ? WHERE proposal_id = ? AND member_id = ?`, choice, proposal, member)
 		if err != nil {
@@ -366,7 +425,8 @@ func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, member
 	return nil
 }
 
-func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, member int64, choice, receipt string, out *VoteResult) error {
+func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) error {
+	proposal, member, receipt := p.ID, v.voter, v.receipt
 	if strings.TrimSpace(receipt) != "" {
 		// A change: the member must have voted, and the receipt must be one
 		// of this ballot's. Nothing ties the two together in the database.
@@ -389,6 +449,12 @@ func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, proposal, memb
 		return nil
 	}
 	if err := markVoted(ctx, tx, proposal, member); err != nil {
+		if errors.Is(err, ErrAlreadyVoted) {
+			// A member whose proxy voted for them replaces that ballot.
+			if replaced, rerr := replaceProxyVote(ctx, tx, t, p, v, choice, out); replaced || rerr != nil {
+				return rerr
+			}
+		}
 		return err
 	}
 	out.Receipt = newReceipt()

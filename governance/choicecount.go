@@ -38,9 +38,12 @@ type ChoiceResult struct {
 	ApprovalPct  *int   `json:"approval_pct,omitempty"`
 	// Ballots counts every ballot cast, Blank those ranking or ticking
 	// nothing: all of them count towards the quorum.
-	Ballots   int    `json:"ballots"`
-	Blank     int    `json:"blank"`
-	RollSize  int    `json:"roll_size"`
+	Ballots  int `json:"ballots"`
+	Blank    int `json:"blank"`
+	RollSize int `json:"roll_size"`
+	// Recused and Present: as in Tally, written when they apply.
+	Recused   int    `json:"recused,omitempty"`
+	Present   *int   `json:"present,omitempty"`
 	QuorumPct int    `json:"quorum_pct"`
 	QuorumMet bool   `json:"quorum_met"`
 	Outcome   string `json:"outcome"`
@@ -97,8 +100,9 @@ func (p Proposal) OutcomeName() string {
 // short of the quorum, as for yes/no; otherwise carried ("decided") when
 // the count chose something, and defeated when it chose nothing (every
 // ballot blank, or no resource approved widely enough).
-func countChoice(p Proposal, n int, digest string, entries []BoxEntry) (ChoiceResult, error) {
-	r := ChoiceResult{Method: *p.Method, Options: n, Ballots: len(entries), RollSize: *p.RollSize, QuorumPct: *p.QuorumPct,
+func countChoice(p Proposal, n int, digest string, entries []BoxEntry, q QuorumCount) (ChoiceResult, error) {
+	r := ChoiceResult{Method: *p.Method, Options: n, Ballots: len(entries), RollSize: *p.RollSize, Recused: q.Recused, Present: q.Present,
+		QuorumPct:   *p.QuorumPct,
 		ApprovalPct: p.ApprovalPct, Order: []int{}, Chosen: []int{}}
 	if p.Seats != nil {
 		r.Seats = *p.Seats
@@ -118,7 +122,7 @@ func countChoice(p Proposal, n int, digest string, entries []BoxEntry) (ChoiceRe
 		}
 		rankings, ticks = append(rankings, b), append(ticks, b)
 	}
-	r.QuorumMet = Decide(r.Ballots, 0, 0, r.RollSize, r.QuorumPct, ThresholdMajority).QuorumMet
+	r.QuorumMet = quorumMet(r.Ballots, q, r.QuorumPct)
 	r.Lot = count.LotFromSeed([]byte(digest), n)
 	if r.Ballots > r.Blank {
 		var err error
@@ -184,28 +188,29 @@ func (r ChoiceResult) JSON() string {
 // proposal's method, store the result, publish its digest on the ledger,
 // tell the roll, and apply what it decided, all in the caller's
 // transaction.
-func (s *Service) closeChoice(ctx context.Context, tx *sqlx.Tx, p Proposal, entries []BoxEntry, now time.Time) error {
+func (s *Service) closeChoice(ctx context.Context, tx *sqlx.Tx, p Proposal, entries []BoxEntry, q QuorumCount, now time.Time, how closing) error {
 	options, err := readOptions(ctx, tx, p.ID)
 	if err != nil {
 		return err
 	}
 	digest := boxDigest(entries)
-	r, err := countChoice(p, len(options), digest, entries)
+	r, err := countChoice(p, len(options), digest, entries, q)
 	if err != nil {
 		return err
 	}
 	result := r.JSON()
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'closed', quorum_met = ?, outcome = ?, box_digest = ?, closed_at = ?,
-		result = ? WHERE id = ? AND status = 'voting'`, r.QuorumMet, r.Outcome, digest, now, result, p.ID)
+		result = ?, recused = ?, quorum_base = ? WHERE id = ? AND status = 'voting'`, r.QuorumMet, r.Outcome, digest, now, result,
+		q.Recused, q.Present, p.ID)
 	if err != nil {
 		return fmt.Errorf("governance: close ballot: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("governance: close ballot %d: it was not open", p.ID)
 	}
-	if err := appendEntry(ctx, tx, now, ledger.BallotClosed{
+	if err := appendEntry(ctx, tx, now, how.entry(ledger.BallotClosed{
 		Proposal: p.ID, Turnout: r.Ballots, RollSize: r.RollSize, QuorumMet: r.QuorumMet, Outcome: r.Outcome, BoxDigest: digest,
-		Method: r.Method, ResultDigest: sha256Hex(result)}); err != nil {
+		Method: r.Method, ResultDigest: sha256Hex(result)}, q)); err != nil {
 		return err
 	}
 	b := ballotPayload(p)
@@ -288,7 +293,11 @@ func (s *Service) verifyChoice(ctx context.Context, p Proposal, entries []BoxEnt
 	if err != nil {
 		return Tally{}, err
 	}
-	r, err := countChoice(p, len(options), *p.BoxDigest, entries)
+	q, err := quorumCountAt(ctx, s.db.R, p)
+	if err != nil {
+		return Tally{}, err
+	}
+	r, err := countChoice(p, len(options), *p.BoxDigest, entries, q)
 	if err != nil {
 		return fail("the box cannot be counted: %v", err)
 	}

@@ -40,8 +40,17 @@ type ChoiceInput struct {
 // the same batched commits, and the answer only once the ballot is
 // durable.
 func (s *Service) VoteChoice(ctx context.Context, voter Member, proposalID int64, in ChoiceInput, receipt string) (VoteResult, error) {
+	req, err := choiceRequest(voter, proposalID, in, receipt)
+	if err != nil {
+		return VoteResult{}, err
+	}
+	return s.castQueued(ctx, req)
+}
+
+// choiceRequest is a choice ballot as the vote writer takes it.
+func choiceRequest(voter Member, proposalID int64, in ChoiceInput, receipt string) (voteRequest, error) {
 	if len(receipt) > MaxReceiptLen {
-		return VoteResult{}, ValidationError{"receipt": ballotMessages["receipt.max"]}
+		return voteRequest{}, ValidationError{"receipt": ballotMessages["receipt.max"]}
 	}
 	req := voteRequest{voter: voter.ID, proposal: proposalID, receipt: receipt, ranks: in.Ranks, approve: in.Approve}
 	// Non-nil both, so the writer knows a choice ballot from a yes/no vote.
@@ -51,15 +60,7 @@ func (s *Service) VoteChoice(ctx context.Context, voter Member, proposalID int64
 	if req.approve == nil {
 		req.approve = []string{}
 	}
-	res, err := s.votes.cast(ctx, req)
-	if !errors.Is(err, ErrBallotClosed) {
-		return res, err
-	}
-	// As in Vote: a ballot due to open opens first.
-	if err := s.Advance(ctx); err != nil {
-		return VoteResult{}, err
-	}
-	return s.votes.cast(ctx, req)
+	return req, nil
 }
 
 // choiceBallot checks a ballot as the form gave it against p (a choice

@@ -113,6 +113,15 @@ type Proposal struct {
 	Office       *string `db:"office"`
 	ApprovalPct  *int    `db:"approval_pct"`
 	Result       *string `db:"result"`
+	// General meetings and absent members (proxy.go, meeting.go): the
+	// proxy cap, early close and quorum base frozen when voting opens; at
+	// close, how many on the roll stood aside and the number the quorum
+	// was counted on.
+	ProxyCap   *int    `db:"proxy_cap"`
+	EarlyClose *bool   `db:"early_close"`
+	QuorumOn   *string `db:"quorum_on"`
+	Recused    *int    `db:"recused"`
+	QuorumBase *int    `db:"quorum_base"`
 
 	// nOptions is the number of options, read by the vote writer once a
 	// batch (castIn).
@@ -135,12 +144,27 @@ func (p Proposal) Tally() (Tally, bool) {
 	if !p.Closed() || p.IsChoice() || p.Yes == nil || p.No == nil || p.Abstain == nil || p.RollSize == nil || p.QuorumPct == nil || p.Threshold == nil {
 		return Tally{}, false
 	}
-	return Decide(*p.Yes, *p.No, *p.Abstain, *p.RollSize, *p.QuorumPct, *p.Threshold), true
+	return DecideOn(*p.Yes, *p.No, *p.Abstain, p.quorumCount(), *p.QuorumPct, *p.Threshold), true
+}
+
+// quorumCount is a closed ballot's roll as its quorum saw it, as stored at
+// close (a ballot closed before version 9 has neither recusals nor
+// attendance).
+func (p Proposal) quorumCount() QuorumCount {
+	q := QuorumCount{RollSize: *p.RollSize}
+	if p.Recused != nil {
+		q.Recused = *p.Recused
+	}
+	if p.QuorumOn != nil && *p.QuorumOn == QuorumOnPresent {
+		q.Present = p.QuorumBase
+	}
+	return q
 }
 
 const proposalColumns = `id, kind, title, body, demand_id, resource_id, new_title, new_body, new_audience, author_id, status,
 	created_at, opens_at, closes_at, cancel_reason, quorum_pct, threshold, secret, roll_size, roll_digest, opened_at,
-	yes, no, abstain, quorum_met, outcome, box_digest, closed_at, amendment, method, seats, max_approvals, office, approval_pct, result`
+	yes, no, abstain, quorum_met, outcome, box_digest, closed_at, amendment, method, seats, max_approvals, office, approval_pct, result,
+	proxy_cap, early_close, quorum_on, recused, quorum_base`
 
 func getProposal(ctx context.Context, q sqlx.QueryerContext, id int64) (Proposal, error) {
 	var p Proposal
@@ -489,9 +513,22 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 	if p.Kind == KindChoose {
 		approvalPct = &rule.ApprovalPct
 	}
+	proxies, err := freezeProxies(ctx, tx, p.ID, rule.ProxyCap)
+	if err != nil {
+		return err
+	}
+	meeting, err := meetingOf(ctx, tx, p.ID)
+	if err != nil {
+		return err
+	}
+	// Only a meeting's ballot counts its quorum on those present.
+	quorumOn := QuorumOnRoll
+	if meeting != 0 {
+		quorumOn = rule.QuorumOn
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'voting', quorum_pct = ?, threshold = ?, secret = ?, roll_size = ?,
-		roll_digest = ?, opened_at = ?, approval_pct = ? WHERE id = ? AND status = 'discussion'`,
-		rule.QuorumPct, rule.Threshold, rule.Secret, len(members), digest, now, approvalPct, p.ID)
+		roll_digest = ?, opened_at = ?, approval_pct = ?, proxy_cap = ?, early_close = ?, quorum_on = ? WHERE id = ? AND status = 'discussion'`,
+		rule.QuorumPct, rule.Threshold, rule.Secret, len(members), digest, now, approvalPct, rule.ProxyCap, rule.EarlyClose, quorumOn, p.ID)
 	if err != nil {
 		return fmt.Errorf("governance: open ballot: %w", err)
 	}
@@ -500,7 +537,8 @@ func (s *Service) openBallot(ctx context.Context, tx *sqlx.Tx, p *Proposal, now 
 	}
 	if err := appendEntry(ctx, tx, now, ledger.BallotOpened{
 		Proposal: p.ID, RollSize: len(members), RollDigest: digest, QuorumPct: rule.QuorumPct,
-		Threshold: rule.Threshold, Secret: rule.Secret, ClosesAt: p.ClosesAt.Format(time.RFC3339)}); err != nil {
+		Threshold: rule.Threshold, Secret: rule.Secret, ClosesAt: p.ClosesAt.Format(time.RFC3339),
+		EarlyClose: rule.EarlyClose, Meeting: meeting, ProxyCap: rule.ProxyCap, Proxies: proxies, QuorumOn: omitRoll(quorumOn)}); err != nil {
 		return err
 	}
 	p.Secret = &rule.Secret

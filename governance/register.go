@@ -87,9 +87,11 @@ func (s *Service) WriteRegister(ctx context.Context, actor Member, w io.Writer) 
 	return cw.Error()
 }
 
-func deref(p *string) string {
+// deref is what p points to, or the zero value when p is nil.
+func deref[T any](p *T) T {
+	var zero T
 	if p == nil {
-		return ""
+		return zero
 	}
 	return *p
 }

@@ -34,7 +34,23 @@ type Rule struct {
 	// ApprovalPct: choose_resources endorses the options approved on more
 	// than this share of the ballots cast.
 	ApprovalPct int `db:"approval_pct"`
+	// ProxyCap is how many members' proxies one member may hold in a
+	// ballot of the kind; 0 turns proxies off (proxy.go).
+	ProxyCap int `db:"proxy_cap"`
+	// EarlyClose closes a ballot as soon as everyone on its roll, less
+	// those who stood aside, has voted.
+	EarlyClose bool `db:"early_close"`
+	// QuorumOn is what a meeting ballot's quorum is counted on: the whole
+	// roll (QuorumOnRoll) or those present (QuorumOnPresent, meeting.go).
+	// A ballot held outside a meeting counts it on the roll either way.
+	QuorumOn string `db:"quorum_on"`
 }
+
+// What a meeting ballot's quorum is counted on.
+const (
+	QuorumOnRoll    = "roll"
+	QuorumOnPresent = "present"
+)
 
 // AllowedMethods lists the methods a choice of the rule's kind may use, the
 // default first; none for a yes/no kind.
@@ -47,7 +63,7 @@ func (r Rule) AllowedMethods() []string {
 
 // ruleColumns reads a rule with its reminder hours.
 const ruleColumns = `SELECT r.kind, r.quorum_pct, r.threshold, r.min_minutes, r.secret, coalesce(h.hours, 24) AS reminder_hours,
-	r.methods, r.approval_pct FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
+	r.methods, r.approval_pct, r.proxy_cap, r.early_close, r.quorum_on FROM rules r LEFT JOIN reminder_rules h ON h.kind = r.kind`
 
 // Rules returns the rule for every kind, in Kinds order.
 func (s *Service) Rules(ctx context.Context) ([]Rule, error) {
@@ -91,6 +107,11 @@ type RuleInput struct {
 	// ApprovalPct is choose_resources' threshold; left empty it stays as
 	// it is, and no other kind takes one.
 	ApprovalPct string `form:"approval_pct" validate:"omitempty,intrange=1 99"`
+	// ProxyCap left empty keeps the kind's cap as it is; 0 turns proxies off.
+	ProxyCap   string `form:"proxy_cap" validate:"omitempty,intrange=0 20"`
+	EarlyClose bool   `form:"early_close"`
+	// QuorumOn left empty keeps it as it is.
+	QuorumOn string `form:"quorum_on" validate:"omitempty,oneof=roll present"`
 }
 
 // KindMethods lists the methods each kind of choice may be allowed, in the
@@ -114,6 +135,8 @@ var ruleMessages = map[string]string{
 	"methods.unique":          "Choose each method once.",
 	"methods.oneof":           "Choose among the methods listed.",
 	"approval_pct.intrange":   "Enter a share between 1 and 99 per cent.",
+	"proxy_cap.intrange":      "Enter how many proxies one member may hold, from 0 (no proxies) to 20.",
+	"quorum_on.oneof":         "Choose whether a meeting's quorum counts the whole roll or those present.",
 }
 
 // Messages words what the tags refuse.
@@ -124,7 +147,7 @@ func (RuleInput) Messages() map[string]string { return ruleMessages }
 // they are.
 func (in RuleInput) rule() (Rule, ValidationError) {
 	in.QuorumPct, in.MinMinutes, in.ReminderHours = strings.TrimSpace(in.QuorumPct), strings.TrimSpace(in.MinMinutes), strings.TrimSpace(in.ReminderHours)
-	in.ApprovalPct = strings.TrimSpace(in.ApprovalPct)
+	in.ApprovalPct, in.ProxyCap = strings.TrimSpace(in.ApprovalPct), strings.TrimSpace(in.ProxyCap)
 	v := check.Struct(in)
 	for f := range v {
 		// A method's own tag fails as "methods[2]": its message is the list's.
@@ -152,15 +175,18 @@ func (in RuleInput) rule() (Rule, ValidationError) {
 	}
 	q, _ := strconv.Atoi(in.QuorumPct)
 	m, _ := strconv.Atoi(in.MinMinutes)
-	h, pct := -1, -1
+	h, pct, cap := -1, -1, -1
 	if in.ReminderHours != "" {
 		h, _ = strconv.Atoi(in.ReminderHours)
 	}
 	if in.ApprovalPct != "" {
 		pct, _ = strconv.Atoi(in.ApprovalPct)
 	}
+	if in.ProxyCap != "" {
+		cap, _ = strconv.Atoi(in.ProxyCap)
+	}
 	return Rule{Kind: in.Kind, QuorumPct: q, Threshold: in.Threshold, MinMinutes: m, Secret: in.Secret, ReminderHours: h,
-		Methods: strings.Join(in.Methods, ","), ApprovalPct: pct}, v
+		Methods: strings.Join(in.Methods, ","), ApprovalPct: pct, ProxyCap: cap, EarlyClose: in.EarlyClose, QuorumOn: in.QuorumOn}, v
 }
 
 // SetRule changes a kind's rule. Running ballots keep the rules they opened
@@ -184,8 +210,15 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 		if r.ApprovalPct < 0 {
 			r.ApprovalPct = old.ApprovalPct
 		}
+		if r.ProxyCap < 0 {
+			r.ProxyCap = old.ProxyCap
+		}
+		if r.QuorumOn == "" {
+			r.QuorumOn = old.QuorumOn
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE rules SET quorum_pct = ?, threshold = ?, min_minutes = ?, secret = ?, methods = ?,
-			approval_pct = ? WHERE kind = ?`, r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Methods, r.ApprovalPct, r.Kind); err != nil {
+			approval_pct = ?, proxy_cap = ?, early_close = ?, quorum_on = ? WHERE kind = ?`,
+			r.QuorumPct, r.Threshold, r.MinMinutes, r.Secret, r.Methods, r.ApprovalPct, r.ProxyCap, r.EarlyClose, r.QuorumOn, r.Kind); err != nil {
 			return fmt.Errorf("governance: set rule: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reminder_rules (kind, hours) VALUES (?, ?)
@@ -193,7 +226,10 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 			return fmt.Errorf("governance: set reminder: %w", err)
 		}
 		entry := ledger.RulesChanged{ProposalKind: r.Kind, QuorumPct: r.QuorumPct, Threshold: r.Threshold, MinMinutes: r.MinMinutes,
-			Secret: r.Secret, ReminderHours: &r.ReminderHours, Methods: r.Methods, By: actor.ID}
+			Secret: r.Secret, ReminderHours: &r.ReminderHours, Methods: r.Methods, By: actor.ID, ProxyCap: r.ProxyCap, EarlyClose: r.EarlyClose}
+		if r.QuorumOn != QuorumOnRoll {
+			entry.QuorumOn = r.QuorumOn
+		}
 		if r.Kind == KindChoose {
 			entry.ApprovalPct = &r.ApprovalPct
 		}

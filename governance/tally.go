@@ -42,6 +42,13 @@ type Tally struct {
 	Threshold        string
 	QuorumMet        bool
 	Outcome          string
+	// Recused is how many on the roll stood aside (recusal.go): the
+	// quorum is a share of the roll less them. Present, at a meeting whose
+	// rules count the quorum on attendance (meeting.go), is how many of
+	// the rest were present or represented by a present proxy: they, not
+	// the ballots cast, must reach the quorum. nil counts the ballots.
+	Recused int
+	Present *int
 	// Choice is a choice's count, in VerifyTally's answer for a choice
 	// (Yes, No and Abstain are then 0).
 	Choice *ChoiceResult
@@ -53,7 +60,19 @@ func (t Tally) Turnout() int { return t.Yes + t.No + t.Abstain }
 // QuorumVotes is the smallest turnout that meets the quorum: the share
 // rounded up, and never less than one ballot, as Decide never finds a
 // ballot nobody voted in quorate.
-func (t Tally) QuorumVotes() int { return max(1, (t.QuorumPct*t.RollSize+99)/100) }
+func (t Tally) QuorumVotes() int { return max(1, (t.QuorumPct*t.QuorumBase()+99)/100) }
+
+// QuorumBase is what the quorum is a share of: the roll less those who
+// stood aside.
+func (t Tally) QuorumBase() int { return t.RollSize - t.Recused }
+
+// QuorumCount is a ballot's roll as its quorum sees it (Tally's Recused
+// and Present).
+type QuorumCount struct {
+	RollSize int
+	Recused  int
+	Present  *int
+}
 
 // Decide applies the co-op's rules to a count. Quorum: the share of the
 // roll that cast any ballot, abstentions included, must reach quorumPct.
@@ -61,9 +80,17 @@ func (t Tally) QuorumVotes() int { return max(1, (t.QuorumPct*t.RollSize+99)/100
 // no; two-thirds needs yes to be at least twice no. Either way at least one
 // member must have voted yes: nobody carries a motion by silence.
 func Decide(yes, no, abstain, rollSize, quorumPct int, threshold string) Tally {
-	t := Tally{Yes: yes, No: no, Abstain: abstain, RollSize: rollSize, QuorumPct: quorumPct, Threshold: threshold}
-	// turnout/roll ≥ quorum/100, in integers.
-	t.QuorumMet = t.Turnout()*100 >= quorumPct*rollSize && t.Turnout() > 0
+	return DecideOn(yes, no, abstain, QuorumCount{RollSize: rollSize}, quorumPct, threshold)
+}
+
+// DecideOn is Decide for a roll some of whom stood aside, or at a meeting
+// whose quorum is counted on those present: the quorum is then a share of
+// the roll less those who stood aside, reached by the ballots cast or, at
+// such a meeting, by those present.
+func DecideOn(yes, no, abstain int, q QuorumCount, quorumPct int, threshold string) Tally {
+	t := Tally{Yes: yes, No: no, Abstain: abstain, RollSize: q.RollSize, Recused: q.Recused, Present: q.Present, QuorumPct: quorumPct,
+		Threshold: threshold}
+	t.QuorumMet = quorumMet(t.Turnout(), q, quorumPct)
 	passed := false
 	switch threshold {
 	case ThresholdTwoThirds:
@@ -82,10 +109,30 @@ func Decide(yes, no, abstain, rollSize, quorumPct int, threshold string) Tally {
 	return t
 }
 
+// quorumMet says whether cast ballots (or those present, when counted on
+// attendance) reach quorumPct of the roll less those who stood aside:
+// counted/base ≥ quorum/100, in integers, and never nobody.
+func quorumMet(cast int, q QuorumCount, quorumPct int) bool {
+	counted := cast
+	if q.Present != nil {
+		counted = *q.Present
+	}
+	return counted*100 >= quorumPct*(q.RollSize-q.Recused) && counted > 0
+}
+
 // JSON is the tally as stored with an endorsement and shown in the API.
+// Those who stood aside and those present are written only when they
+// apply.
 func (t Tally) JSON() string {
-	return fmt.Sprintf(`{"yes":%d,"no":%d,"abstain":%d,"turnout":%d,"roll_size":%d,"quorum_pct":%d,"threshold":%q,"quorum_met":%t,"outcome":%q}`,
-		t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, t.QuorumPct, t.Threshold, t.QuorumMet, t.Outcome)
+	base := ""
+	if t.Recused > 0 {
+		base = fmt.Sprintf(`,"recused":%d`, t.Recused)
+	}
+	if t.Present != nil {
+		base += fmt.Sprintf(`,"present":%d`, *t.Present)
+	}
+	return fmt.Sprintf(`{"yes":%d,"no":%d,"abstain":%d,"turnout":%d,"roll_size":%d%s,"quorum_pct":%d,"threshold":%q,"quorum_met":%t,"outcome":%q}`,
+		t.Yes, t.No, t.Abstain, t.Turnout(), t.RollSize, base, t.QuorumPct, t.Threshold, t.QuorumMet, t.Outcome)
 }
 
 // rollDigest is the SHA-256 of the roll's member numbers, sorted, one per
@@ -158,7 +205,11 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 	}
 	yes, no, abstain := countYesNo(entries)
 	stored, _ := p.Tally()
-	recount := Decide(yes, no, abstain, *p.RollSize, *p.QuorumPct, *p.Threshold)
+	q, err := quorumCountAt(ctx, s.db.R, p)
+	if err != nil {
+		return Tally{}, err
+	}
+	recount := DecideOn(yes, no, abstain, q, *p.QuorumPct, *p.Threshold)
 	var members []int64
 	if err := s.db.R.SelectContext(ctx, &members, `SELECT member_id FROM roll WHERE proposal_id = ?`, id); err != nil {
 		return Tally{}, fmt.Errorf("governance: read roll: %w", err)
@@ -174,6 +225,8 @@ func (s *Service) VerifyTally(ctx context.Context, id int64) (Tally, error) {
 		return fail("%d members are recorded as having voted but the box holds %d ballots", voters, len(entries))
 	case boxDigest(entries) != *p.BoxDigest:
 		return fail("the ballot box does not match the digest published at close")
+	case q.Recused != deref(p.Recused) || (q.Present != nil) != (p.QuorumBase != nil) || (q.Present != nil && *q.Present != *p.QuorumBase):
+		return fail("the recusals or the attendance differ from those the ballot was counted with at close")
 	case p.IsChoice():
 		return s.verifyChoice(ctx, p, entries, fail)
 	case yes != stored.Yes || no != stored.No || abstain != stored.Abstain:

@@ -28,6 +28,9 @@ type voteRequest struct {
 	proposal int64
 	choice   string
 	receipt  string
+	// principal is the member a proxy holder (voter) votes for; 0 when
+	// voters vote for themselves (proxy.go).
+	principal int64
 	// A choice ballot as its form gave it (VoteChoice): ranks or ticks,
 	// converted and checked once the proposal is read (castIn). One of
 	// them is non-nil exactly when the vote is a choice ballot.
@@ -90,16 +93,23 @@ func (w *voteWriter) run() {
 			}
 		}
 		w.mu.Lock()
-		w.commit(batch)
-		w.mu.Unlock()
+		early := w.commit(batch)
 		w.commits.Add(1)
+		// Ballots that close once everyone has voted are closed after the
+		// batch is answered, in their own transactions; should this fail
+		// (or the process die first), Advance finds them due.
+		if len(early) > 0 {
+			_ = w.s.closeEarly(context.Background(), early)
+		}
+		w.mu.Unlock()
 	}
 }
 
 // commit applies a batch in one transaction and answers every request.
 // Request contexts are not used for the database work: one voter leaving
-// must not roll back everyone else's votes.
-func (w *voteWriter) commit(batch []voteRequest) {
+// must not roll back everyone else's votes. It returns the ballots that
+// close early in which the batch recorded a vote.
+func (w *voteWriter) commit(batch []voteRequest) (early []int64) {
 	ctx := context.Background()
 	answers := make([]voteAnswer, len(batch))
 	proposals := map[int64]Proposal{}
@@ -133,4 +143,19 @@ func (w *voteWriter) commit(batch []voteRequest) {
 		}
 		v.answer <- a
 	}
+	if err != nil {
+		return nil
+	}
+	for id, p := range proposals {
+		if p.EarlyClose == nil || !*p.EarlyClose {
+			continue
+		}
+		for i, v := range batch {
+			if v.proposal == id && answers[i].err == nil {
+				early = append(early, id)
+				break
+			}
+		}
+	}
+	return early
 }

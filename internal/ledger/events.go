@@ -31,6 +31,15 @@ const (
 	KindResourceEdited   = "resource.edited"
 	KindDemandEdited     = "demand.edited"
 	KindDigestRecorded   = "endorsement.digest_recorded"
+
+	// General meetings and absent members (version 9).
+	KindProxyAppointed  = "proxy.appointed"
+	KindProxyRevoked    = "proxy.revoked"
+	KindRecused         = "ballot.recusal"
+	KindMeetingCalled   = "meeting.called"
+	KindMeetingItem     = "meeting.item_added"
+	KindMeetingRegister = "meeting.register_frozen"
+	KindMeetingClosed   = "meeting.closed"
 )
 
 // Every struct below declares its fields in the sorted order of their JSON
@@ -115,12 +124,18 @@ func (SettingChanged) Kind() string { return KindSettingChanged }
 // (the allowed counting methods, default first, comma separated) and
 // ApprovalPct (choose_resources' threshold) came with version 8, for the
 // choice kinds only.
+//
+// ProxyCap, EarlyClose and QuorumOn came with version 9, written when they
+// differ from the defaults (no proxies, no early close, quorum on the roll).
 type RulesChanged struct {
 	ApprovalPct   *int   `json:"approval_pct,omitempty"`
 	By            int64  `json:"by"`
+	EarlyClose    bool   `json:"early_close,omitempty"`
 	ProposalKind  string `json:"kind"`
 	Methods       string `json:"methods,omitempty"`
 	MinMinutes    int    `json:"min_minutes"`
+	ProxyCap      int    `json:"proxy_cap,omitempty"`
+	QuorumOn      string `json:"quorum_on,omitempty"`
 	QuorumPct     int    `json:"quorum_pct"`
 	ReminderHours *int   `json:"reminder_hours,omitempty"`
 	Secret        bool   `json:"secret"`
@@ -166,14 +181,23 @@ type Cancelled struct {
 func (Cancelled) Kind() string { return KindCancelled }
 
 // BallotOpened: voting opened, with the frozen rules and roll.
+//
+// Version 9 adds, when they apply: the early close, the meeting whose
+// chair opened it, the proxy cap, the proxies frozen with the roll (pairs
+// principal, holder, by member number, ascending) and the quorum's base.
 type BallotOpened struct {
-	ClosesAt   string `json:"closes_at"`
-	Proposal   int64  `json:"proposal"`
-	QuorumPct  int    `json:"quorum_pct"`
-	RollDigest string `json:"roll_digest"`
-	RollSize   int    `json:"roll_size"`
-	Secret     bool   `json:"secret"`
-	Threshold  string `json:"threshold"`
+	ClosesAt   string     `json:"closes_at"`
+	EarlyClose bool       `json:"early_close,omitempty"`
+	Meeting    int64      `json:"meeting,omitempty"`
+	Proposal   int64      `json:"proposal"`
+	Proxies    [][2]int64 `json:"proxies,omitempty"`
+	ProxyCap   int        `json:"proxy_cap,omitempty"`
+	QuorumOn   string     `json:"quorum_on,omitempty"`
+	QuorumPct  int        `json:"quorum_pct"`
+	RollDigest string     `json:"roll_digest"`
+	RollSize   int        `json:"roll_size"`
+	Secret     bool       `json:"secret"`
+	Threshold  string     `json:"threshold"`
 }
 
 func (BallotOpened) Kind() string { return KindBallotOpened }
@@ -181,14 +205,25 @@ func (BallotOpened) Kind() string { return KindBallotOpened }
 // BallotClosed: the tally, the outcome and the box's digest.
 // A choice among options (version 8) has no yes, no or abstain (0 here)
 // but its method and the SHA-256 of its result's JSON as stored.
+//
+// Version 9 adds, when they apply: the chair who closed a meeting's
+// ballot (ClosedBy), a close because everyone had voted (Early), the
+// number on the roll who stood aside (Recused) and the number the quorum
+// was counted on (QuorumBase, with QuorumOn "present" for a meeting's
+// attendance). An entry without them counted the quorum on the whole roll.
 type BallotClosed struct {
 	Abstain      int    `json:"abstain"`
 	BoxDigest    string `json:"box_digest"`
+	ClosedBy     int64  `json:"closed_by,omitempty"`
+	Early        bool   `json:"early,omitempty"`
 	Method       string `json:"method,omitempty"`
 	No           int    `json:"no"`
 	Outcome      string `json:"outcome"`
 	Proposal     int64  `json:"proposal"`
+	QuorumBase   int    `json:"quorum_base,omitempty"`
 	QuorumMet    bool   `json:"quorum_met"`
+	QuorumOn     string `json:"quorum_on,omitempty"`
+	Recused      int    `json:"recused,omitempty"`
 	ResultDigest string `json:"result_digest,omitempty"`
 	RollSize     int    `json:"roll_size"`
 	Turnout      int    `json:"turnout"`
@@ -196,6 +231,80 @@ type BallotClosed struct {
 }
 
 func (BallotClosed) Kind() string { return KindBallotClosed }
+
+// ProxyAppointed: a member (the principal) appointed another (the holder)
+// as their proxy, for one ballot (Proposal) or for every ballot until
+// revoked (Proposal 0). Appointment is the appointment's number.
+type ProxyAppointed struct {
+	Appointment int64 `json:"appointment"`
+	Holder      int64 `json:"holder"`
+	Principal   int64 `json:"principal"`
+	Proposal    int64 `json:"proposal,omitempty"`
+}
+
+func (ProxyAppointed) Kind() string { return KindProxyAppointed }
+
+// ProxyRevoked: an appointment ended, by the principal (By) or because a
+// member left the co-op.
+type ProxyRevoked struct {
+	Appointment int64 `json:"appointment"`
+	By          int64 `json:"by"`
+	Holder      int64 `json:"holder"`
+	Principal   int64 `json:"principal"`
+	Proposal    int64 `json:"proposal,omitempty"`
+}
+
+func (ProxyRevoked) Kind() string { return KindProxyRevoked }
+
+// Recused: a member on a ballot's roll declared a conflict of interest and
+// stood aside, with their reason.
+type Recused struct {
+	Member   int64  `json:"member"`
+	Proposal int64  `json:"proposal"`
+	Reason   string `json:"reason"`
+}
+
+func (Recused) Kind() string { return KindRecused }
+
+// MeetingCalled: an admin called a general meeting and chairs it.
+type MeetingCalled struct {
+	Chair    int64  `json:"chair"`
+	Link     string `json:"link,omitempty"`
+	Meeting  int64  `json:"meeting"`
+	Place    string `json:"place,omitempty"`
+	StartsAt string `json:"starts_at"`
+	Title    string `json:"title"`
+}
+
+func (MeetingCalled) Kind() string { return KindMeetingCalled }
+
+// MeetingItem: the chair put a proposal on a meeting's agenda, at Position.
+type MeetingItem struct {
+	By       int64 `json:"by"`
+	Meeting  int64 `json:"meeting"`
+	Position int   `json:"position"`
+	Proposal int64 `json:"proposal"`
+}
+
+func (MeetingItem) Kind() string { return KindMeetingItem }
+
+// MeetingRegister: the attendance register, frozen when the chair opened
+// the meeting's first vote: the members present, by number, ascending.
+type MeetingRegister struct {
+	By      int64   `json:"by"`
+	Meeting int64   `json:"meeting"`
+	Present []int64 `json:"present"`
+}
+
+func (MeetingRegister) Kind() string { return KindMeetingRegister }
+
+// MeetingClosed: the chair closed the meeting.
+type MeetingClosed struct {
+	By      int64 `json:"by"`
+	Meeting int64 `json:"meeting"`
+}
+
+func (MeetingClosed) Kind() string { return KindMeetingClosed }
 
 // Effect is what a carried (or, for a demand, defeated) ballot did to a
 // demand or a resource, in words. Digest is the content digest of the
