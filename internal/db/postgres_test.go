@@ -160,6 +160,7 @@ CREATE TABLE things (
     CONSTRAINT "things.email" UNIQUE (email)
 );
 CREATE TABLE pairs (a INTEGER, b INTEGER, CONSTRAINT "pairs.a, pairs.b" UNIQUE (a, b));
+CREATE UNIQUE INDEX pairs_live ON pairs (a, coalesce(b, 0)) WHERE a > 1;
 CREATE TABLE notes (thing_id BIGINT REFERENCES things (id));
 CREATE FUNCTION things_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -187,6 +188,8 @@ func TestPostgresIsConstraint(t *testing.T) {
 		{"a UNIQUE column, in another case", `INSERT INTO things (id, email) VALUES (2, 'ADA@example.org')`,
 			[]string{"things.email"}, []string{"email", "things", "things_email_key"}},
 		{"a UNIQUE over two columns", `INSERT INTO pairs (a, b) VALUES (1, 2)`, []string{"pairs.a, pairs.b"}, []string{"pairs.a"}},
+		{"a unique index on an expression, as SQLite names it", `INSERT INTO pairs (a, b) VALUES (2, NULL), (2, 0)`,
+			[]string{"index 'pairs_live'", "pairs_live"}, []string{"pairs.a, pairs.b", "pairs.a"}},
 		{"a NOT NULL column", `INSERT INTO things (id, email, n) VALUES (3, 'bo@example.org', NULL)`, []string{"things.n"}, []string{"n >= 0"}},
 		{"a named CHECK, by its name", `INSERT INTO things (id, email, m) VALUES (4, 'bo@example.org', 10)`,
 			[]string{"m_small"}, []string{"m < 10"}},
