@@ -18,7 +18,8 @@ import (
 //
 //   - UNIQUE, PRIMARY KEY and NOT NULL: the table and column,
 //     "members.email"; for several columns all of them, as SQLite lists
-//     them: "votes.proposal_id, votes.member_id".
+//     them: "votes.proposal_id, votes.member_id"; for a unique index on
+//     an expression, the index: "index 'proxies_live'".
 //   - CHECK: the constraint's name if the schema gives it one
 //     (CONSTRAINT name CHECK ...), otherwise its expression as written.
 //   - A trigger: the whole message of its RAISE(ABORT, '...'). The
@@ -30,7 +31,8 @@ import (
 //
 // These names are the contract with the domain. On PostgreSQL
 // (SQLSTATE class 23) postgres.sql names its UNIQUE and PRIMARY KEY
-// constraints as SQLite does ("members.email"), a NOT NULL refusal is
+// constraints as SQLite does ("members.email"), a unique index on an
+// expression has the name SQLite puts in quotes, a NOT NULL refusal is
 // named from its table and column, a CHECK by its constraint name, and
 // its triggers raise SQLSTATE 23000 with the very message of SQLite's.
 func IsConstraint(err error, name string) bool {
@@ -39,7 +41,9 @@ func IsConstraint(err error, name string) bool {
 		switch pe.Code {
 		case "23000": // raised by a trigger (plenary_refuse)
 			return pe.Message == name
-		case "23505", "23514": // unique, check
+		case "23505": // unique
+			return pe.ConstraintName == name || "index '"+pe.ConstraintName+"'" == name
+		case "23514": // check
 			return pe.ConstraintName == name
 		case "23502": // not null
 			return pe.TableName+"."+pe.ColumnName == name

@@ -21,6 +21,7 @@ CREATE TABLE things (
     m     INTEGER NOT NULL DEFAULT 0 CONSTRAINT m_small CHECK (m < 10)
 );
 CREATE TABLE pairs (a INTEGER, b INTEGER, UNIQUE (a, b));
+CREATE UNIQUE INDEX pairs_live ON pairs (a, coalesce(b, 0)) WHERE a > 1;
 CREATE TABLE notes (thing_id INTEGER REFERENCES things (id));
 CREATE TRIGGER things_kept BEFORE DELETE ON things
 BEGIN
@@ -56,6 +57,8 @@ func TestIsConstraint(t *testing.T) {
 			[]string{"things.email"}, []string{"email", "things.email, things.id", "things", "UNIQUE constraint failed: things.email"}},
 		{"a PRIMARY KEY", `INSERT INTO things (id) VALUES (1)`, []string{"things.id"}, []string{"things.email"}},
 		{"a UNIQUE over two columns", `INSERT INTO pairs (a, b) VALUES (1, 2)`, []string{"pairs.a, pairs.b"}, []string{"pairs.a", "pairs.b"}},
+		{"a unique index on an expression, by its name", `INSERT INTO pairs (a, b) VALUES (2, NULL), (2, 0)`,
+			[]string{"index 'pairs_live'"}, []string{"pairs_live", "pairs.a, pairs.b", "pairs.a"}},
 		{"a NOT NULL column", `INSERT INTO things (email, n) VALUES ('bo@example.org', NULL)`, []string{"things.n"}, []string{"n >= 0"}},
 		{"an unnamed CHECK, by its expression", `INSERT INTO things (email, n) VALUES ('bo@example.org', -1)`,
 			[]string{"n >= 0"}, []string{"things.n", "m_small"}},

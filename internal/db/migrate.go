@@ -135,6 +135,10 @@ CREATE TABLE reminders (
 	// 8: choices among many options, their ballots and effects
 	// (migrate_v8.go).
 	stepV8,
+
+	// 9: general meetings, proxies and recusals; the rules' proxy cap,
+	// early close and quorum base (migrate_v9.go).
+	stepV9,
 }
 
 // A step brings the schema forward by one version inside tx. schema is the

@@ -59,7 +59,8 @@ func stepV7(ctx context.Context, tx *sqlx.Tx, schema string) error {
 	return nil
 }
 
-// rewriteTables writes schema.sql's CREATE statements of tables into
+// rewriteTables writes the CREATE statements of tables, as schema has them
+// (schema.sql, or an earlier version's statements: v8Tables), into
 // sqlite_schema in place of the ones SQLite keeps, a change SQLite's
 // documentation allows when it alters no stored row, and checks each
 // table against them.

@@ -19,8 +19,9 @@ import (
 // admit, or hold for every existing row (they concern the new columns,
 // NULL or default in every row so far), so, as steps 4 and 7 do, the new
 // columns are added with ALTER TABLE and the two tables' CREATE statements
-// then written from schema.sql into sqlite_schema and every row checked
-// against them (rewriteTables).
+// then written into sqlite_schema and every row checked against them
+// (rewriteTables): schema.sql's statements as they were at version 8
+// (v8Tables), since step 9 adds columns to both tables.
 func stepV8(ctx context.Context, tx *sqlx.Tx, schema string) error {
 	for _, q := range []string{
 		`ALTER TABLE rules ADD COLUMN methods TEXT NOT NULL DEFAULT ''`,
@@ -36,7 +37,7 @@ func stepV8(ctx context.Context, tx *sqlx.Tx, schema string) error {
 			return err
 		}
 	}
-	if err := rewriteTables(ctx, tx, schema, "rules", "proposals"); err != nil {
+	if err := rewriteTables(ctx, tx, v8Tables, "rules", "proposals"); err != nil {
 		return err
 	}
 	// The new kinds' rules, as a new database gets them (schema.sql), and

@@ -160,6 +160,7 @@ CREATE TABLE things (
     CONSTRAINT "things.email" UNIQUE (email)
 );
 CREATE TABLE pairs (a INTEGER, b INTEGER, CONSTRAINT "pairs.a, pairs.b" UNIQUE (a, b));
+CREATE UNIQUE INDEX pairs_live ON pairs (a, coalesce(b, 0)) WHERE a > 1;
 CREATE TABLE notes (thing_id BIGINT REFERENCES things (id));
 CREATE FUNCTION things_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -187,6 +188,8 @@ func TestPostgresIsConstraint(t *testing.T) {
 		{"a UNIQUE column, in another case", `INSERT INTO things (id, email) VALUES (2, 'ADA@example.org')`,
 			[]string{"things.email"}, []string{"email", "things", "things_email_key"}},
 		{"a UNIQUE over two columns", `INSERT INTO pairs (a, b) VALUES (1, 2)`, []string{"pairs.a, pairs.b"}, []string{"pairs.a"}},
+		{"a unique index on an expression, as SQLite names it", `INSERT INTO pairs (a, b) VALUES (2, NULL), (2, 0)`,
+			[]string{"index 'pairs_live'", "pairs_live"}, []string{"pairs.a, pairs.b", "pairs.a"}},
 		{"a NOT NULL column", `INSERT INTO things (id, email, n) VALUES (3, 'bo@example.org', NULL)`, []string{"things.n"}, []string{"n >= 0"}},
 		{"a named CHECK, by its name", `INSERT INTO things (id, email, m) VALUES (4, 'bo@example.org', 10)`,
 			[]string{"m_small"}, []string{"m < 10"}},
@@ -346,6 +349,94 @@ func TestPostgresRollIsFrozen(t *testing.T) {
 	}
 	if _, err := d.W.ExecContext(ctx, `DELETE FROM roll`); !db.IsConstraint(err, "plenary: the roll is frozen") {
 		t.Errorf("after the rewrite's transaction, DELETE: err = %v, want the roll frozen again", err)
+	}
+}
+
+// Meetings, proxies and recusals (postgres_v9.go) hold on PostgreSQL as
+// on SQLite: a holder takes no proxy past the cap, counting the rows of
+// the same statement; the roll's proxies are frozen with the roll; only a
+// member on the roll who has not voted stands aside, and then does not
+// vote, while the close's rewrite of the roll still passes; and the
+// attendance register is frozen with the first vote.
+func TestPostgresProxiesAndRecusals(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	setup := `INSERT INTO members (id, name, email, password_hash, role, status, applied_at) VALUES
+			(1, 'Ada', 'ada@example.org', 'x', 'admin', 'active', now()), (2, 'Bo', 'bo@example.org', 'x', 'member', 'active', now()),
+			(3, 'Cy', 'cy@example.org', 'x', 'member', 'active', now()), (4, 'Di', 'di@example.org', 'x', 'member', 'active', now());
+		UPDATE rules SET proxy_cap = 1 WHERE kind = 'motion';
+		INSERT INTO proposals (id, kind, title, body, author_id, status, created_at, opens_at, closes_at) VALUES
+			(1, 'motion', 'M', 'B', 1, 'discussion', now(), now(), now() + interval '1 day'),
+			(2, 'motion', 'N', 'B', 1, 'discussion', now(), now(), now() + interval '1 day');
+		INSERT INTO proxies (id, principal_id, holder_id, proposal_id, appointed_at) VALUES (1, 4, 2, 1, now());
+		INSERT INTO roll (proposal_id, member_id) VALUES (1, 1), (1, 2), (1, 3), (1, 4);
+		INSERT INTO roll_proxies (proposal_id, principal_id, holder_id) VALUES (1, 4, 2);
+		UPDATE proposals SET status = 'voting', roll_size = 4, roll_digest = 'd', opened_at = now() WHERE id = 1;
+		UPDATE roll SET voted = 1 WHERE member_id = 1;
+		INSERT INTO meetings (id, title, starts_at, place, chair_id, checkin_code, created_at)
+			VALUES (1, 'AGM', now(), 'The hall', 1, 'K7Q2ZX', now());
+		INSERT INTO attendance (meeting_id, member_id, how) VALUES (1, 1, 'chair');
+		UPDATE meetings SET register_frozen_at = now() WHERE id = 1`
+	if _, err := d.W.ExecContext(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	const capped = "plenary: the proxy holder holds as many proxies as the rules allow"
+	for _, c := range []struct{ query, refusal string }{
+		{`INSERT INTO proxies (id, principal_id, holder_id, proposal_id, appointed_at) VALUES (2, 3, 2, 1, now())`, capped},
+		{`INSERT INTO proxies (id, principal_id, holder_id, proposal_id, appointed_at) VALUES (2, 1, 3, 2, now()), (3, 2, 3, 2, now())`, capped},
+		{`INSERT INTO proxies (id, principal_id, holder_id, appointed_at) VALUES (2, 1, 3, now()), (3, 2, 3, now())`, capped},
+		{`INSERT INTO proxies (id, principal_id, holder_id, proposal_id, appointed_at) VALUES (2, 4, 3, 1, now())`, "index 'proxies_live'"},
+		{`UPDATE proxies SET holder_id = 3 WHERE id = 1`, "plenary: a proxy is only ever revoked"},
+		{`DELETE FROM proxies WHERE id = 1`, "plenary: a proxy is only ever revoked"},
+		{`TRUNCATE proxies CASCADE`, "plenary: a proxy is only ever revoked"},
+		{`INSERT INTO roll_proxies (proposal_id, principal_id, holder_id) VALUES (1, 3, 2)`, "plenary: the roll is frozen"},
+		{`UPDATE roll_proxies SET holder_id = 3 WHERE principal_id = 4`, "plenary: the roll is frozen"},
+		{`DELETE FROM roll_proxies`, "plenary: the roll is frozen"},
+		{`TRUNCATE roll_proxies CASCADE`, "plenary: the roll is frozen"},
+		{`INSERT INTO recusals (proposal_id, member_id, reason) VALUES (2, 2, 'R')`, "plenary: only a member on the roll who has not voted stands aside"},
+		{`INSERT INTO recusals (proposal_id, member_id, reason) VALUES (1, 1, 'R')`, "plenary: only a member on the roll who has not voted stands aside"},
+		{`INSERT INTO attendance (meeting_id, member_id, how) VALUES (1, 2, 'code')`, "plenary: the attendance register is frozen"},
+		{`UPDATE attendance SET how = 'code'`, "plenary: the attendance register is kept"},
+		{`DELETE FROM attendance`, "plenary: the attendance register is kept"},
+		{`TRUNCATE attendance CASCADE`, "plenary: the attendance register is kept"},
+	} {
+		if _, err := d.W.ExecContext(ctx, c.query); !db.IsConstraint(err, c.refusal) {
+			t.Errorf("%s: err = %v, want %q", c.query, err, c.refusal)
+		}
+	}
+	// What the refusals let through: a proxy revoked, then another in its
+	// place; a recusal; and a vote from one who did not stand aside.
+	if _, err := d.W.ExecContext(ctx, `UPDATE proxies SET revoked_at = now() WHERE id = 1;
+		INSERT INTO proxies (id, principal_id, holder_id, proposal_id, appointed_at) VALUES (2, 3, 2, 1, now());
+		INSERT INTO recusals (proposal_id, member_id, reason) VALUES (1, 2, 'My landlord');
+		UPDATE roll SET voted = 1 WHERE member_id = 3`); err != nil {
+		t.Fatalf("writes the rules allow refused: %v", err)
+	}
+	for _, c := range []struct{ query, refusal string }{
+		{`UPDATE roll SET voted = 1 WHERE proposal_id = 1 AND member_id = 2`, "plenary: a member who stood aside does not vote"},
+		{`UPDATE recusals SET reason = 'None'`, "plenary: a recusal stands"},
+		{`DELETE FROM recusals`, "plenary: a recusal stands"},
+		{`TRUNCATE recusals CASCADE`, "plenary: a recusal stands"},
+		{`UPDATE proxies SET revoked_at = NULL WHERE id = 1`, "plenary: a proxy is only ever revoked"},
+	} {
+		if _, err := d.W.ExecContext(ctx, c.query); !db.IsConstraint(err, c.refusal) {
+			t.Errorf("%s: err = %v, want %q", c.query, err, c.refusal)
+		}
+	}
+	// The close rewrites the roll, the recused member's row with it.
+	err := d.WithTx(ctx, func(tx *sqlx.Tx) error {
+		return db.RewriteInKeyOrder(ctx, tx, "roll", "proposal_id, member_id, voted", "member_id", "proposal_id = ?", 1)
+	})
+	if err != nil {
+		t.Fatalf("the close's rewrite of a roll with a recusal: %v", err)
+	}
+	var roll []string
+	if err := d.R.SelectContext(ctx, &roll, `SELECT member_id || ':' || voted FROM roll WHERE proposal_id = 1 ORDER BY ctid`); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(roll, " "); got != "1:1 2:0 3:1 4:0" {
+		t.Errorf("the roll after the rewrite: %q, want 1:1 2:0 3:1 4:0", got)
 	}
 }
 
