@@ -613,6 +613,14 @@ CREATE TABLE meetings (
     CHECK (closed_at IS NULL OR register_frozen_at IS NOT NULL)
 );
 
+-- A frozen register stays frozen, and a closed meeting closed.
+CREATE TRIGGER meetings_frozen BEFORE UPDATE ON meetings
+WHEN (OLD.register_frozen_at IS NOT NULL AND NEW.register_frozen_at IS NOT OLD.register_frozen_at)
+  OR (OLD.closed_at IS NOT NULL AND NEW.closed_at IS NOT OLD.closed_at)
+BEGIN
+    SELECT RAISE(ABORT, 'plenary: the attendance register is frozen');
+END;
+
 CREATE TABLE meeting_items (
     meeting_id  INTEGER NOT NULL REFERENCES meetings (id),
     position    INTEGER NOT NULL CHECK (position BETWEEN 1 AND 100),
@@ -650,7 +658,10 @@ END;
 -- ballot, its kind's proxy_cap, counting their standing appointments too;
 -- for every ballot, the largest cap of any kind. Writers queue one at a
 -- time (SQLite's lock; PostgreSQL's writers' advisory lock), so two
--- appointments racing past the cap cannot both pass this trigger.
+-- appointments racing past the cap cannot both pass this trigger. (A
+-- standing appointment counts the holder's standing ones only; when a
+-- ballot opens its roll takes no more than its kind's cap per holder,
+-- the earliest appointed first: governance's freezeProxies.)
 CREATE TABLE proxies (
     id           INTEGER PRIMARY KEY,
     principal_id INTEGER   NOT NULL REFERENCES members (id),

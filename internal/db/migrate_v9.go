@@ -51,7 +51,7 @@ func stepV9(ctx context.Context, tx *sqlx.Tx, schema string) error {
 		}
 		created = append(created, index)
 	}
-	for _, name := range []string{"attendance_frozen", "attendance_kept_update", "attendance_kept_delete",
+	for _, name := range []string{"meetings_frozen", "attendance_frozen", "attendance_kept_update", "attendance_kept_delete",
 		"proxies_cap", "proxies_kept", "proxies_no_delete",
 		"roll_proxies_frozen_insert", "roll_proxies_frozen_update", "roll_proxies_frozen_delete",
 		"recusals_before_voting", "recusals_kept_update", "recusals_kept_delete", "roll_recused"} {

@@ -155,6 +155,7 @@ func TestMigrateV8ToV9(t *testing.T) {
 		{"Cy checks in late", `INSERT INTO attendance (meeting_id, member_id, how) VALUES (1, 3, 'chair')`, nil,
 			"plenary: the attendance register is frozen"},
 		{"Bo struck off the register", `DELETE FROM attendance WHERE member_id = 2`, nil, "plenary: the attendance register is kept"},
+		{"the register reopened", `UPDATE meetings SET register_frozen_at = NULL WHERE id = 1`, nil, "plenary: the attendance register is frozen"},
 	} {
 		_, err := d.W.ExecContext(ctx, tt.query, tt.args...)
 		// PostgreSQL names a CHECK otherwise than SQLite, which names it

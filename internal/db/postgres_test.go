@@ -397,6 +397,7 @@ func TestPostgresProxiesAndRecusals(t *testing.T) {
 		{`INSERT INTO recusals (proposal_id, member_id, reason) VALUES (2, 2, 'R')`, "plenary: only a member on the roll who has not voted stands aside"},
 		{`INSERT INTO recusals (proposal_id, member_id, reason) VALUES (1, 1, 'R')`, "plenary: only a member on the roll who has not voted stands aside"},
 		{`INSERT INTO attendance (meeting_id, member_id, how) VALUES (1, 2, 'code')`, "plenary: the attendance register is frozen"},
+		{`UPDATE meetings SET register_frozen_at = NULL`, "plenary: the attendance register is frozen"},
 		{`UPDATE attendance SET how = 'code'`, "plenary: the attendance register is kept"},
 		{`DELETE FROM attendance`, "plenary: the attendance register is kept"},
 		{`TRUNCATE attendance CASCADE`, "plenary: the attendance register is kept"},

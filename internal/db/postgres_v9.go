@@ -59,6 +59,19 @@ CREATE TABLE attendance (
     CONSTRAINT "attendance.meeting_id, attendance.member_id" PRIMARY KEY (meeting_id, member_id)
 );
 
+-- A frozen register stays frozen, and a closed meeting closed.
+CREATE FUNCTION meetings_frozen() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.register_frozen_at IS NOT NULL AND NEW.register_frozen_at IS DISTINCT FROM OLD.register_frozen_at)
+        OR (OLD.closed_at IS NOT NULL AND NEW.closed_at IS DISTINCT FROM OLD.closed_at) THEN
+        PERFORM plenary_refuse('plenary: the attendance register is frozen');
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER meetings_frozen BEFORE UPDATE ON meetings FOR EACH ROW EXECUTE FUNCTION meetings_frozen();
+
 -- Members are added to the register until it is frozen, and never
 -- removed or changed.
 CREATE FUNCTION attendance_kept() RETURNS trigger
