@@ -78,9 +78,9 @@ func getMeeting(ctx context.Context, q sqlx.QueryerContext, id int64) (Meeting, 
 // MeetingInput is a meeting as the chair's form gives it. StartsAt is a
 // wall-clock time "2006-01-02T15:04" in Zone (the chair's; UTC when nil).
 type MeetingInput struct {
-	Title    string         `form:"title" validate:"required,utf8,max=200"`
+	Title    string         `form:"title" validate:"required,utf8,nocontrol,oneline,max=200"`
 	StartsAt string         `form:"starts_at" validate:"required,max=40"`
-	Place    string         `form:"place" validate:"utf8,max=300"`
+	Place    string         `form:"place" validate:"utf8,nocontrol,oneline,max=300"`
 	Link     string         `form:"link" validate:"omitempty,link"`
 	Zone     *time.Location `form:"-" validate:"-"`
 }
@@ -88,10 +88,14 @@ type MeetingInput struct {
 var meetingMessages = map[string]string{
 	"title.required":     "Give the meeting a title, such as “Annual general meeting 2027”.",
 	"title.utf8":         "Write the title as plain text.",
+	"title.nocontrol":    "Write the title as plain text, on one line.",
+	"title.oneline":      "Write the title as plain text, on one line.",
 	"title.max":          "Keep the title to 200 characters.",
 	"starts_at.required": "Enter when the meeting starts.",
 	"starts_at.max":      "Enter when the meeting starts, as a date and time.",
 	"place.utf8":         "Write the place as plain text.",
+	"place.nocontrol":    "Write the place as plain text, on one line.",
+	"place.oneline":      "Write the place as plain text, on one line.",
 	"place.max":          "Keep the place to 300 characters.",
 	"link.link":          "Enter the online meeting's link in full, starting https://.",
 }

@@ -21,13 +21,14 @@ import (
 
 // RecusalInput is a recusal as the member's form gives it.
 type RecusalInput struct {
-	Reason string `form:"reason" validate:"required,utf8,max=500"`
+	Reason string `form:"reason" validate:"required,utf8,nocontrol,max=500"`
 }
 
 var recusalMessages = map[string]string{
-	"reason.required": "Say what your conflict of interest is: members will see it.",
-	"reason.max":      "Keep the reason to 500 characters.",
-	"reason.utf8":     "Write the reason as plain text.",
+	"reason.required":  "Say what your conflict of interest is: members will see it.",
+	"reason.max":       "Keep the reason to 500 characters.",
+	"reason.utf8":      "Write the reason as plain text.",
+	"reason.nocontrol": "Write the reason as plain text.",
 }
 
 // Messages words what the tags refuse.
@@ -43,7 +44,8 @@ type Recusal struct {
 // Recuse records that m stands aside in an open ballot. A ballot that
 // closes early closes if m was the last on its roll who had not voted.
 func (s *Service) Recuse(ctx context.Context, m Member, proposalID int64, in RecusalInput) error {
-	in.Reason = strings.TrimSpace(in.Reason)
+	// A browser sends a textarea's line breaks as CRLF.
+	in.Reason = strings.TrimSpace(strings.ReplaceAll(in.Reason, "\r\n", "\n"))
 	if err := check.Struct(in).Err(); err != nil {
 		return err
 	}
