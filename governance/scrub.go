@@ -108,6 +108,8 @@ func (s *Service) rewriteBoxes(ctx context.Context) error {
 	s.db.PurgeDead(ctx, "ballot_box")
 	s.db.PurgeDead(ctx, "choice_box")
 	s.db.PurgeDead(ctx, "roll")
+	// The receipt hashes of proxies' ballots, cleared at close (proxy.go).
+	s.db.PurgeDead(ctx, "proxy_votes")
 	return nil
 }
 
