@@ -18,6 +18,13 @@ type Participation struct {
 	// stored: a ranking most preferred first or the positions approved.
 	Ballot  []int
 	Turnout int
+	// ByProxy: the member's proxy (ProxyName) has voted for them, and
+	// their own vote would replace it. Never how, in a secret ballot.
+	ByProxy   bool
+	ProxyName string
+	// Recused: the member stood aside in this ballot, for Reason.
+	Recused bool
+	Reason  string
 }
 
 // Proposal returns a proposal after bringing its ballot up to date. An
@@ -62,7 +69,19 @@ func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Part
 	if err != nil {
 		return out, fmt.Errorf("governance: participation: %w", err)
 	}
-	if p.IsChoice() && out.Voted && p.Secret != nil && !*p.Secret {
+	if err := s.db.R.QueryRowxContext(ctx, `SELECT
+		coalesce((SELECT h.name FROM proxy_votes v JOIN members h ON h.id = v.holder_id WHERE v.proposal_id = ? AND v.principal_id = ?), ''),
+		coalesce((SELECT reason FROM recusals WHERE proposal_id = ? AND member_id = ?), '')`,
+		p.ID, m.ID, p.ID, m.ID).Scan(&out.ProxyName, &out.Reason); err != nil {
+		return out, fmt.Errorf("governance: participation: %w", err)
+	}
+	out.ByProxy, out.Recused = out.ProxyName != "", out.Reason != ""
+	if out.ByProxy {
+		// The proxy's ballot, not the member's own: shown as no choice, so
+		// a form never offers it back as theirs.
+		out.Choice = ""
+	}
+	if p.IsChoice() && out.Voted && !out.ByProxy && p.Secret != nil && !*p.Secret {
 		var ballot string
 		if err := s.db.R.GetContext(ctx, &ballot, `SELECT ballot FROM choice_votes WHERE proposal_id = ? AND member_id = ?`, p.ID, m.ID); err != nil {
 			return out, fmt.Errorf("governance: participation: %w", err)

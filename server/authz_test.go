@@ -116,6 +116,8 @@ type routeFixture struct {
 	discussion     int64 // a motion in discussion, by the admin
 	toWithdraw     int64 // in discussion, by the active member, who withdraws it
 	toCancel       int64 // in discussion, by the admin, who cancels it
+
+	meetingRoutes // issue 15: proxies and general meetings (meetings_test.go)
 }
 
 // openTitle is the title of the proposal open for voting: members follow it,
@@ -211,6 +213,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	f.discussion = propose(ad, "A motion in discussion", "later")
 	f.toWithdraw = propose(f.users[activeMember], "A motion its author withdraws", "later")
 	f.toCancel = propose(ad, "A motion the admin cancels", "later")
+	f.addMeetings(t)
 
 	for r := range numRoles {
 		f.clients[r] = a.client()
@@ -243,6 +246,7 @@ func (f *routeFixture) table() map[string][]routeCase {
 	demand := func(id int64) string { return "/demands/" + strconv.FormatInt(id, 10) }
 	proposal := func(id int64) string { return "/proposals/" + strconv.FormatInt(id, 10) }
 	apiProposal := func(id int64) string { return "/api/v1" + proposal(id) }
+	meeting := func(id int64) string { return "/meetings/" + strconv.FormatInt(id, 10) }
 	loggedIn := []role{applicant, activeMember, admin}
 	voters := []role{activeMember, admin}
 	byAdmin := []role{admin}
@@ -580,6 +584,126 @@ func (f *routeFixture) table() map[string][]routeCase {
 			{path: "/admin" + resource(f.queued) + "/status", body: form("status", library.StatusListed), want: admins("303 /admin/library"), changes: byAdmin},
 			{path: "/admin" + resource(f.listedResource) + "/status", want: admins("422")},
 			{path: "/admin/library/999999/status", body: form("status", library.StatusListed), want: admins("404")},
+		},
+		// Issue 15: proxies, recusals and general meetings.
+		"GET /proxies": {{path: "/proxies", want: actives("200")}},
+		"POST /proxies": {
+			{path: "/proxies", want: actives("422")},
+			{path: "/proxies", body: form("holder", "abc"), want: actives("422")},
+			{path: "/proxies", body: form("holder", "999999"), want: actives("422")},
+			{path: "/proxies", body: form("holder", strconv.FormatInt(f.principal.ID, 10), "proposal", strconv.FormatInt(f.closedProposal, 10)),
+				want: actives("422")},
+			{path: "/proxies", body: form("holder", strconv.FormatInt(f.principal.ID, 10), "proposal", strconv.FormatInt(f.discussion, 10)),
+				want: actives("303 /proxies"), changes: voters},
+		},
+		// The active member's own appointment: the admin may not revoke it
+		// (and by then it is revoked).
+		"POST /proxies/:id/revoke": {
+			{path: fmt.Sprintf("/proxies/%d/revoke", f.revocable), want: expect{anonymous: "login", applicant: "403",
+				activeMember: "303 /proxies", suspendedMember: "login", admin: "404"}, changes: byMember},
+			{path: "/proxies/999999/revoke", want: actives("404")},
+			{path: "/proxies/abc/revoke", want: actives("404")},
+		},
+		"GET /proposals/:id/proxies": {
+			{path: proposal(f.proxyBallot) + "/proxies", want: onRunning("200")},
+			{path: proposal(f.closedProposal) + "/proxies", want: members("200")},
+			{path: "/proposals/999999/proxies", want: members("404")},
+			{path: "/proposals/abc/proxies", want: members("404")},
+		},
+		// Only the holder votes for the principal; to anyone else the
+		// principal's ballot is not there.
+		"POST /proposals/:id/proxies/:principal": {
+			{path: fmt.Sprintf("%s/proxies/%d", proposal(f.proxyBallot), f.principal.ID), body: yes,
+				want:    expect{anonymous: "login", applicant: "404", activeMember: "303 " + proposal(f.proxyBallot) + "/proxies", suspendedMember: "login", admin: "404"},
+				changes: byMember},
+			{path: fmt.Sprintf("%s/proxies/%d", proposal(f.proxyBallot), f.principal.ID), body: form("choice", "maybe"), want: onRunning("422")},
+			{path: fmt.Sprintf("%s/proxies/%d", proposal(f.proxyBallot), f.users[admin].ID), body: yes, want: onRunning("404")},
+			{path: fmt.Sprintf("%s/proxies/999999", proposal(f.proxyBallot)), body: yes, want: onRunning("404")},
+			{path: fmt.Sprintf("%s/proxies/abc", proposal(f.proxyBallot)), body: yes, want: members("404")},
+			{path: "/proposals/999999/proxies/1", body: yes, want: members("404")},
+		},
+		"POST /proposals/:id/recuse": {
+			{path: proposal(f.proxyBallot) + "/recuse", want: onRunning("422")},
+			{path: proposal(f.proxyBallot) + "/recuse", body: form("reason", strings.Repeat("x", 501)), want: onRunning("422")},
+			{path: proposal(f.proxyBallot) + "/recuse", body: form("reason", "I sit on the supplier's board."),
+				want: onRunning("303 " + proposal(f.proxyBallot)), changes: voters},
+			{path: proposal(f.closedProposal) + "/recuse", body: form("reason", "Too late."), want: members("422")},
+			{path: "/proposals/999999/recuse", body: form("reason", "x"), want: members("404")},
+		},
+		"GET /meetings":     {{path: "/meetings", want: actives("200")}},
+		"GET /meetings/new": {{path: "/meetings/new", want: admins("200")}},
+		"POST /meetings/new": {
+			{path: "/meetings/new", want: admins("422")},
+			{path: "/meetings/new", body: form("title", "AGM", "starts_at", "tomorrow", "place", "The hall"), want: admins("422")},
+		},
+		"GET /meetings/:id": {
+			{path: meeting(f.meeting), want: actives("200")},
+			{path: meeting(f.liveMeeting), want: actives("200")},
+			{path: meeting(f.closedMeeting), want: actives("200")},
+			{path: "/meetings/999999", want: actives("404")},
+			{path: "/meetings/abc", want: actives("404")},
+		},
+		"GET /meetings/:id/screen": {
+			{path: meeting(f.liveMeeting) + "/screen", want: actives("200")},
+			{path: meeting(f.meeting) + "/screen", want: actives("200")},
+			{path: "/meetings/999999/screen", want: actives("404")},
+		},
+		// Minutes: the members' while the meeting runs, public once closed.
+		"GET /meetings/:id/minutes": {
+			{path: meeting(f.meeting) + "/minutes", want: running},
+			{path: meeting(f.closedMeeting) + "/minutes", want: everyone("200")},
+			{path: "/meetings/999999/minutes", want: everyone("404")},
+			{path: "/meetings/abc/minutes", want: everyone("404")},
+		},
+		"GET /meetings/:id/minutes.md": {
+			{path: meeting(f.liveMeeting) + "/minutes.md", want: running},
+			{path: meeting(f.closedMeeting) + "/minutes.md", want: everyone("200")},
+			{path: "/meetings/999999/minutes.md", want: everyone("404")},
+		},
+		"POST /meetings/:id/checkin": {
+			{path: meeting(f.meeting) + "/checkin", want: actives("422")},
+			{path: meeting(f.meeting) + "/checkin", body: form("code", "WRONG1"), want: actives("422")},
+			{path: meeting(f.liveMeeting) + "/checkin", body: form("code", f.liveCode), want: actives("422")}, // the register is frozen
+			{path: meeting(f.meeting) + "/checkin", body: form("code", strings.ToLower(f.meetingCode)),
+				want: actives("303 " + meeting(f.meeting)), changes: voters},
+			{path: "/meetings/999999/checkin", body: form("code", f.meetingCode), want: actives("404")},
+		},
+		"POST /meetings/:id/present": {
+			{path: meeting(f.meeting) + "/present", want: admins("422")},
+			{path: meeting(f.meeting) + "/present", body: form("member", "abc"), want: admins("422")},
+			{path: meeting(f.meeting) + "/present", body: form("member", strconv.FormatInt(f.users[applicant].ID, 10)), want: admins("422")},
+			{path: meeting(f.closedMeeting) + "/present", body: form("member", strconv.FormatInt(f.principal.ID, 10)), want: admins("422")},
+			{path: meeting(f.meeting) + "/present", body: form("member", strconv.FormatInt(f.principal.ID, 10)),
+				want: admins("303 " + meeting(f.meeting) + "#register-h"), changes: byAdmin},
+			{path: "/meetings/999999/present", body: form("member", strconv.FormatInt(f.principal.ID, 10)), want: admins("404")},
+		},
+		"POST /meetings/:id/items": {
+			{path: meeting(f.meeting) + "/items", want: admins("422")},
+			{path: meeting(f.meeting) + "/items", body: form("proposal", strconv.FormatInt(f.closedProposal, 10)), want: admins("422")},
+			{path: meeting(f.meeting) + "/items", body: form("proposal", strconv.FormatInt(f.agendaItem, 10)), want: admins("422")},
+			{path: meeting(f.meeting) + "/items", body: form("proposal", strconv.FormatInt(f.agendable, 10)),
+				want: admins("303 " + meeting(f.meeting) + "#agenda-h"), changes: byAdmin},
+			{path: "/meetings/999999/items", body: form("proposal", strconv.FormatInt(f.agendable, 10)), want: admins("404")},
+		},
+		"POST /meetings/:id/items/:pid/open": {
+			{path: fmt.Sprintf("%s/items/%d/open", meeting(f.liveMeeting), f.liveItem),
+				want: admins(fmt.Sprintf("303 %s#item-%d", meeting(f.liveMeeting), f.liveItem)), changes: byAdmin},
+			{path: fmt.Sprintf("%s/items/%d/open", meeting(f.liveMeeting), f.proxyBallot), want: admins("422")}, // open already
+			{path: fmt.Sprintf("%s/items/%d/open", meeting(f.liveMeeting), f.agendaItem), want: admins("404")},  // another meeting's
+			{path: fmt.Sprintf("%s/items/999999/open", meeting(f.liveMeeting)), want: admins("404")},
+			{path: fmt.Sprintf("%s/items/abc/open", meeting(f.liveMeeting)), want: admins("404")},
+		},
+		"POST /meetings/:id/items/:pid/close": {
+			{path: fmt.Sprintf("%s/items/%d/close", meeting(f.liveMeeting), f.closable),
+				want: admins(fmt.Sprintf("303 %s#item-%d", meeting(f.liveMeeting), f.closable)), changes: byAdmin},
+			{path: fmt.Sprintf("%s/items/%d/close", meeting(f.meeting), f.agendaItem), want: admins("422")}, // not open
+			{path: fmt.Sprintf("%s/items/999999/close", meeting(f.liveMeeting)), want: admins("404")},
+		},
+		"POST /meetings/:id/close": {
+			{path: meeting(f.liveMeeting) + "/close", want: admins("422")}, // a ballot is open
+			{path: meeting(f.closedMeeting) + "/close", want: admins("422")},
+			{path: meeting(f.toClose) + "/close", want: admins("303 " + meeting(f.toClose)), changes: byAdmin},
+			{path: "/meetings/999999/close", want: admins("404")},
 		},
 		"POST /admin/invitations/:id/revoke": {
 			{path: "/admin/invitations/" + strconv.FormatInt(f.revokeID, 10) + "/revoke", want: admins("303 /admin/invitations"), changes: byAdmin},

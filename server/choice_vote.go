@@ -229,10 +229,19 @@ func (s *Server) answerVote(c *gin.Context, id int64, res governance.VoteResult,
 		s.renderProposal(c, http.StatusConflict, func(d *proposalData) {
 			d.VoteForm = form{Errors: map[string]string{"": "You have already voted. To change your " + what + ", enter the receipt you were given."}}
 		})
+	case errors.Is(err, governance.ErrRecused):
+		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
+			d.VoteForm = form{Errors: map[string]string{"": "You stood aside in this ballot: you cannot vote in it."}}
+		})
 	case errorsOf(err) != nil:
 		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) { refill(d, errorsOf(err)) })
 	case err != nil:
 		s.fail(c, err)
+	case res.ReplacedProxy && res.Receipt != "":
+		s.addFlash(c, "receipt", res.Receipt)
+		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" replaced the one your proxy cast for you. Keep your receipt: it is shown only now.")
+	case res.ReplacedProxy:
+		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" replaced the one your proxy cast for you.")
 	case res.Receipt != "":
 		s.addFlash(c, "receipt", res.Receipt)
 		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" is in the ballot box. Keep your receipt: it is shown only now. With it you can change your "+what+" until voting closes, and find your ballot in the published box afterwards.")

@@ -205,7 +205,7 @@ func TestEveryRouteAndStatusCarriesTheSecurityHeaders(t *testing.T) {
 			form("password", "a whole new password", "password_repeat", "a whole new password")},
 	}
 	// notFound are path values that name nothing.
-	notFound := map[string]string{"id": "999999", "token": "bogus", "filepath": "no-such-file.css"}
+	notFound := map[string]string{"id": "999999", "pid": "999999", "principal": "999999", "token": "bogus", "filepath": "no-such-file.css"}
 
 	for _, route := range routes {
 		method, pattern, _ := strings.Cut(route, " ")

@@ -84,7 +84,8 @@ var hostile = []payload{
 
 // numeric are the parameters that hold a number or an id.
 var numeric = []string{"id", "page", "per_page", "from", "to", "box_page", "days", "hours", "minutes", "quorum_pct",
-	"min_minutes", "year", "demand_id", "resource_id", "demand", "resource", "resources"}
+	"min_minutes", "year", "demand_id", "resource_id", "demand", "resource", "resources", "pid", "principal", "member", "holder",
+	"proposal", "proxy_cap"}
 
 // payloadsFor is the list for one parameter.
 func payloadsFor(name string, inPath bool) []payload {
@@ -432,7 +433,8 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			base: form("csv", "name,email,role\nBea {n},bea{n}@example.org,member\n", "days", "7", "confirm", "yes")},
 		"POST /admin/settings": {form: []string{"time_zone"}, base: form("time_zone", "Europe/Paris"), mutates: true},
 		// The rules of a kind no other request here proposes under.
-		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "methods", "approval_pct"},
+		"POST /admin/rules": {form: []string{"kind", "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "methods", "approval_pct",
+			"proxy_cap", "early_close", "quorum_on"},
 			base: form("kind", governance.KindWithdraw, "quorum_pct", "25", "threshold", governance.ThresholdMajority,
 				"min_minutes", "4320", "secret", "true", "reminder_hours", "24"), mutates: true},
 		"POST /admin/proposals/:id/cancel": {form: []string{"reason"}, query: []string{"box_page", "receipt"},
@@ -440,6 +442,69 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			mutates: true, caps: map[string]int{"reason": governance.MaxReasonLen}, stored: map[string]string{"reason": "proposals.cancel_reason"},
 			renew: func(t *testing.T) { x.cancelTarget = x.newDiscussion(t) }},
 		"GET /admin/library": {query: []string{"status", "page"}},
+
+		// Issue 15: proxies, recusals and general meetings. Each success
+		// uses up its target (an appointment, an agenda item, a ballot, a
+		// meeting); renew makes the next.
+		"GET /proxies": {},
+		"POST /proxies": {form: []string{"holder", "proposal"}, mutates: true,
+			base: form("holder", id(f.principal.ID), "proposal", id(f.discussion))},
+		"POST /proxies/:id/revoke": {main: activeMember, mutates: true,
+			ids: func(role) map[string]string { return map[string]string{"id": id(x.revocable)} },
+			foreign: func(r role) []string {
+				if r == activeMember {
+					return nil
+				}
+				return []string{id(x.revocable)}
+			},
+			renew: func(t *testing.T) { x.revocable = x.newAppointment(t) }},
+		"GET /proposals/:id/proxies": {ids: one(f.proxyBallot), foreign: notPublic(f.proxyBallot)},
+		// Only the holder reaches the principal's ballot: to the others it
+		// is not there.
+		"POST /proposals/:id/proxies/:principal": {form: []string{"choice", "choice_ballot", "rank_0", "approve"}, main: activeMember,
+			ids: func(role) map[string]string {
+				return map[string]string{"id": id(f.proxyBallot), "principal": id(f.principal.ID)}
+			},
+			foreign: func(r role) []string {
+				if r == activeMember {
+					return nil
+				}
+				return []string{id(f.proxyBallot)}
+			},
+			base: form("choice", governance.ChoiceYes), mutates: true},
+		"POST /proposals/:id/recuse": {form: []string{"reason"}, query: []string{"box_page", "receipt"},
+			ids:  func(role) map[string]string { return map[string]string{"id": id(x.recuseTarget)} },
+			base: form("reason", "A conflict {n}"), mutates: true, caps: map[string]int{"reason": 500},
+			stored: map[string]string{"reason": "recusals.reason"},
+			renew:  func(t *testing.T) { x.recuseTarget = x.newLiveBallot(t) }},
+		"GET /meetings":     {},
+		"GET /meetings/new": {},
+		"POST /meetings/new": {form: []string{"title", "starts_at", "place", "link"}, mutates: true,
+			base: form("title", "Meeting {n}", "starts_at", f.app.Clock.Now().Add(2*time.Hour).Format("2006-01-02T15:04"), "place", "The hall"),
+			caps: map[string]int{"title": 200, "place": 300}, stored: map[string]string{"title": "meetings.title", "place": "meetings.place"}},
+		"GET /meetings/:id":            {ids: one(f.meeting)},
+		"GET /meetings/:id/screen":     {ids: one(f.liveMeeting)},
+		"GET /meetings/:id/minutes":    {ids: one(f.closedMeeting), foreign: notPublic(f.meeting)},
+		"GET /meetings/:id/minutes.md": {ids: one(f.closedMeeting), foreign: notPublic(f.liveMeeting)},
+		"POST /meetings/:id/checkin":   {form: []string{"code"}, ids: one(f.meeting), base: form("code", f.meetingCode), mutates: true},
+		"POST /meetings/:id/present":   {form: []string{"member"}, ids: one(f.meeting), base: form("member", id(f.principal.ID)), mutates: true},
+		"POST /meetings/:id/items": {form: []string{"proposal"}, ids: one(f.meeting), mutates: true,
+			base:  form("proposal", id(f.agendable)),
+			renew: func(t *testing.T) { x.agendable = x.newDiscussion(t) }},
+		"POST /meetings/:id/items/:pid/open": {mutates: true,
+			ids: func(role) map[string]string { return map[string]string{"id": id(f.liveMeeting), "pid": id(x.liveItem)} },
+			renew: func(t *testing.T) {
+				x.liveItem = x.newDiscussion(t)
+				if err := f.app.Gov.AddItem(ctx, ad.Member, f.liveMeeting, x.liveItem); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		"POST /meetings/:id/items/:pid/close": {mutates: true,
+			ids:   func(role) map[string]string { return map[string]string{"id": id(f.liveMeeting), "pid": id(x.closable)} },
+			renew: func(t *testing.T) { x.closable = x.newLiveBallot(t) }},
+		"POST /meetings/:id/close": {mutates: true,
+			ids:   func(role) map[string]string { return map[string]string{"id": id(x.toClose)} },
+			renew: func(t *testing.T) { x.toClose = x.newMeeting(t) }},
 		"POST /admin/library/:id/status": {form: []string{"status", "back"}, ids: one(f.queued),
 			base: form("status", library.StatusHidden, "back", "/admin/library?status=hidden"), mutates: true},
 	}
@@ -468,6 +533,8 @@ type injector struct {
 	// targets that successful requests use up
 	inviteToken  string
 	cancelTarget int64
+	// issue 15's (meetings_test.go)
+	revocable, recuseTarget, agendable, liveItem, closable, toClose int64
 	// pages is where accepted hostile input can now be seen.
 	pages map[string]bool
 	// sent counts the requests, and places each route and parameter
@@ -481,6 +548,8 @@ func newInjector(t *testing.T, f *routeFixture) *injector {
 	x := &injector{f: f, anon: f.app.client(), tokens: map[*client]string{}, pages: map[string]bool{}, places: map[string]bool{}}
 	x.inviteToken = f.openToken
 	x.cancelTarget = f.toCancel
+	x.revocable, x.recuseTarget, x.agendable, x.liveItem, x.closable, x.toClose = f.revocable, f.proxyBallot, f.agendable, f.liveItem,
+		f.closable, f.toClose
 	if err := f.app.Gov.RevokeInvitation(context.Background(), f.users[admin].Member, f.revokeID); err != nil {
 		t.Fatal(err)
 	}

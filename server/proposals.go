@@ -66,6 +66,11 @@ type proposalData struct {
 	Choice        *choiceView // a choice's ballot, and its count once closed (choice_vote.go)
 	CommentForm   form
 	CancelForm    form
+	// Issue 15: how many members' proxies the viewer holds in this ballot,
+	// those who stood aside, and the form to stand aside.
+	HeldProxies int
+	Recusals    []governance.Recusal
+	RecuseForm  form
 }
 
 func (s *Server) showProposal(c *gin.Context) {
@@ -120,6 +125,20 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 	}
 	if m != nil {
 		if d.Participation, err = s.gov.Participation(ctx, *m, p); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if m != nil && p.Status == governance.ProposalVoting {
+		held, err := s.gov.HeldProxies(ctx, *m, p.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.HeldProxies = len(held)
+	}
+	if p.Status == governance.ProposalVoting || p.Status == governance.ProposalClosed {
+		if d.Recusals, err = s.gov.Recusals(ctx, p.ID); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -421,7 +440,8 @@ func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
 	for _, r := range rules {
 		forms[r.Kind] = form{Values: map[string]string{"quorum_pct": strconv.Itoa(r.QuorumPct), "threshold": r.Threshold,
 			"min_minutes": strconv.Itoa(r.MinMinutes), "secret": strconv.FormatBool(r.Secret), "reminder_hours": strconv.Itoa(r.ReminderHours),
-			"methods": r.Methods, "approval_pct": strconv.Itoa(r.ApprovalPct)}}
+			"methods": r.Methods, "approval_pct": strconv.Itoa(r.ApprovalPct), "proxy_cap": strconv.Itoa(r.ProxyCap),
+			"early_close": strconv.FormatBool(r.EarlyClose), "quorum_on": r.QuorumOn}}
 	}
 	if kind != "" {
 		forms[kind] = f
@@ -437,10 +457,12 @@ func (s *Server) renderRules(c *gin.Context, status int, kind string, f form) {
 func (s *Server) setRule(c *gin.Context) {
 	in := governance.RuleInput{Kind: c.PostForm("kind"), QuorumPct: c.PostForm("quorum_pct"), Threshold: c.PostForm("threshold"),
 		MinMinutes: c.PostForm("min_minutes"), Secret: c.PostForm("secret") == "true", ReminderHours: c.PostForm("reminder_hours"),
-		Methods: c.PostFormArray("methods"), ApprovalPct: c.PostForm("approval_pct")}
+		Methods: c.PostFormArray("methods"), ApprovalPct: c.PostForm("approval_pct"), ProxyCap: c.PostForm("proxy_cap"),
+		EarlyClose: c.PostForm("early_close") == "true", QuorumOn: c.PostForm("quorum_on")}
 	err := s.gov.SetRule(c.Request.Context(), *member(c), in)
 	if v := errorsOf(err); v != nil {
-		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "approval_pct")
+		f := postedForm(c, "quorum_pct", "threshold", "min_minutes", "secret", "reminder_hours", "approval_pct", "proxy_cap", "early_close",
+			"quorum_on")
 		f.Values["methods"] = strings.Join(in.Methods, ",")
 		f.Errors = v
 		kind := in.Kind

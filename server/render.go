@@ -293,12 +293,22 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	switch {
-	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound):
+	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound), errors.Is(err, governance.ErrNotProxy):
 		s.renderMessage(c, http.StatusNotFound, "Not found", "There is nothing here. The link may be wrong, or what it pointed to has gone.")
 	case errors.Is(err, governance.ErrForbidden), errors.Is(err, library.ErrForbidden):
 		s.renderMessage(c, http.StatusForbidden, "Not allowed", "Your membership does not allow this.")
 	case errors.Is(err, errMethod):
 		s.renderMessage(c, http.StatusMethodNotAllowed, "Not allowed", "This address does not take that kind of request.")
+	// The forms that meet these draw them beside the form (meetings.go,
+	// proxies.go); these pages are the last resort, never a 500.
+	case errors.Is(err, governance.ErrRegisterFrozen):
+		s.renderMessage(c, http.StatusUnprocessableEntity, "Register frozen", "The attendance register was frozen when the chair opened the first vote.")
+	case errors.Is(err, governance.ErrMeetingClosed):
+		s.renderMessage(c, http.StatusUnprocessableEntity, "Meeting closed", "The chair has closed this meeting.")
+	case errors.Is(err, governance.ErrVotedInPerson):
+		s.renderMessage(c, http.StatusUnprocessableEntity, "Voted in person", "This member has voted in person: their own vote stands.")
+	case errors.Is(err, governance.ErrRecused):
+		s.renderMessage(c, http.StatusUnprocessableEntity, "Stood aside", "This member stood aside in this ballot.")
 	default:
 		// No member, on any route, for the reason requestLog gives: a
 		// member named at a time is a voter placed in the order of votes.
@@ -367,7 +377,7 @@ func newPagination(page, total, perPage int, link func(int) string) pagination {
 // failAPI is fail for the JSON API.
 func (s *Server) failAPI(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound):
+	case errors.Is(err, governance.ErrNotFound), errors.Is(err, library.ErrNotFound), errors.Is(err, governance.ErrNotProxy):
 		apiFail(c, http.StatusNotFound, "not_found", "No such resource.")
 	case errors.Is(err, governance.ErrForbidden), errors.Is(err, library.ErrForbidden):
 		apiFail(c, http.StatusForbidden, "forbidden", "Not allowed.")

@@ -79,6 +79,12 @@ func (s *Server) routes() {
 	// Voting checks the ballot's frozen roll, not today's status: a member
 	// suspended after voting opened still votes.
 	m.POST("/proposals/:id/vote", s.castVote)
+	// Issue 15. A holder votes for the principals frozen into the ballot's
+	// roll, and a member on the roll stands aside: both check the ballot,
+	// not today's status, as voting does.
+	m.GET("/proposals/:id/proxies", s.showProxyBallots)
+	m.POST("/proposals/:id/proxies/:principal", s.voteAsProxy)
+	m.POST("/proposals/:id/recuse", s.recuse)
 
 	// Active members: taking part in the co-op's work.
 	act := r.Group("/", s.requireActive)
@@ -96,6 +102,25 @@ func (s *Server) routes() {
 	act.POST("/demands/new", s.draftDemand)
 	act.GET("/demands/:id/edit", s.showEditDemand)
 	act.POST("/demands/:id/edit", s.updateDemand)
+	// Proxies and general meetings, issue 15 (proxies.go, meetings.go).
+	act.GET("/proxies", s.showProxies)
+	act.POST("/proxies", s.appointProxy)
+	act.POST("/proxies/:id/revoke", s.revokeProxy)
+	act.GET("/meetings", s.listMeetings)
+	act.GET("/meetings/:id", s.showMeeting)
+	act.GET("/meetings/:id/screen", s.showScreen)
+	act.POST("/meetings/:id/checkin", s.checkIn)
+
+	// The chair: any active admin (governance.chairAct), at the meeting's
+	// own addresses rather than under /admin, as the room follows them.
+	chair := r.Group("/meetings", s.requireAdmin)
+	chair.GET("/new", s.showNewMeeting)
+	chair.POST("/new", s.callMeeting)
+	chair.POST("/:id/present", s.markPresent)
+	chair.POST("/:id/items", s.addItem)
+	chair.POST("/:id/items/:pid/open", s.openItem)
+	chair.POST("/:id/items/:pid/close", s.closeItem)
+	chair.POST("/:id/close", s.closeMeeting)
 
 	// Admins: the co-op's secretaries, running membership.
 	a := r.Group("/admin", s.requireAdmin)
@@ -137,6 +162,11 @@ func (s *Server) routes() {
 	r.GET("/officers", s.showOfficers)
 	r.GET("/api/v1/officers", s.apiOfficers)
 	r.GET("/api/v1/priorities", s.apiPriorities)
+
+	// A meeting's minutes: the members' while it runs, public once closed
+	// (meetings.go, minutesFor).
+	r.GET("/meetings/:id/minutes", s.showMinutes)
+	r.GET("/meetings/:id/minutes.md", s.minutesMarkdown)
 }
 
 // filesOnly serves files but no directory listings.
