@@ -179,7 +179,7 @@ func (s *Service) chairAct(ctx context.Context, chair Member, meeting int64, fn 
 	if err := s.Advance(ctx); err != nil {
 		return err
 	}
-	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireAdmin(ctx, tx, chair.ID); err != nil {
 			return err
 		}
@@ -192,6 +192,12 @@ func (s *Service) chairAct(ctx context.Context, chair Member, meeting int64, fn 
 		}
 		return fn(tx, g, s.now())
 	})
+	if err != nil {
+		return err
+	}
+	// A secret ballot the chair closed is rewritten in key order at once,
+	// as one closed by time is (rewriteBoxes).
+	return s.rewriteBoxes(ctx)
 }
 
 // AddItem puts a proposal still in discussion on the meeting's agenda,

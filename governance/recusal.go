@@ -52,7 +52,7 @@ func (s *Service) Recuse(ctx context.Context, m Member, proposalID int64, in Rec
 	if err := s.Advance(ctx); err != nil {
 		return err
 	}
-	return s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		p, err := getProposal(ctx, tx, proposalID)
 		if err != nil {
 			return err
@@ -86,6 +86,11 @@ func (s *Service) Recuse(ctx context.Context, m Member, proposalID int64, in Rec
 		}
 		return s.closeIfAllVoted(ctx, tx, p, now)
 	})
+	if err != nil {
+		return err
+	}
+	// The recusal may have closed a secret ballot: rewrite its box now.
+	return s.rewriteBoxes(ctx)
 }
 
 // Recusals lists those who stood aside in a ballot, by member number.
@@ -133,7 +138,7 @@ func (s *Service) closeEarly(ctx context.Context, ids []int64) error {
 			return err
 		}
 	}
-	return nil
+	return s.rewriteBoxes(ctx)
 }
 
 // quorumCountAt is p's roll as its quorum sees it now: how many stood

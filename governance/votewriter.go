@@ -94,14 +94,15 @@ func (w *voteWriter) run() {
 		}
 		w.mu.Lock()
 		early := w.commit(batch)
+		w.mu.Unlock()
 		w.commits.Add(1)
 		// Ballots that close once everyone has voted are closed after the
-		// batch is answered, in their own transactions; should this fail
-		// (or the process die first), Advance finds them due.
+		// batch is answered, in their own transactions, before the next
+		// batch; should this fail (or the process die first), Advance
+		// finds them due. (Not under mu: the close's scrub takes it.)
 		if len(early) > 0 {
 			_ = w.s.closeEarly(context.Background(), early)
 		}
-		w.mu.Unlock()
 	}
 }
 

@@ -267,13 +267,7 @@ func (s *Server) openItem(c *gin.Context) {
 
 func (s *Server) closeItem(c *gin.Context) {
 	s.itemAct(c, func(meeting, proposal int64) error {
-		if err := s.gov.CloseItem(c.Request.Context(), *member(c), meeting, proposal); err != nil {
-			return err
-		}
-		// CloseItem leaves the secret box's rewrite (box_rewrites) to the
-		// next Advance, which a close by time runs at once: run it now, so
-		// a box closed by the chair is not left in the order of its votes.
-		return s.gov.Advance(c.Request.Context())
+		return s.gov.CloseItem(c.Request.Context(), *member(c), meeting, proposal)
 	}, "Voting is closed and the result published.")
 }
 

@@ -256,11 +256,6 @@ func (s *Server) recuse(c *gin.Context) {
 	}
 	reason := c.PostForm("reason")
 	err := s.gov.Recuse(c.Request.Context(), *member(c), id, governance.RecusalInput{Reason: reason})
-	if err == nil {
-		// A recusal may close an early-closing ballot; its secret box's
-		// rewrite is left to the next Advance (see closeItem).
-		err = s.gov.Advance(c.Request.Context())
-	}
 	refuse := func(status int, errs map[string]string) {
 		s.renderProposal(c, status, func(d *proposalData) {
 			d.RecuseForm = form{Values: map[string]string{"reason": reason}, Errors: errs}
