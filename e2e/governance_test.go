@@ -159,6 +159,7 @@ var riverside = []person{
 	{"Cai Rider", "cai@example.org", "seven quiet otters at dawn"},
 	{"Dee Coder", "dee@example.org", "the kettle sings in march"},
 	{"Eve Courier", "eve@example.org", "paper boats on the canal"},
+	{"Fay Baker", "fay@example.org", "the ferry leaves at nine sharp"},
 }
 
 // addPeople makes the first n of riverside active on the site: Ada an
