@@ -43,6 +43,17 @@ type apiProposal struct {
 	MaxApprovals *int        `json:"max_approvals,omitempty"`
 	Office       *string     `json:"office,omitempty"`
 	Options      []apiOption `json:"options,omitempty"`
+	// Version 9: the members who stood aside, with their reasons, once it
+	// has closed (they are on the ledger from the moment they do), and the
+	// general meeting whose agenda held it.
+	Recusals []apiRecusal `json:"recusals,omitempty"`
+	Meeting  int64        `json:"meeting,omitempty"`
+}
+
+// apiRecusal is a member who stood aside, by number, with their reason.
+type apiRecusal struct {
+	Member int64  `json:"member"`
+	Reason string `json:"reason"`
 }
 
 // apiOption is one option of a choice, as the ballot lists it.
@@ -126,6 +137,18 @@ func (s *Server) apiShowProposal(c *gin.Context) {
 		}
 		per := governance.BoxPerPage
 		a.BoxMeta = &listMeta{Total: total, Page: page, Pages: max(1, (total+per-1)/per), PerPage: per}
+		rs, err := s.gov.Recusals(c.Request.Context(), p.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, r := range rs {
+			a.Recusals = append(a.Recusals, apiRecusal{Member: r.MemberID, Reason: r.Reason})
+		}
+	}
+	if a.Meeting, err = s.gov.MeetingOf(c.Request.Context(), p.ID); err != nil {
+		s.fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, gin.H{"data": a})
 }

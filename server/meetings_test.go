@@ -292,8 +292,20 @@ func TestAGeneralMeetingRunsThroughTheWeb(t *testing.T) {
 	sc.chair.submit(t, meeting, closeItem, nil).wantRedirect(t, fmt.Sprintf("%s#item-%d", meeting, sc.p1))
 	screen := sc.moC.get(t, meeting+"/screen")
 	screen.wantText(t, "3 yes, 0 no, 0 abstaining. Turnout 3 of 3.")
-	if !strings.Contains(screen.Body, `<meta http-equiv="refresh" content="5">`) {
-		t.Error("the projector page does not refresh itself")
+	if got := screen.Header.Get("Refresh"); got != "5" {
+		t.Errorf("the projector page's Refresh header is %q, want 5: it must reload itself", got)
+	}
+	still := sc.moC.get(t, meeting+"/screen?still=1")
+	if got := still.Header.Get("Refresh"); got != "" {
+		t.Errorf("the projector page told to stop still reloads itself (Refresh %q)", got)
+	}
+	still.wantText(t, "This page stays as it is.")
+	api := anonAPI(t, a, proposal(sc.p1))
+	for _, want := range []string{`"recusals":[{"member":` + itoa(sc.lee.ID) + `,"reason":"I sell the building."}]`,
+		`"meeting":` + strings.TrimPrefix(meeting, "/meetings/"), `"recused":1`} {
+		if !strings.Contains(api, want) {
+			t.Errorf("the API's closed proposal lacks %s:\n%s", want, api)
+		}
 	}
 	closed := sc.piaC.get(t, proposal(sc.p1))
 	closed.wantText(t, "Turnout 3 of 3 (the roll of 4 less 1 who stood aside)")
@@ -429,4 +441,13 @@ func TestMeetingAndProxyFormsRefuseBadInputAndChangeNothing(t *testing.T) {
 			anon.get(t, p).wantRedirect(t, loginRedirect("GET", p))
 		}
 	})
+}
+
+// anonAPI reads a proposal from the public API, as anyone may once it
+// has closed.
+func anonAPI(t *testing.T, a *app, proposal string) string {
+	t.Helper()
+	r := a.client().get(t, "/api/v1"+proposal)
+	r.wantStatus(t, 200)
+	return r.Body
 }
