@@ -410,3 +410,69 @@ func TestMeetingAttendanceQuorum(t *testing.T) {
 		}
 	}
 }
+
+// A holder ranks the options of a secret choice for a principal; the
+// principal's own ranking replaces it; the count has one ballot each, and
+// a ballot that is not one of this choice's is refused for the principal
+// as for anyone.
+func TestProxyChoiceBallot(t *testing.T) {
+	c := newCoop(t)
+	if _, err := c.d.W.ExecContext(c.ctx, `UPDATE rules SET secret = 1, proxy_cap = 1 WHERE kind = 'poll'`); err != nil {
+		t.Fatal(err)
+	}
+	ms := c.quickMembers(t, 3)
+	holder, principal, other := ms[0], ms[1], ms[2]
+	c.appoint(t, principal, holder, 0)
+	in := choiceInput(governance.KindPoll, "Lunch", texts("Soup", "Bread", "Rice")...)
+	in.Method = governance.MethodSchulze
+	p := c.propose(t, holder, in)
+	res, err := c.s.VoteChoiceAsProxy(c.ctx, holder, principal.ID, p.ID, ranked("", "1", "2"))
+	if err != nil || res.Receipt == "" {
+		t.Fatalf("the holder's ranking for the principal: %+v, %v", res, err)
+	}
+	_, err = c.s.VoteChoiceAsProxy(c.ctx, holder, principal.ID, p.ID, ranked("1", "1", ""))
+	refusedAt(t, err, "rank_0", "twice")
+	if _, err := c.s.VoteChoiceAsProxy(c.ctx, other, principal.ID, p.ID, ranked("1", "", "")); !errors.Is(err, governance.ErrNotProxy) {
+		t.Errorf("another member ranks for the principal: %v, want ErrNotProxy", err)
+	}
+	if res := c.voteChoice(t, principal, p, ranked("1", "", "")); !res.ReplacedProxy || res.Receipt == "" {
+		t.Errorf("the principal's own ranking: %+v, want it to replace the proxy's, with a receipt of its own", res)
+	}
+	c.voteChoice(t, holder, p, ranked("1", "2", "3"))
+	c.voteChoice(t, other, p, ranked("2", "1", ""))
+	p = c.finish(t, p)
+	r, ok := p.ChoiceResult()
+	if !ok || r.Ballots != 3 || r.Order[0] != 0 {
+		t.Errorf("result %+v: want 3 ballots and Soup first (the principal's own ranking counted, not the proxy's)", r)
+	}
+	if _, err := c.s.VerifyTally(c.ctx, p.ID); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
+// A member who stood aside is in no part of the threshold: under a
+// two-thirds rule 2 yes and 1 no carry with the fourth member aside, who
+// is counted neither no nor abstaining.
+func TestRecusalLeavesTheThreshold(t *testing.T) {
+	c := newCoop(t)
+	if err := c.s.SetRule(c.ctx, c.admin, governance.RuleInput{Kind: governance.KindMotion, QuorumPct: "75", Threshold: governance.ThresholdTwoThirds,
+		MinMinutes: "60", Secret: true}); err != nil {
+		t.Fatal(err)
+	}
+	ms := c.quickMembers(t, 3) // 4 on the roll with the admin
+	p := c.propose(t, c.admin, motion("Two thirds of those not aside"))
+	if err := c.s.Recuse(c.ctx, ms[2], p.ID, governance.RecusalInput{Reason: "My sister is the supplier."}); err != nil {
+		t.Fatal(err)
+	}
+	c.vote(t, c.admin, p, governance.ChoiceYes)
+	c.vote(t, ms[0], p, governance.ChoiceYes)
+	c.vote(t, ms[1], p, governance.ChoiceNo)
+	p = c.finish(t, p)
+	tally, _ := p.Tally()
+	if *p.Outcome != governance.OutcomeCarried || tally.Abstain != 0 || tally.Turnout() != 3 || tally.QuorumBase() != 3 {
+		t.Errorf("%s, %+v: want carried, 3 of 3 (the fourth aside, not abstaining)", *p.Outcome, tally)
+	}
+	if !strings.Contains(tally.JSON(), `"recused":1`) {
+		t.Errorf("the tally as endorsed and published does not say who stood aside: %s", tally.JSON())
+	}
+}
