@@ -30,6 +30,7 @@ import (
 
 	"plenary/governance"
 	"plenary/internal/db"
+	"plenary/internal/db/dbtest"
 	"plenary/internal/webtest"
 )
 
@@ -59,6 +60,18 @@ type plenaryProcess struct {
 
 // span is a stretch of time with no server.
 type span struct{ from, to time.Time }
+
+// chaosServers are a crash test's servers, not started yet, and the
+// front the members send their requests to: on SQLite one process; on
+// PostgreSQL two on one database behind a balancer.
+func chaosServers(t *testing.T, bin, db string) ([]*plenaryProcess, frontend, *http.Transport) {
+	if dbtest.Postgres() {
+		lb := newBalancer(t, bin, db, 2)
+		return lb.procs, lb, lb.tr
+	}
+	srv := newPlenaryProcess(t, bin, db)
+	return []*plenaryProcess{srv}, srv, srv.tr
+}
 
 func newPlenaryProcess(t *testing.T, bin, db string) *plenaryProcess {
 	dir := filepath.Join(t.TempDir(), "logs")

@@ -43,18 +43,7 @@ func TestChaosMeeting(t *testing.T) {
 		emails = append(emails, fmt.Sprintf("member%02d@meeting.example", i+1))
 	}
 	addMembers(t, bin, dbPath, adminEmail, emails)
-	var (
-		procs []*plenaryProcess
-		front frontend
-		tr    *http.Transport
-	)
-	if dbtest.Postgres() {
-		lb := newBalancer(t, bin, dbPath, 2)
-		procs, front, tr = lb.procs, lb, lb.tr
-	} else {
-		srv := newPlenaryProcess(t, bin, dbPath)
-		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
-	}
+	procs, front, tr := chaosServers(t, bin, dbPath)
 	startAll(procs)
 
 	chair := newChaosMember(tr, adminEmail)

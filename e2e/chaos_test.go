@@ -63,19 +63,7 @@ func TestChaos(t *testing.T) {
 	writerEmails := []string{"writer1@chaos.example", "writer2@chaos.example"}
 	addMembers(t, bin, dbPath, adminEmail, append(slices.Clone(emails), writerEmails...))
 
-	// The servers, and the front the members send their requests to.
-	var (
-		procs []*plenaryProcess
-		front frontend
-		tr    *http.Transport
-	)
-	if dbtest.Postgres() {
-		lb := newBalancer(t, bin, dbPath, 2)
-		procs, front, tr = lb.procs, lb, lb.tr
-	} else {
-		srv := newPlenaryProcess(t, bin, dbPath)
-		procs, front, tr = []*plenaryProcess{srv}, srv, srv.tr
-	}
+	procs, front, tr := chaosServers(t, bin, dbPath)
 	// Every server can send mail: one at a time does (the sender lock).
 	mp := mailpit.Start(t, mailpit.Options{})
 	for _, p := range procs {
