@@ -421,6 +421,17 @@ func (s *Service) MeetingOf(ctx context.Context, proposal int64) (int64, error) 
 	return meetingOf(ctx, s.db.R, proposal)
 }
 
+// AgendaOf is the meeting whose agenda holds a proposal; ok is false when
+// none does.
+func (s *Service) AgendaOf(ctx context.Context, proposal int64) (g Meeting, ok bool, err error) {
+	id, err := meetingOf(ctx, s.db.R, proposal)
+	if err != nil || id == 0 {
+		return Meeting{}, false, err
+	}
+	g, err = getMeeting(ctx, s.db.R, id)
+	return g, err == nil, err
+}
+
 // omitRoll leaves the default quorum base out of the ledger.
 func omitRoll(quorumOn string) string {
 	if quorumOn == QuorumOnRoll {

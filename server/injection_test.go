@@ -483,7 +483,7 @@ func injTable(f *routeFixture, x *injector) map[string]injRoute {
 			base: form("title", "Meeting {n}", "starts_at", f.app.Clock.Now().Add(2*time.Hour).Format("2006-01-02T15:04"), "place", "The hall"),
 			caps: map[string]int{"title": 200, "place": 300}, stored: map[string]string{"title": "meetings.title", "place": "meetings.place"}},
 		"GET /meetings/:id":            {ids: one(f.meeting)},
-		"GET /meetings/:id/screen":     {ids: one(f.liveMeeting)},
+		"GET /meetings/:id/screen":     {ids: one(f.liveMeeting), query: []string{"still"}},
 		"GET /meetings/:id/minutes":    {ids: one(f.closedMeeting), foreign: notPublic(f.meeting)},
 		"GET /meetings/:id/minutes.md": {ids: one(f.closedMeeting), foreign: notPublic(f.liveMeeting)},
 		"POST /meetings/:id/checkin":   {form: []string{"code"}, ids: one(f.meeting), base: form("code", f.meetingCode), mutates: true},

@@ -71,6 +71,9 @@ type proposalData struct {
 	HeldProxies int
 	Recusals    []governance.Recusal
 	RecuseForm  form
+	// Meeting is the general meeting whose agenda holds it, if any: its
+	// chair opens the ballot.
+	Meeting *governance.Meeting
 }
 
 func (s *Server) showProposal(c *gin.Context) {
@@ -136,6 +139,12 @@ func (s *Server) renderProposal(c *gin.Context, status int, edit func(*proposalD
 			return
 		}
 		d.HeldProxies = len(held)
+	}
+	if g, ok, err := s.gov.AgendaOf(ctx, p.ID); err != nil {
+		s.fail(c, err)
+		return
+	} else if ok {
+		d.Meeting = &g
 	}
 	if p.Status == governance.ProposalVoting || p.Status == governance.ProposalClosed {
 		if d.Recusals, err = s.gov.Recusals(ctx, p.ID); err != nil {
