@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"plenary/governance"
@@ -210,6 +212,15 @@ func TestMeetingJourney(t *testing.T) {
 			}
 		}
 		visit(t, reader, "minutes")
+		// Printed, the minutes are the minutes: no navigation, no footer.
+		do(t, reader, "printing", media("print"))
+		shown := run(t, reader, "looking at the printed page", chromedp.Evaluate[[]string](
+			`['header.site', 'footer.site', 'main h1'].map(s => getComputedStyle(document.querySelector(s)).display)`))
+		if shown[0] != "none" || shown[1] != "none" || shown[2] == "none" {
+			t.Errorf("printed, the header, footer and title show as %v; want none, none and the title", shown)
+		}
+		screenshot(t, reader, "minutes-printed")
+		do(t, reader, "back to the screen", media(""))
 		navigate(t, reader, meetingURL+"/minutes.md")
 		md := text(t, reader, "body")
 		if !strings.Contains(md, "# Minutes: Annual general meeting 2026") || !strings.Contains(md, "### 2. Endorse") {
@@ -244,4 +255,13 @@ func awaitText(t *testing.T, ctx context.Context, selector, want string) {
 		}
 	}
 	t.Fatalf("%s still reads %q after 15 seconds; want it to contain %q", selector, got, want)
+}
+
+// media makes the tab lay pages out for the CSS media type ("print"), or
+// for the screen again ("").
+func media(kind string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: kind})
+		return err
+	})
 }
