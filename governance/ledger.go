@@ -119,6 +119,18 @@ func (e Entry) Summary() string {
 		if pct, ok := f["approval_pct"]; ok {
 			summary += fmt.Sprintf(", chosen when approved on more than %v%% of the ballots", pct)
 		}
+		switch n := f["proxy_cap"]; {
+		case n == float64(1):
+			summary += ", up to 1 proxy a member"
+		case n != nil:
+			summary += fmt.Sprintf(", up to %v proxies a member", n)
+		}
+		if f["early_close"] == true {
+			summary += ", closing once everyone has voted"
+		}
+		if f["quorum_on"] == QuorumOnPresent {
+			summary += ", quorum at a meeting counted on those present"
+		}
 		return summary
 	case EventProposed:
 		return fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
@@ -127,21 +139,59 @@ func (e Entry) Summary() string {
 	case EventCancelled:
 		return fmt.Sprintf("Proposal %v cancelled by %s: %v", f["proposal"], num("by"), f["reason"])
 	case EventBallotOpened:
-		return fmt.Sprintf("Voting opened on proposal %v with a roll of %v members", f["proposal"], f["roll_size"])
+		summary := fmt.Sprintf("Voting opened on proposal %v with a roll of %v members", f["proposal"], f["roll_size"])
+		if _, ok := f["meeting"]; ok {
+			summary += fmt.Sprintf(", by the chair of meeting %v", f["meeting"])
+		}
+		if ps, ok := f["proxies"].([]any); ok {
+			pairs := make([]string, len(ps))
+			for i, p := range ps {
+				if pair, ok := p.([]any); ok && len(pair) == 2 {
+					pairs[i] = fmt.Sprintf("%v for %v", pair[1], pair[0])
+				}
+			}
+			summary += "; proxies (holder for principal): " + strings.Join(pairs, ", ")
+		}
+		return summary
 	case EventBallotClosed:
 		if m, ok := f["method"].(string); ok {
 			how := map[string]string{MethodApproval: "approval", MethodSchulze: "the Schulze method", MethodIRV: "instant-runoff",
 				MethodSTV: "single transferable vote"}[m]
 			return fmt.Sprintf("Voting closed on proposal %v, counted by %s: %v (%v of %v voted; result digest %v)",
-				f["proposal"], how, ChoiceOutcomeNames[fmt.Sprint(f["outcome"])], f["turnout"], f["roll_size"], f["result_digest"])
+				f["proposal"], how, ChoiceOutcomeNames[fmt.Sprint(f["outcome"])], f["turnout"], f["roll_size"], f["result_digest"]) + closedHow(f)
 		}
-		return fmt.Sprintf("Voting closed on proposal %v: %v (%v yes, %v no, %v abstain; %v of %v voted)",
+		summary := fmt.Sprintf("Voting closed on proposal %v: %v (%v yes, %v no, %v abstain; %v of %v voted)",
 			f["proposal"], f["outcome"], f["yes"], f["no"], f["abstain"], f["turnout"], f["roll_size"])
+		return summary + closedHow(f)
 	case EventEffectApplied, EventEffectSkipped:
 		if d, ok := f["digest"].(string); ok {
 			return fmt.Sprintf("Proposal %v: %v; content digest %s", f["proposal"], f["effect"], d)
 		}
 		return fmt.Sprintf("Proposal %v: %v", f["proposal"], f["effect"])
+	case ledger.KindProxyAppointed, ledger.KindProxyRevoked:
+		what := map[string]string{ledger.KindProxyAppointed: "appointed", ledger.KindProxyRevoked: "revoked"}[e.Kind]
+		scope := "every ballot"
+		if p, ok := f["proposal"]; ok {
+			scope = fmt.Sprintf("proposal %v", p)
+		}
+		return fmt.Sprintf("Proxy %v %s: %s holds %s's vote for %s", f["appointment"], what, num("holder"), num("principal"), scope)
+	case ledger.KindRecused:
+		return fmt.Sprintf("On proposal %v, %s stood aside: %v", f["proposal"], num("member"), f["reason"])
+	case ledger.KindMeetingCalled:
+		return fmt.Sprintf("Meeting %v, %v, called by %s for %v", f["meeting"], f["title"], num("chair"), f["starts_at"])
+	case ledger.KindMeetingItem:
+		return fmt.Sprintf("Proposal %v put on the agenda of meeting %v as item %v by %s", f["proposal"], f["meeting"], f["position"], num("by"))
+	case ledger.KindMeetingRegister:
+		var ev ledger.MeetingRegister
+		json.Unmarshal([]byte(e.Body), &ev)
+		nums := make([]string, len(ev.Present))
+		for i, n := range ev.Present {
+			nums[i] = fmt.Sprint(n)
+		}
+		return fmt.Sprintf("Attendance register of meeting %d frozen by %s: %s present (%s)", ev.Meeting, num("by"), plural(len(nums), "member"),
+			strings.Join(nums, ", "))
+	case ledger.KindMeetingClosed:
+		return fmt.Sprintf("Meeting %v closed by %s", f["meeting"], num("by"))
 	case ledger.KindResourceListed:
 		return fmt.Sprintf("Resource %v listed in the library by %s", f["resource"], num("by"))
 	case ledger.KindResourceHidden:
@@ -258,3 +308,25 @@ const (
 	EventEffectApplied = ledger.KindEffectApplied
 	EventEffectSkipped = ledger.KindEffectSkipped
 )
+
+// closedHow words what version 9 adds to a close's entry: who closed it
+// early, those who stood aside and those present.
+func closedHow(f map[string]any) string {
+	var parts []string
+	if by, ok := f["closed_by"].(float64); ok {
+		parts = append(parts, fmt.Sprintf("closed by the chair, member %d", int64(by)))
+	}
+	if f["early"] == true {
+		parts = append(parts, "closed once everyone had voted")
+	}
+	if n, ok := f["recused"]; ok {
+		parts = append(parts, fmt.Sprintf("%v stood aside", n))
+	}
+	if n, ok := f["quorum_base"]; ok {
+		parts = append(parts, fmt.Sprintf("%v present or represented", n))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
+}

@@ -2,6 +2,7 @@ package governance_test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -400,6 +401,27 @@ func TestMeetingAttendanceQuorum(t *testing.T) {
 	min, err := c.s.MeetingMinutes(c.ctx, g.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The ledger says each step in words.
+	var said []string
+	for _, e := range c.entries(t) {
+		said = append(said, e.Summary())
+	}
+	all := strings.Join(said, "\n")
+	for _, want := range []string{
+		fmt.Sprintf("Proxy 1 appointed: member %d holds member %d's vote for every ballot", ms[2].ID, ms[4].ID),
+		fmt.Sprintf("Meeting %d, Annual general meeting, called by member %d", g.ID, c.admin.ID),
+		fmt.Sprintf("Proposal %d put on the agenda of meeting %d as item 2", missed.ID, g.ID),
+		fmt.Sprintf("Attendance register of meeting %d frozen by member %d: 3 members present", g.ID, c.admin.ID),
+		fmt.Sprintf("by the chair of meeting %d; proxies (holder for principal): %d for %d", g.ID, ms[2].ID, ms[4].ID),
+		fmt.Sprintf("On proposal %d, member %d stood aside: Related to the buyer.", missed.ID, ms[0].ID),
+		fmt.Sprintf("closed by the chair, member %d; 2 stood aside; 2 present or represented", c.admin.ID),
+		fmt.Sprintf("Meeting %d closed by member %d", g.ID, c.admin.ID),
+		"up to 1 proxy a member, quorum at a meeting counted on those present",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the ledger's summaries do not say %q:\n%s", want, all)
+		}
 	}
 	md := min.Markdown()
 	for _, want := range []string{"# Minutes: Annual general meeting", "3 members present, by member number: ",
