@@ -90,6 +90,10 @@ func (s *Service) Appoint(ctx context.Context, principal Member, in ProxyInput) 
 		if err != nil || h.Status != StatusActive {
 			return ValidationError{"holder": "Choose an active member of the co-op."}
 		}
+		cap, err := proxyCap(ctx, tx, "")
+		if err != nil {
+			return err
+		}
 		if proposal != nil {
 			p, err := getProposal(ctx, tx, *proposal)
 			if errors.Is(err, ErrNotFound) || (err == nil && p.Status != ProposalDiscussion) {
@@ -98,6 +102,12 @@ func (s *Service) Appoint(ctx context.Context, principal Member, in ProxyInput) 
 			if err != nil {
 				return err
 			}
+			if cap, err = proxyCap(ctx, tx, p.Kind); err != nil {
+				return err
+			}
+		}
+		if cap == 0 {
+			return ValidationError{"holder": "The co-op's rules allow no proxies for this: vote yourself, or ask an admin about the rules."}
 		}
 		if err := revokeLive(ctx, tx, principal.ID, proposal, principal.ID, now); err != nil {
 			return err
@@ -105,7 +115,7 @@ func (s *Service) Appoint(ctx context.Context, principal Member, in ProxyInput) 
 		a.ID, err = db.InsertID(ctx, tx, `INSERT INTO proxies (principal_id, holder_id, proposal_id, appointed_at) VALUES (?, ?, ?, ?)`,
 			principal.ID, holder, proposal, now)
 		if db.IsConstraint(err, errProxyCapFailed) {
-			return ValidationError{"holder": h.Name + " already holds as many proxies as the rules allow (or the rules allow none): choose someone else."}
+			return ValidationError{"holder": fmt.Sprintf("%s already holds as many proxies as the rules allow (%d): choose someone else.", h.Name, cap)}
 		}
 		if err != nil {
 			return fmt.Errorf("governance: appoint proxy: %w", err)
@@ -118,6 +128,27 @@ func (s *Service) Appoint(ctx context.Context, principal Member, in ProxyInput) 
 		return appendEntry(ctx, tx, now, ev)
 	})
 	return a, err
+}
+
+// proxyCap is how many proxies one member may hold in a ballot of kind,
+// or, for kind "", in any ballot: the largest cap of any kind, which is
+// what an appointment for every ballot is held to (trigger proxies_cap).
+func proxyCap(ctx context.Context, q sqlx.QueryerContext, kind string) (int, error) {
+	var cap int
+	query, args := `SELECT coalesce(max(proxy_cap), 0) FROM rules`, []any{}
+	if kind != "" {
+		query, args = query+` WHERE kind = ?`, []any{kind}
+	}
+	if err := sqlx.GetContext(ctx, q, &cap, query, args...); err != nil {
+		return 0, fmt.Errorf("governance: proxy cap: %w", err)
+	}
+	return cap, nil
+}
+
+// ProxiesAllowed says whether the rules allow proxies in any kind of ballot.
+func (s *Service) ProxiesAllowed(ctx context.Context) (bool, error) {
+	cap, err := proxyCap(ctx, s.db.R, "")
+	return cap > 0, err
 }
 
 // revokeLive ends the principal's live appointment of one scope, if any.

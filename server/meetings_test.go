@@ -451,3 +451,24 @@ func anonAPI(t *testing.T, a *app, proposal string) string {
 	r.wantStatus(t, 200)
 	return r.Body
 }
+
+// While no kind of proposal allows proxies, the proxies page says so and
+// offers no form, and an appointment sent anyway is refused by name.
+func TestProxiesOffByDefault(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
+	mo := a.addMember(t, ad, "Mo Member", "mo@example.org")
+	c := a.client()
+	c.login(t, mo)
+	page := c.get(t, "/proxies")
+	page.wantText(t, "rules allow no proxies at present")
+	if strings.Contains(page.Body, `action="/proxies"`) {
+		t.Error("the page offers an appointment the rules do not allow")
+	}
+	before := a.snapshot(t)
+	refused := c.submit(t, "/proxies", "/proxies", form("holder", itoa(ad.ID), "proposal", ""))
+	refused.wantStatus(t, 422)
+	refused.wantText(t, "rules allow no proxies at present")
+	a.wantUnchanged(t, before)
+}

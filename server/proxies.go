@@ -26,6 +26,8 @@ type proxiesData struct {
 	// nil when there are too many to list, and a number is typed.
 	Members   []governance.Member
 	Proposals []governance.ProposalSummary // in discussion: a proxy for one ballot
+	// Allowed: the rules allow proxies in some kind of ballot.
+	Allowed bool
 }
 
 func (s *Server) showProxies(c *gin.Context) {
@@ -38,6 +40,10 @@ func (s *Server) renderProxies(c *gin.Context, status int, f form) {
 	var d proxiesData
 	var err error
 	if d.Lists, err = s.gov.MyProxies(ctx, *m); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Allowed, err = s.gov.ProxiesAllowed(ctx); err != nil {
 		s.fail(c, err)
 		return
 	}
