@@ -98,8 +98,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 	// Mail clients POST one-click unsubscribes from anywhere (RFC 8058);
 	// that route trusts only its signed token (notifications.go).
 	cop.AddInsecureBypassPattern("POST " + unsubscribePath + "{token}")
-	s.handler = cop.Handler(s.engine)
+	s.handler = cop.Handler(headAsGet(s.engine))
 	return s, nil
+}
+
+// headAsGet answers HEAD wherever GET is answered, as HTTP asks (RFC 9110
+// §9.3.2) and uptime monitors expect: gin routes a method only where it
+// was registered, so a HEAD goes through the router as a GET. The server
+// sends no body for it: net/http drops the body of a response to a HEAD
+// request, which the ResponseWriter still answers.
+func headAsGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			get := *r
+			get.Method = http.MethodGet
+			r = &get
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP serves a request through cross-origin protection and gin.
