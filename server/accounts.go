@@ -18,7 +18,13 @@ func details(c *gin.Context) governance.Details {
 		Password: c.PostForm("password"), Statement: c.PostForm("statement")}
 }
 
+// showJoin draws the application form; someone logged in has an account
+// already, and goes to it.
 func (s *Server) showJoin(c *gin.Context) {
+	if member(c) != nil {
+		c.Redirect(http.StatusSeeOther, "/account")
+		return
+	}
 	s.render(c, http.StatusOK, "accounts/join", view{Title: "Apply to join"})
 }
 

@@ -275,11 +275,13 @@ func (f *routeFixture) table() map[string][]routeCase {
 		"HEAD /static/*filepath": {{path: "/static/plenary.css", want: everyone("200")}},
 		"GET /":                  {{path: "/", want: everyone("200")}},
 		"GET /ledger":            {{path: "/ledger", want: everyone("200")}, {path: "/ledger?page=abc", want: everyone("200")}},
-		"GET /join":              {{path: "/join", want: everyone("200")}},
-		"POST /join":             {{path: "/join", want: everyone("422")}},
-		"GET /login":             {{path: "/login", want: everyone("200")}},
-		"POST /login":            {{path: "/login", want: everyone("422")}},
-		"POST /logout":           {{path: "/logout", want: everyone("303 /"), changes: loggedIn}},
+		// Someone logged in has an account already: the form sends them to it.
+		"GET /join": {{path: "/join", want: expect{anonymous: "200", applicant: "303 /account", activeMember: "303 /account",
+			suspendedMember: "200", admin: "303 /account"}}},
+		"POST /join":   {{path: "/join", want: everyone("422")}},
+		"GET /login":   {{path: "/login", want: everyone("200")}},
+		"POST /login":  {{path: "/login", want: everyone("422")}},
+		"POST /logout": {{path: "/logout", want: everyone("303 /"), changes: loggedIn}},
 		// The co-op has an admin: the setup page is gone for everyone.
 		"GET /setup":  {{path: "/setup", want: everyone("404")}, {path: "/setup?token=bogus", want: everyone("404")}},
 		"POST /setup": {{path: "/setup", body: form("token", "bogus"), want: everyone("404")}},
