@@ -105,6 +105,29 @@ func TestApply(t *testing.T) {
 		}
 	})
 
+	// Issue 16: a passphrase that shares a word with the name or address is
+	// no weaker for it; one that is mostly the name or address is.
+	t.Run("passphrases sharing a word with the name or email are taken, ones mostly made of them are not", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, email, password string
+			ok                    bool
+		}{
+			{"Admin", "admin@example.org", "admin pass phrase 42", true},
+			{"Ada Lovelace", "ada@riverside.coop", "ada rides the long canal path", true},
+			{"Ada Lovelace", "ada@riverside.coop", "Riverside-Ada-2026", false},
+			{"Ada Lovelace", "ada.lovelace@example.org", "lovelace.ada.99", false},
+			{"Ada Lovelace", "al@example.org", "ExampleExample!", false},
+		} {
+			d := valid
+			d.Name, d.Email, d.Password = tt.name, tt.email, tt.password
+			_, err := e.s.Apply(e.ctx, d)
+			_, refused := isValidation(err, "password")
+			if refused == tt.ok {
+				t.Errorf("%q for %s <%s>: %v; want taken %t", tt.password, tt.name, tt.email, err, tt.ok)
+			}
+		}
+	})
+
 	t.Run("a second application with the same email in other case is refused", func(t *testing.T) {
 		d := valid
 		d.Name = "Someone Else"

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/crypto/argon2"
 
@@ -106,17 +108,51 @@ func checkPassword(password, name, email string) string {
 }
 
 // passwordPolicy refuses, of passwords long enough, the ones attackers try
-// first and ones made from the member's own name or email.
+// first and ones mostly made of the member's own name or email: what an
+// attacker who knows them tries next. A passphrase that merely shares a
+// word with them ("admin pass phrase 42" for admin@example.org) is not
+// refused: the rest of it is its strength.
 func passwordPolicy(password, name, email string) string {
 	lower := strings.ToLower(password)
 	if commonPasswords[lower] || isMonotonous(lower) {
 		return "This password is among the most common ones; choose another."
 	}
-	local, _, _ := strings.Cut(strings.ToLower(email), "@")
-	if (len(local) >= 4 && strings.Contains(lower, local)) || (len(name) >= 4 && strings.Contains(lower, strings.ToLower(strings.ReplaceAll(name, " ", "")))) {
+	if mostlyPersonal(lower, name, email) {
 		return "Don't build your password from your name or email."
 	}
 	return ""
+}
+
+// mostlyPersonal says whether, once the member's name, its words, the
+// email's local part, its words and the domain's names are taken out of
+// the password's letters and digits, less than half of them is left.
+func mostlyPersonal(password, name, email string) bool {
+	alnum := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, s)
+	}
+	rest := alnum(password)
+	total := len(rest)
+	local, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	splitter := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	pieces := []string{alnum(name), alnum(local)}
+	pieces = append(pieces, strings.FieldsFunc(strings.ToLower(name), splitter)...)
+	pieces = append(pieces, strings.FieldsFunc(local, splitter)...)
+	if labels := strings.Split(domain, "."); len(labels) > 1 {
+		pieces = append(pieces, labels[:len(labels)-1]...) // not the top-level domain
+	}
+	// The longest first, so a full name goes before its words.
+	slices.SortFunc(pieces, func(a, b string) int { return len(b) - len(a) })
+	for _, p := range pieces {
+		if p = alnum(p); len(p) >= 3 {
+			rest = strings.ReplaceAll(rest, p, "")
+		}
+	}
+	return total > 0 && 2*len(rest) < total
 }
 
 // isMonotonous catches "aaaaaaaaaa" and "abababababab": passwords with at
