@@ -308,6 +308,10 @@ func TestAGeneralMeetingRunsThroughTheWeb(t *testing.T) {
 		}
 	}
 	closed := sc.piaC.get(t, proposal(sc.p1))
+	// Issue 16: the header says the outcome, not just "closed".
+	if !strings.Contains(closed.Body, `<span class="badge carried">closed: carried</span>`) {
+		t.Error("the closed proposal's header does not say its outcome")
+	}
 	closed.wantText(t, "Turnout 3 of 3 (the roll of 4 less 1 who stood aside)")
 	closed.wantText(t, "Stood aside: member "+itoa(sc.lee.ID)+" — I sell the building.")
 
