@@ -228,6 +228,30 @@ var languageNames = map[string]string{
 	"korean": "ko", "arabic": "ar", "hindi": "hi", "turkish": "tr", "russian": "ru", "ukrainian": "uk",
 }
 
+// tagNames are the English names of the languages languageNames knows,
+// by tag, for people to read where the catalogue keeps a tag.
+var tagNames = map[string]string{
+	"en": "English", "fr": "French", "es": "Spanish", "de": "German", "pt": "Portuguese", "it": "Italian", "nl": "Dutch",
+	"ca": "Catalan", "cy": "Welsh", "ga": "Irish", "eu": "Basque", "el": "Greek", "pl": "Polish", "sv": "Swedish",
+	"da": "Danish", "no": "Norwegian", "fi": "Finnish", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ar": "Arabic",
+	"hi": "Hindi", "tr": "Turkish", "ru": "Russian", "uk": "Ukrainian",
+}
+
+// LanguageName is a language tag in English words: "en" is English,
+// "pt-BR" Portuguese (BR). A tag whose language it does not know stays as
+// it is.
+func LanguageName(tag string) string {
+	base, rest, _ := strings.Cut(tag, "-")
+	name, ok := tagNames[strings.ToLower(base)]
+	switch {
+	case !ok:
+		return tag
+	case rest != "":
+		return name + " (" + rest + ")"
+	}
+	return name
+}
+
 func languageOf(s string) string {
 	if tag, ok := languageNames[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return tag

@@ -80,6 +80,9 @@ type facetGroup struct {
 type facetLink struct {
 	library.Option
 	Href string
+	// Label is the option as people read it (a language's name for its
+	// tag); Value, as the catalogue keeps it.
+	Label string
 }
 
 type libraryData struct {
@@ -124,7 +127,11 @@ func (s *Server) listResources(c *gin.Context) {
 	group := func(name, label string, opts []library.Option, field func(*library.Query) *[]string) facetGroup {
 		g := facetGroup{Name: name, Label: label}
 		for _, o := range opts {
-			g.Options = append(g.Options, facetLink{Option: o, Href: link(func(n *library.Query) {
+			label := o.Value
+			if name == "language" {
+				label = library.LanguageName(o.Value)
+			}
+			g.Options = append(g.Options, facetLink{Option: o, Label: label, Href: link(func(n *library.Query) {
 				*field(n) = toggle(*field(n), o.Value)
 			})})
 		}

@@ -980,3 +980,31 @@ func TestResourcePageDescribesItselfSafely(t *testing.T) {
 		})
 	}
 }
+
+// Issue 16: a card names a publisher who is also the author once, and
+// languages are read by name, not by tag, in the facets and on the page.
+func TestLibraryCardsSayThingsOnce(t *testing.T) {
+	t.Parallel()
+	w := newLibWorld(t)
+	page := w.memberC.get(t, "/library?q=common+sense")
+	page.wantStatus(t, 200)
+	if strings.Contains(page.Body, "Co-operatives UK · Co-operatives UK") {
+		t.Error("a card names its author again as its publisher")
+	}
+	page.wantText(t, "Co-operatives UK")
+	all := w.memberC.get(t, "/library")
+	if !regexp.MustCompile(`</span> English <span class="count">`).MatchString(all.Body) {
+		t.Error("the language facet does not say English")
+	}
+	if strings.Contains(all.Body, `</span> en <span class="count">`) {
+		t.Error("the language facet shows the tag en")
+	}
+	found, err := w.Lib.Search(context.Background(), library.Query{Text: "Not Alone"})
+	if err != nil || len(found.Resources) == 0 {
+		t.Fatalf("search: %v", err)
+	}
+	res := w.memberC.get(t, fmt.Sprintf("/library/%d", found.Resources[0].ID))
+	if !strings.Contains(res.Body, "<dt>Language</dt><dd>English</dd>") {
+		t.Error("the resource page does not name its language")
+	}
+}

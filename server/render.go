@@ -173,6 +173,7 @@ var funcs = template.FuncMap{
 	// markdown renders what members wrote, sanitised by the library.
 	"markdown": func(src string) template.HTML { return template.HTML(markdown.HTML(src)) },
 	"join":     strings.Join,
+	"langname": library.LanguageName,
 	// tally reads the tally an endorsement stored, for showing the decision
 	// behind it.
 	"tally": func(raw *string) *storedTally {
