@@ -44,13 +44,15 @@ func (s *Service) openAndClose(ctx context.Context) error {
 	// A meeting's agenda items open when its chair opens them, not by
 	// time (meeting.go). A ballot that closes early is due as soon as
 	// everyone on its roll has voted or stood aside: the vote writer
-	// closes it then, and this finds one a crash left open.
+	// closes it then, and this finds one a crash left open. (The search
+	// stops at the first member who has not voted, so it costs little
+	// while a ballot is far from done.)
 	err := s.db.R.SelectContext(ctx, &due, `SELECT id, status, CASE WHEN status = 'voting' AND closes_at > ? THEN 1 ELSE 0 END AS early
 		FROM proposals
 		WHERE (status = 'discussion' AND opens_at <= ? AND NOT EXISTS (SELECT 1 FROM meeting_items m WHERE m.proposal_id = proposals.id))
 		OR (status = 'voting' AND closes_at <= ?)
-		OR (status = 'voting' AND early_close = 1 AND roll_size <= (SELECT count(*) FROM roll r WHERE r.proposal_id = proposals.id AND r.voted = 1)
-			+ (SELECT count(*) FROM recusals c WHERE c.proposal_id = proposals.id))
+		OR (status = 'voting' AND early_close = 1 AND NOT EXISTS (SELECT 1 FROM roll r WHERE r.proposal_id = proposals.id AND r.voted = 0
+			AND NOT EXISTS (SELECT 1 FROM recusals c WHERE c.proposal_id = r.proposal_id AND c.member_id = r.member_id)))
 		ORDER BY id`, now, now, now)
 	if err != nil {
 		return fmt.Errorf("governance: find due ballots: %w", err)

@@ -498,3 +498,28 @@ func TestRecusalLeavesTheThreshold(t *testing.T) {
 		t.Errorf("the tally as endorsed and published does not say who stood aside: %s", tally.JSON())
 	}
 }
+
+// A ballot every member has voted in, but which a crash left open before
+// the vote writer closed it early, is closed by the next Advance.
+func TestEarlyCloseAfterACrash(t *testing.T) {
+	c := newCoop(t)
+	c.setRule(t, "10", "1440", false, "0", false, "")
+	ms := c.quickMembers(t, 2)
+	p := c.propose(t, c.admin, motion("Left open by a crash"))
+	for _, m := range append(ms, c.admin) {
+		c.vote(t, m, p, governance.ChoiceYes)
+	}
+	if got := c.proposal(t, p.ID); got.Status != governance.ProposalVoting {
+		t.Fatalf("status %s without early close, want voting", got.Status)
+	}
+	// As if the rule had closed it early and the process died before the close.
+	if _, err := c.d.W.ExecContext(c.ctx, `UPDATE proposals SET early_close = 1 WHERE id = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.proposal(t, p.ID); got.Status != governance.ProposalClosed || got.ClosedAt == nil || !got.ClosedAt.Before(got.ClosesAt) {
+		t.Errorf("status %s after the next read, want closed early", got.Status)
+	}
+	if n := c.count(t, `SELECT count(*) FROM ledger WHERE kind = 'ballot.closed'`); n != 1 {
+		t.Errorf("%d close entries, want 1", n)
+	}
+}
