@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -193,4 +194,22 @@ func requireAdmin(ctx context.Context, tx sqlx.QueryerContext, id int64) error {
 		return ErrForbidden
 	}
 	return nil
+}
+
+// Waiting is what needs an admin: applications to decide and ballots
+// closing before until (the end of the admin's day).
+type Waiting struct {
+	Applications int `db:"applications"`
+	ClosingToday int `db:"closing"`
+}
+
+// WaitingFor counts what needs an admin now.
+func (s *Service) WaitingFor(ctx context.Context, until time.Time) (Waiting, error) {
+	var w Waiting
+	err := s.db.R.GetContext(ctx, &w, `SELECT (SELECT count(*) FROM members WHERE status = ?) AS applications,
+		(SELECT count(*) FROM proposals WHERE status = 'voting' AND closes_at < ?) AS closing`, StatusApplicant, until)
+	if err != nil {
+		return w, fmt.Errorf("governance: what waits: %w", err)
+	}
+	return w, nil
 }

@@ -490,3 +490,12 @@ func (s *Service) ResourcesWithStatus(ctx context.Context, status string, page i
 	}
 	return rs, total, nil
 }
+
+// PendingCount is how many submissions wait in the curation queue.
+func (s *Service) PendingCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.R.GetContext(ctx, &n, `SELECT count(*) FROM resources WHERE status = ?`, StatusPending); err != nil {
+		return 0, fmt.Errorf("library: count the queue: %w", err)
+	}
+	return n, nil
+}

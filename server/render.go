@@ -34,9 +34,22 @@ type view struct {
 	// the co-op's. Templates write every time through date and datetime
 	// with it, so a time on a page is always in the viewer's zone, named.
 	Zone *time.Location
+	// Waiting is what needs an admin (applications, the library's queue,
+	// ballots closing today), for the navigation and the home page; nil
+	// for anyone else.
+	Waiting *waiting
 	// token gives the CSRF token; see CSRFToken.
 	token func() string
 }
+
+// waiting is what needs an admin now.
+type waiting struct {
+	governance.Waiting
+	Queue int
+}
+
+// Any says whether anything needs the admin.
+func (w waiting) Any() bool { return w.Applications+w.Queue+w.ClosingToday > 0 }
 
 // CSRFToken is the token for the page's forms. Templates ask for it only
 // where they draw a form, and only then does a visitor without a session
@@ -248,6 +261,15 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	v.Zone = s.zone(c)
 	v.token = func() string { return s.formToken(c) }
 	v.Path = c.Request.URL.Path
+	if v.Member != nil && v.Member.IsAdmin() {
+		// Three counts a page, for the co-op's few admins: a failure
+		// leaves them out rather than the page.
+		if w, err := s.waitingFor(c, v.Zone); err == nil {
+			v.Waiting = &w
+		} else {
+			s.log.Error("render: what waits for admins", "err", err)
+		}
+	}
 	if v.Form.Values == nil {
 		v.Form.Values = map[string]string{}
 	}
@@ -262,6 +284,20 @@ func (s *Server) render(c *gin.Context, status int, page string, v view) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// waitingFor counts what needs an admin, "today" ending at midnight in
+// zone.
+func (s *Server) waitingFor(c *gin.Context, zone *time.Location) (waiting, error) {
+	ctx := c.Request.Context()
+	now := s.cfg.Now().In(zone)
+	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, zone)
+	g, err := s.gov.WaitingFor(ctx, midnight.UTC())
+	if err != nil {
+		return waiting{}, err
+	}
+	q, err := s.lib.PendingCount(ctx)
+	return waiting{Waiting: g, Queue: q}, err
 }
 
 // renderMessage shows a page with a heading and one paragraph.
