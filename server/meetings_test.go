@@ -262,6 +262,7 @@ func TestAGeneralMeetingRunsThroughTheWeb(t *testing.T) {
 	}
 	piaPage := sc.piaC.get(t, proposal(sc.p1))
 	piaPage.wantText(t, "Your proxy, Mo Member, has voted for you. If you vote yourself, your vote replaces theirs.")
+	piaPage.wantText(t, "a member may hold one other member")
 	if strings.Contains(excerpt(piaPage.Body), "You voted") {
 		t.Error("the principal's page says how their proxy voted")
 	}
