@@ -395,10 +395,17 @@ func TestMeetingAttendanceQuorum(t *testing.T) {
 			t.Errorf("verify %d: %v", p.ID, err)
 		}
 	}
+	// While it runs, the minutes are the members'.
+	if _, err := c.s.MeetingMinutes(c.ctx, nil, g.ID); !errors.Is(err, governance.ErrNotFound) {
+		t.Errorf("the public reads the minutes of a meeting still running: %v", err)
+	}
+	if _, err := c.s.MeetingMinutes(c.ctx, &ms[5], g.ID); err != nil {
+		t.Errorf("a member reads the minutes of a meeting running: %v", err)
+	}
 	if err := c.s.CloseMeeting(c.ctx, c.admin, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	min, err := c.s.MeetingMinutes(c.ctx, g.ID)
+	min, err := c.s.MeetingMinutes(c.ctx, nil, g.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,11 +38,18 @@ type MinutesItem struct {
 	Chosen []string
 }
 
-// MeetingMinutes assembles a meeting's minutes from the ledger.
-func (s *Service) MeetingMinutes(ctx context.Context, id int64) (Minutes, error) {
+// MeetingMinutes assembles a meeting's minutes from the ledger for viewer
+// (nil for the public): the co-op's members read them while the meeting
+// runs, as they follow its ballots; anyone reads them once it has closed,
+// when every result in them is public. Anyone else finds nothing
+// (ErrNotFound).
+func (s *Service) MeetingMinutes(ctx context.Context, viewer *Member, id int64) (Minutes, error) {
 	v, err := s.MeetingFor(ctx, id)
 	if err != nil {
 		return Minutes{}, err
+	}
+	if !v.Closed() && (viewer == nil || !canSeeRunning(*viewer)) {
+		return Minutes{}, ErrNotFound
 	}
 	out := Minutes{Meeting: v.Meeting, Closed: v.ClosedAt}
 	num := s.db.JSONNumber
@@ -87,14 +94,8 @@ func (s *Service) MeetingMinutes(ctx context.Context, id int64) (Minutes, error)
 				return out, fmt.Errorf("governance: minutes: ledger entry %d: %w", e.Seq, err)
 			}
 		}
-		if r, ok := it.Proposal.ChoiceResult(); ok && r.Outcome == OutcomeCarried {
-			options, err := readOptions(ctx, s.db.R, it.Proposal.ID)
-			if err != nil {
-				return out, err
-			}
-			for _, o := range r.Chosen {
-				mi.Chosen = append(mi.Chosen, options[o].Label)
-			}
+		if mi.Chosen, err = s.Chosen(ctx, it.Proposal); err != nil {
+			return out, err
 		}
 		out.Items = append(out.Items, mi)
 	}
@@ -211,4 +212,24 @@ func clock(at string) string {
 		return at
 	}
 	return t.UTC().Format("15:04 MST")
+}
+
+// Chosen are the labels of the options a carried choice chose, in order;
+// none for a yes/no ballot, a choice still open, or one that chose nothing.
+func (s *Service) Chosen(ctx context.Context, p Proposal) ([]string, error) {
+	r, ok := p.ChoiceResult()
+	if !ok || r.Outcome != OutcomeCarried {
+		return nil, nil
+	}
+	options, err := readOptions(ctx, s.db.R, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	var labels []string
+	for _, o := range r.Chosen {
+		if o >= 0 && o < len(options) {
+			labels = append(labels, options[o].Label)
+		}
+	}
+	return labels, nil
 }

@@ -316,15 +316,10 @@ func (s *Server) showScreen(c *gin.Context) {
 		}
 		if r, ok := it.Proposal.ChoiceResult(); ok {
 			d.Outcome = governance.ChoiceOutcomeNames[r.Outcome]
-			options, err := s.gov.Options(ctx, it.Proposal.ID)
-			if err != nil {
+			var err error
+			if d.Chosen, err = s.gov.Chosen(ctx, it.Proposal); err != nil {
 				s.fail(c, err)
 				return
-			}
-			for _, o := range r.Chosen {
-				if o >= 0 && o < len(options) {
-					d.Chosen = append(d.Chosen, options[o].Label)
-				}
 			}
 		}
 	}
@@ -342,21 +337,16 @@ func (s *Server) showScreen(c *gin.Context) {
 	s.render(c, http.StatusOK, "meetings/screen", view{Title: v.Title, Data: d})
 }
 
-// minutesFor reads a meeting's minutes for the viewer: the co-op's
-// members while the meeting runs, anyone once it has closed (its ballots'
-// results are public by then).
+// minutesFor reads a meeting's minutes for the viewer (who may read them:
+// governance's MeetingMinutes).
 func (s *Server) minutesFor(c *gin.Context) (governance.Minutes, bool) {
 	id, ok := s.meetingParam(c)
 	if !ok {
 		return governance.Minutes{}, false
 	}
-	mins, err := s.gov.MeetingMinutes(c.Request.Context(), id)
+	mins, err := s.gov.MeetingMinutes(c.Request.Context(), member(c), id)
 	if err != nil {
 		s.fail(c, err)
-		return governance.Minutes{}, false
-	}
-	if m := member(c); mins.Closed == nil && (m == nil || !(m.IsActive() || m.Status == governance.StatusSuspended)) {
-		s.fail(c, errNotFound)
 		return governance.Minutes{}, false
 	}
 	return mins, true
