@@ -168,14 +168,11 @@ func (s *Server) renderChoice(c *gin.Context, status int, f form, q string, tick
 		}
 		d.MoreResources = more
 	case governance.KindElect:
-		ms, total, err := s.gov.Members(ctx, governance.MemberQuery{Status: governance.StatusActive, Page: 1})
-		if err != nil {
+		// Any active member may stand, the proposer included.
+		var err error
+		if d.Members, err = s.activeMembers(ctx, 0); err != nil {
 			s.fail(c, err)
 			return
-		}
-		if total <= smallCoop {
-			sort.SliceStable(ms, func(i, j int) bool { return strings.ToLower(ms[i].Name) < strings.ToLower(ms[j].Name) })
-			d.Members = ms
 		}
 	}
 	s.placeTickErrors(&d, f)

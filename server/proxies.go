@@ -61,8 +61,8 @@ func (s *Server) renderProxies(c *gin.Context, status int, f form) {
 }
 
 // activeMembers lists the active members by name, but for the one with
-// number except, or nil when there are more than a list can show (see
-// smallCoop in choice_form.go).
+// number except (0: none), or nil when there are more than a list can
+// show (smallCoop): the proxies form and the election form pick from it.
 func (s *Server) activeMembers(ctx context.Context, except int64) ([]governance.Member, error) {
 	ms, total, err := s.gov.Members(ctx, governance.MemberQuery{Status: governance.StatusActive, Page: 1})
 	if err != nil || total > smallCoop {
