@@ -268,7 +268,13 @@ func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, Validation
 	v := check.Struct(in)
 	p := Proposal{Kind: in.Kind, Title: in.Title, Body: in.Body, CreatedAt: now, OpensAt: now}
 
+	// The form picks a demand or resource by its title (issue 16); the
+	// API, and an address someone typed, give its number.
 	id := func(field, raw string) *int64 {
+		if strings.TrimSpace(raw) == "" {
+			v[field] = map[string]string{"demand_id": "Choose the demand.", "resource_id": "Choose the resource."}[field]
+			return nil
+		}
 		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(raw), "#"), 10, 64)
 		if err != nil || n < 1 {
 			v[field] = "Enter its number, as shown on its page."
@@ -290,7 +296,7 @@ func (in ProposalInput) proposal(now time.Time, rule Rule) (Proposal, Validation
 		case strings.TrimSpace(in.ResourceID) != "":
 			p.ResourceID = id("resource_id", in.ResourceID)
 		default:
-			v["demand_id"] = "Enter the number of the endorsed demand (or resource) to withdraw."
+			v["demand_id"] = "Choose the endorsed demand or resource to withdraw."
 		}
 	case KindAdoptDemand:
 		// Stored as the library will keep it: a textarea's CRLF line ends

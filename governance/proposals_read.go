@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Participation is what a member may know of a ballot while it runs:
@@ -213,4 +214,36 @@ func prefixedColumns(prefix string) string {
 		parts[i] = prefix + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Notice is what anyone may know of a proposal that is still running,
+// for the page a shared link opens (issue 16): what kind it is, what it
+// is about when that is a public demand or resource, and when voting
+// opens and closes. Its title and text, the turnout and any count stay
+// with the members; the public ledger already says as much as this.
+type Notice struct {
+	ID         int64
+	Kind       string
+	Status     string
+	OpensAt    time.Time
+	ClosesAt   time.Time
+	DemandID   *int64
+	ResourceID *int64
+}
+
+// KindName says the kind in words.
+func (n Notice) KindName() string { return KindNames[n.Kind] }
+
+// ProposalNotice returns the notice of a running proposal: ErrNotFound if
+// there is none by that id, or it has ended and its own page is public.
+func (s *Service) ProposalNotice(ctx context.Context, id int64) (Notice, error) {
+	p, err := getProposal(ctx, s.db.R, id)
+	if err != nil {
+		return Notice{}, err
+	}
+	if publicProposal(p) {
+		return Notice{}, ErrNotFound
+	}
+	return Notice{ID: p.ID, Kind: p.Kind, Status: p.Status, OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
+		DemandID: p.DemandID, ResourceID: p.ResourceID}, nil
 }

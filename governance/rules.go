@@ -236,3 +236,6 @@ func (s *Service) SetRule(ctx context.Context, actor Member, in RuleInput) error
 		return appendEntry(ctx, tx, s.now(), entry)
 	})
 }
+
+// MinLength says the shortest voting period in words: "7 days", "1 minute".
+func (r Rule) MinLength() string { return minutesText(r.MinMinutes) }

@@ -44,3 +44,40 @@ func (s *Service) ResourcesToChoose(ctx context.Context, q string) ([]Resource, 
 	}
 	return rs, false, nil
 }
+
+// DemandsByStatus lists the demands in any of the statuses, by title; at
+// most MaxChoosable. The yes/no proposal form picks a demand from it by
+// title (issue 16): proposed and rejected ones to endorse, endorsed ones to
+// withdraw.
+func (s *Service) DemandsByStatus(ctx context.Context, statuses ...string) ([]Demand, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")
+	args := make([]any, 0, len(statuses)+1)
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	var ds []Demand
+	err := s.db.R.SelectContext(ctx, &ds, `SELECT `+demandColumns+` FROM demands WHERE status IN (`+marks+`)
+		ORDER BY title, id LIMIT ?`, append(args, MaxChoosable)...)
+	if err != nil {
+		return nil, fmt.Errorf("library: demands by status: %w", err)
+	}
+	return ds, nil
+}
+
+// EndorsedResources lists the listed resources the co-op endorses, by
+// title; at most MaxChoosable, and whether there were more.
+func (s *Service) EndorsedResources(ctx context.Context) ([]Resource, bool, error) {
+	var rs []Resource
+	err := s.db.R.SelectContext(ctx, &rs, `SELECT `+resourceColumns+` FROM resources
+		WHERE status = ? AND endorsed_at IS NOT NULL ORDER BY title, id LIMIT ?`, StatusListed, MaxChoosable+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("library: endorsed resources: %w", err)
+	}
+	if len(rs) > MaxChoosable {
+		return rs[:MaxChoosable], true, nil
+	}
+	return rs, false, nil
+}

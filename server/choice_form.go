@@ -136,7 +136,7 @@ func (s *Server) renderChoice(c *gin.Context, status int, f form, q string, tick
 		return
 	}
 	d := choiceData{Kind: kind, KindNames: governance.KindNames, Rule: rule, MethodNames: governance.MethodNames,
-		Now: tz.Input(s.cfg.Now().Add(24*time.Hour), s.zone(c)), Q: q, Ticked: map[int64]bool{}, TickedIDs: ticked,
+		Now: tz.DateTime(s.cfg.Now().Add(24*time.Hour), s.zone(c)), Q: q, Ticked: map[int64]bool{}, TickedIDs: ticked,
 		TickErrors: map[int64]string{}}
 	for _, id := range ticked {
 		d.Ticked[id] = true

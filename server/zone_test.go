@@ -78,10 +78,10 @@ func TestFormsTakeTimesInTheAuthorsZone(t *testing.T) {
 	c := a.client()
 	c.login(t, ad)
 	c.submit(t, "/account", "/account/zone", form("time_zone", "Europe/London")).wantRedirect(t, "/account")
-	page := c.get(t, "/proposals/new")
+	page := c.get(t, "/proposals/new?kind="+governance.KindMotion)
 	page.wantText(t, "Opens at, if later (your time, Europe/London)")
 	// The hint is a day from now in the member's zone: 3 March 10:00 GMT.
-	page.wantText(t, "e.g. 2026-03-03T10:00")
+	page.wantText(t, "e.g. 3 Mar 2026 10:00 GMT")
 
 	for _, tt := range []struct {
 		name, wall, want, flash string
