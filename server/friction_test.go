@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,4 +169,57 @@ func wantMarkup(t *testing.T, r *response, markup string) {
 	if !strings.Contains(r.Body, markup) {
 		t.Errorf("%s: the page has no %q:\n%s", r, markup, excerpt(r.Body))
 	}
+}
+
+func TestTheVoteComesFirstAndTheReceiptIsKeptWhole(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
+	demand := a.putDemand(t, ad, "Open procurement to co-ops")
+	p := a.putProposal(t, ad, endorsing(demand)) // endorsing a demand is secret by default
+	c := a.as(t, ad)
+
+	t.Run("the ballot comes before the demand's text and the rules fold away", func(t *testing.T) {
+		r := c.get(t, proposalPage(p.ID))
+		vote, subject := strings.Index(r.Body, `<section class="vote"`), strings.Index(r.Body, `<section class="subject"`)
+		if vote < 0 || subject < 0 || vote > subject {
+			t.Errorf("the vote (at %d) does not come before the demand (at %d)", vote, subject)
+		}
+		r.wantText(t, "roll of 1 members, frozen when voting opened")
+		facts := strings.Index(r.Body, `<dl class="facts">`)
+		details := strings.LastIndex(r.Body[:max(facts, 0)], "<details>")
+		if facts < 0 || details < 0 || strings.Contains(r.Body[details:facts], "</details>") {
+			t.Errorf("the ballot's rules and digests are not in a disclosure")
+		}
+	})
+	t.Run("the receipt is shown in groups, to copy, and as a file", func(t *testing.T) {
+		c.castVote(t, p.ID, governance.ChoiceYes, "").wantRedirect(t, proposalPage(p.ID))
+		r := c.get(t, proposalPage(p.ID))
+		m := receiptCode.FindStringSubmatch(r.Body)
+		if m == nil {
+			t.Fatalf("no receipt after a secret vote:\n%s", excerpt(r.Body))
+		}
+		code := m[1]
+		groups := strings.Split(code, "-")
+		if len(groups) < 4 {
+			t.Fatalf("receipt %q is not in groups", code)
+		}
+		var shown strings.Builder
+		for _, g := range groups {
+			shown.WriteString("<span>" + g + "</span> ")
+		}
+		wantMarkup(t, r, `<p class="receipt-groups" aria-hidden="true">`+shown.String()+`</p>`)
+		link := regexp.MustCompile(`<a href="(data:text/plain;charset=utf-8,[^"]+)" download="plenary-receipt.txt">`).FindStringSubmatch(r.Body)
+		if link == nil {
+			t.Fatalf("no link to save the receipt as a file:\n%s", excerpt(r.Body))
+		}
+		file, err := url.PathUnescape(strings.TrimPrefix(html.UnescapeString(link[1]), "data:text/plain;charset=utf-8,"))
+		if err != nil || !strings.Contains(file, "Receipt: "+code+"\n") || !strings.Contains(file, "Ballot: "+proposalPage(p.ID)) {
+			t.Errorf("the saved file reads %q (%v), want the receipt %s and the ballot", file, err, code)
+		}
+		// Shown once: the next page has no receipt.
+		if again := c.get(t, proposalPage(p.ID)); strings.Contains(again.Body, code) {
+			t.Errorf("the receipt is shown a second time")
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,6 +124,19 @@ type field struct {
 }
 
 var funcs = template.FuncMap{
+	// receiptGroups splits a receipt into its groups of four, to be read
+	// and written down a group at a time.
+	"receiptGroups": func(code string) []string { return strings.Split(code, "-") },
+	// receiptFile is a receipt as a small text file, for a download link:
+	// built in the page so that the receipt never travels in an address
+	// that a log could keep. Only the page's path and the receipt go in,
+	// escaped.
+	"receiptFile": func(path, code string) template.URL {
+		text := "Plenary ballot receipt\n\nBallot: " + path + "\nReceipt: " + code + "\n\n" +
+			"Keep it private. With it you can change your vote until voting closes,\n" +
+			"and find your ballot in the published box afterwards.\n"
+		return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
+	},
 	// input builds a field from the form: (input .Form "email" "Email" "email" "email").
 	"input": func(f form, name, label, typ, autocomplete string, hint ...string) field {
 		return field{ID: "f-" + name, Name: name, Label: label, Type: typ, Autocomplete: autocomplete,
