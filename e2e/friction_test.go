@@ -158,6 +158,82 @@ func TestFirstDayJourney(t *testing.T) {
 			mustContain(t, public, "main", "You have voted")
 		})
 
+		t.Run(size.name+": a newcomer applies, with errors under their fields and a passphrase that shares a word with the address", func(t *testing.T) {
+			newcomer := newIsolatedTab(t, ada)
+			do(t, newcomer, "sizing the window", chromedp.EmulateViewport(size.width, size.height))
+			navigate(t, newcomer, s.URL+"/")
+			tag := run(t, newcomer, "reading the Join link", chromedp.Evaluate[string](
+				`(() => { const a = [...document.querySelectorAll("header a")].find(a => a.innerText.trim() === "Join"); return a ? a.tagName + "|" + (a.getAttribute("role") || "") : "" })()`))
+			if tag != "A|" {
+				t.Errorf("Join is %q, want a link (A) with no other role", tag)
+			}
+			follow(t, newcomer, "Join")
+			clickButton(t, newcomer, "Send application")
+			shot(newcomer, "join-errors")
+			placed := run(t, newcomer, "placing the errors", chromedp.Evaluate[string](`(() => {
+				const out = [];
+				for (const e of document.querySelectorAll("main small.error")) {
+					const field = e.previousElementSibling;
+					const hint = e.nextElementSibling;
+					out.push((field && /^(INPUT|TEXTAREA|SELECT)$/.test(field.tagName) ? "under" : "apart") +
+						(hint && hint.tagName === "SMALL" && !hint.classList.contains("error") && getComputedStyle(hint).color === getComputedStyle(e).color ? ",red-hint" : ""));
+				}
+				return out.join(" ");
+			})()`))
+			if placed == "" || strings.Contains(placed, "apart") || strings.Contains(placed, "red-hint") {
+				t.Errorf("the join form's errors are placed %q, want each right under its field, with its hint not in the error's colour", placed)
+			}
+			email := []string{"admin@example.org", "admin@example.net"}[i]
+			fill(t, newcomer, control(t, newcomer, "Your name"), "Sam Newcomer")
+			fill(t, newcomer, control(t, newcomer, "Email"), email)
+			fill(t, newcomer, control(t, newcomer, "Password"), "admin pass phrase 42")
+			fill(t, newcomer, control(t, newcomer, "Why do you want to join?"), "I drive for a delivery co-op.")
+			clickButton(t, newcomer, "Send application")
+			mustContain(t, newcomer, ".flash.ok", "Thank you for applying")
+			navigate(t, newcomer, s.URL+"/join")
+			if got := currentURL(t, newcomer); !strings.HasSuffix(got, "/account") {
+				t.Errorf("someone logged in who opens /join is at %s, want their account", got)
+			}
+		})
+
+		t.Run(size.name+": the admin is told what waits, and filters look like filters", func(t *testing.T) {
+			navigate(t, ada, s.URL+"/")
+			shot(ada, "admin-home")
+			applied := fmt.Sprintf("%d application%s to join waiting for a decision", i+1, map[bool]string{true: "s"}[i > 0])
+			mustContain(t, ada, ".needs-you", applied)
+			if nav := text(t, ada, "header nav"); !regexp.MustCompile(fmt.Sprintf(`Members\s*%d`, i+1)).MatchString(nav) {
+				t.Errorf("the navigation reads %q, want Members with %d waiting", nav, i+1)
+			}
+			for _, page := range []string{"/admin/members", "/demands"} {
+				navigate(t, ada, s.URL+page)
+				shot(ada, "filters-"+strings.Trim(strings.ReplaceAll(page, "/", "-"), "-"))
+				box := run(t, ada, "measuring the filter button", chromedp.Evaluate[[]float64](`(() => {
+					const b = [...document.querySelectorAll("main button")].find(b => b.innerText.trim() === "Show");
+					const r = b.getBoundingClientRect();
+					const field = b.form.querySelector("select, input:not([type=hidden])").getBoundingClientRect();
+					return [r.width, r.height, document.querySelector("main").getBoundingClientRect().width, field.height];
+				})()`))
+				if box[0] > 0.5*box[2] || box[1] > box[3]+2 {
+					t.Errorf("%s: the filter button is %.0f×%.0f px in a page %.0f px wide beside fields %.0f px high, want a button of its own size",
+						page, box[0], box[1], box[2], box[3])
+				}
+			}
+		})
+
+		t.Run(size.name+": library cards name a publisher once and languages by name", func(t *testing.T) {
+			navigate(t, public, s.URL+"/library")
+			shot(public, "library")
+			main := text(t, public, "main")
+			if regexp.MustCompile(`(?m)^\s*(.+) · (.+)$`).FindAllStringSubmatch(main, -1) != nil {
+				for _, m := range regexp.MustCompile(`([^\n·]+) · ([^\n·]+)`).FindAllStringSubmatch(main, -1) {
+					if strings.TrimSpace(m[1]) == strings.TrimSpace(m[2]) {
+						t.Errorf("a card repeats %q", m[0])
+					}
+				}
+			}
+			mustContain(t, public, "main", "English")
+		})
+
 		t.Run(size.name+": once closed, the header says the outcome", func(t *testing.T) {
 			clk.Advance(91 * time.Minute)
 			reader := newIsolatedTab(t, ada)
