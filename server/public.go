@@ -21,7 +21,7 @@ func (s *Server) healthz(c *gin.Context) {
 
 type homeData struct {
 	Awaiting  []governance.Proposal
-	Endorsed  []library.Demand
+	Demands   library.DemandGroups
 	Resources []library.Resource
 	Ledger    []ledgerRow
 	// Priorities is the priority list's first three (officers.go), and
@@ -29,14 +29,23 @@ type homeData struct {
 	Priorities *governance.PriorityList
 }
 
+// homeDemands is how many demands of each group the home page shows.
+const homeDemands = 5
+
 func (s *Server) showHome(c *gin.Context) {
 	ctx := c.Request.Context()
+	// Opened and closed ballots first, so that no demand is shown under a
+	// ballot that has ended.
+	if err := s.gov.Advance(ctx); err != nil {
+		s.fail(c, err)
+		return
+	}
 	entries, _, err := s.gov.Ledger(ctx, 1)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	endorsed, _, err := s.lib.Demands(ctx, library.DemandQuery{Status: library.DemandEndorsed})
+	demands, err := s.lib.GroupedDemands(ctx, homeDemands)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -62,7 +71,7 @@ func (s *Server) showHome(c *gin.Context) {
 		prio.Demands = prio.Demands[:min(3, len(prio.Demands))]
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Awaiting: awaiting,
-		Endorsed: endorsed, Resources: newest, Ledger: ledgerRows(entries[:min(5, len(entries))]), Priorities: prio}})
+		Demands: demands, Resources: newest, Ledger: ledgerRows(entries[:min(5, len(entries))]), Priorities: prio}})
 }
 
 // pageParam reads ?page= through pageNumber.
