@@ -94,6 +94,22 @@ type libraryData struct {
 	Exports  []exportLink
 	Filtered bool
 	Clear    string
+	// Active are the filters in force, each with the link that removes
+	// it, shown above the results whether the facets are folded or not.
+	Active []facetLink
+}
+
+// facetPanel is the facets drawn once in a phone's folded "Filters" and
+// once in a wide screen's sidebar (library/index.html): Prefix keeps the
+// ids of the two copies apart.
+type facetPanel struct {
+	libraryData
+	Prefix string
+}
+
+// Panel is the facets for one of the two places they are drawn.
+func (d libraryData) Panel(prefix string) facetPanel {
+	return facetPanel{libraryData: d, Prefix: prefix}
 }
 
 func (s *Server) listResources(c *gin.Context) {
@@ -157,6 +173,35 @@ func (s *Server) listResources(c *gin.Context) {
 				n.YearFrom, n.YearTo = from, from+9
 			}
 		})})
+	}
+	for _, g := range []struct {
+		name, label string
+		values      []string
+		field       func(*library.Query) *[]string
+	}{
+		{"topic", "Topic", q.Topics, func(n *library.Query) *[]string { return &n.Topics }},
+		{"format", "Format", q.Formats, func(n *library.Query) *[]string { return &n.Formats }},
+		{"language", "Language", q.Languages, func(n *library.Query) *[]string { return &n.Languages }},
+		{"region", "Region", q.Regions, func(n *library.Query) *[]string { return &n.Regions }},
+	} {
+		for _, v := range g.values {
+			label := v
+			if g.name == "language" {
+				label = library.LanguageName(v)
+			}
+			data.Active = append(data.Active, facetLink{Option: library.Option{Value: v, Selected: true}, Label: g.label + ": " + label,
+				Href: link(func(n *library.Query) { *g.field(n) = toggle(*g.field(n), v) })})
+		}
+	}
+	if q.YearFrom != 0 || q.YearTo != 0 {
+		label := fmt.Sprintf("Published %d–%d", q.YearFrom, q.YearTo)
+		switch {
+		case q.YearTo == 0:
+			label = fmt.Sprintf("Published from %d", q.YearFrom)
+		case q.YearFrom == 0:
+			label = fmt.Sprintf("Published up to %d", q.YearTo)
+		}
+		data.Active = append(data.Active, facetLink{Label: label, Href: link(func(n *library.Query) { n.YearFrom, n.YearTo = 0, 0 })})
 	}
 	data.Pager = newPagination(q.Page, res.Total, q.PerPage, func(p int) string {
 		v := queryValues(q)
