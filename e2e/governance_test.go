@@ -95,6 +95,22 @@ func TestBallotJourney(t *testing.T) {
 		}
 	})
 
+	t.Run("on a phone, anyone sees on the home page the demand being voted on, and no count", func(t *testing.T) {
+		phone := newIsolatedTab(t, admin)
+		do(t, phone, "emulating a phone", chromedp.EmulateViewport(390, 844))
+		navigate(t, phone, s.URL+"/")
+		mustContain(t, phone, "section[aria-labelledby=ballot-h]", "Open routes for public and private investment into digital co-ops")
+		mustContain(t, phone, "section[aria-labelledby=ballot-h] .badge", "under ballot")
+		mustContain(t, phone, "section[aria-labelledby=proposed-h]", "proposed")
+		if page := text(t, phone, "main"); regexp.MustCompile(`\d+ yes|carried|defeated`).MatchString(page) {
+			t.Errorf("the home page gives away a count while voting runs:\n%s", page)
+		}
+		if width := run(t, phone, "measuring the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
+			t.Errorf("the home page is %dpx wide on a 390px phone", width)
+		}
+		visit(t, phone, "home-voting-phone")
+	})
+
 	t.Run("the ballot closes and a reader sees the demand endorsed with its tally and chart", func(t *testing.T) {
 		clk.Advance(6 * time.Minute)
 		reader := newIsolatedTab(t, admin)
@@ -113,6 +129,26 @@ func TestBallotJourney(t *testing.T) {
 		mustContain(t, reader, "main", "What we demand")
 		mustContain(t, reader, "main", "3 yes, 0 no")
 		visit(t, reader, "home-with-endorsement")
+	})
+
+	t.Run("on a phone the ledger reads as sentences, each record one tap away", func(t *testing.T) {
+		phone := newIsolatedTab(t, admin)
+		do(t, phone, "emulating a phone", chromedp.EmulateViewport(390, 844))
+		navigate(t, phone, s.URL+"/ledger")
+		id := proposalURL[strings.LastIndex(proposalURL, "/")+1:]
+		mustContain(t, phone, "ol.ledger li:first-child", "Proposal "+id)
+		if n := run(t, phone, "finding the links to the proposal", chromedp.Evaluate[int](`document.querySelectorAll('ol.ledger a[href="/proposals/`+id+`"]').length`)); n == 0 {
+			t.Error("the ledger links no entry to the proposal")
+		}
+		if run(t, phone, "looking at the JSON", chromedp.Evaluate[bool](`document.querySelector('ol.ledger code.body').checkVisibility()`)) {
+			t.Error("the JSON shows before its record is opened")
+		}
+		if width := run(t, phone, "measuring the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
+			t.Errorf("the ledger is %dpx wide on a 390px phone", width)
+		}
+		do(t, phone, "opening the newest record", chromedp.Click(`ol.ledger li:first-child details.record > summary`))
+		mustContain(t, phone, "ol.ledger li:first-child details.record", `"proposal":`+id)
+		visit(t, phone, "ledger-phone-record")
 	})
 
 	t.Run("a voter finds their receipt in the published box", func(t *testing.T) {

@@ -66,6 +66,38 @@ func TestLibraryJourney(t *testing.T) {
 		visit(t, reader, "demand")
 	})
 
+	t.Run("on a phone the results come first and the filters fold", func(t *testing.T) {
+		phone := newIsolatedTab(t, reader)
+		do(t, phone, "emulating a phone", chromedp.EmulateViewport(390, 844))
+		navigate(t, phone, s.URL+"/library?format=report")
+		top := run(t, phone, "finding the first result",
+			chromedp.Evaluate[float64](`document.querySelector('.results article.resource').getBoundingClientRect().top`))
+		if top > 844 {
+			t.Errorf("the first result starts %.0fpx down a 844px screen", top)
+		}
+		facetShown := `[...document.querySelectorAll('ul.facet a')].some(a => a.checkVisibility())`
+		if run(t, phone, "looking for facets", chromedp.Evaluate[bool](facetShown)) {
+			t.Error("facets are shown before the filters are opened")
+		}
+		mustContain(t, phone, "details.filters summary", "1 in use")
+		mustContain(t, phone, "ul.chips", "Format: report")
+		if width := run(t, phone, "measuring the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
+			t.Errorf("the library is %dpx wide on a 390px phone", width)
+		}
+		visit(t, phone, "library-phone")
+		do(t, phone, "opening the filters", chromedp.Click(`details.filters > summary`))
+		if !run(t, phone, "looking for facets", chromedp.Evaluate[bool](facetShown)) {
+			t.Error("opening the filters shows no facet")
+		}
+		visit(t, phone, "library-phone-filters")
+		submit(t, phone, `details.filters a[href*="region=UK"]`)
+		mustContain(t, phone, "ul.chips", "Region: UK")
+		submit(t, phone, `ul.chips a[href*="region=UK"]:not([href*="format="])`)
+		if u := currentURL(t, phone); !strings.Contains(u, "region=UK") || strings.Contains(u, "format=") {
+			t.Errorf("removing the format chip led to %s", u)
+		}
+	})
+
 	t.Run("a member submits a resource and an admin lists it", func(t *testing.T) {
 		admin, err := s.Gov.AddMember(ctx, governance.Details{Name: "Ada Secretary", Email: "ada@riverside.coop", Password: "correct horse battery staple"}, governance.RoleAdmin)
 		if err != nil {

@@ -201,7 +201,7 @@ func TestMembershipJourney(t *testing.T) {
 	t.Run("the public ledger records both decisions by member number", func(t *testing.T) {
 		reader := newIsolatedTab(t, admin)
 		navigate(t, reader, s.URL+"/ledger")
-		ledger := text(t, reader, "table")
+		ledger := text(t, reader, "ol.ledger")
 		for _, want := range []string{"member 1 is its first admin", "Member 2 admitted by member 1", "Member 3 admitted through invitation 1 from member 1"} {
 			if !strings.Contains(ledger, want) {
 				t.Errorf("ledger lacks %q:\n%s", want, ledger)

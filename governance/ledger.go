@@ -1,9 +1,12 @@
 package governance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,14 +103,18 @@ func (e Entry) Summary() string {
 		if f["secret"] == true {
 			secret = "secret"
 		}
-		summary := fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %v minutes, %s ballot",
-			KindNames[fmt.Sprint(f["kind"])], num("by"), f["quorum_pct"], thresholdName(fmt.Sprint(f["threshold"])), f["min_minutes"], secret)
-		switch h := f["reminder_hours"]; {
-		case h == nil:
-		case h == float64(0):
+		length := fmt.Sprintf("%v minutes", f["min_minutes"])
+		if m, ok := f["min_minutes"].(float64); ok {
+			length = minutesText(int(m))
+		}
+		summary := fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %s, %s ballot",
+			KindNames[fmt.Sprint(f["kind"])], num("by"), f["quorum_pct"], thresholdName(fmt.Sprint(f["threshold"])), length, secret)
+		switch h, _ := f["reminder_hours"].(float64); {
+		case f["reminder_hours"] == nil:
+		case h == 0:
 			summary += ", no reminder"
 		default:
-			summary += fmt.Sprintf(", reminder %v hours before close", h)
+			summary += fmt.Sprintf(", reminder %s before close", plural(int(h), "hour"))
 		}
 		if ms, _ := f["methods"].(string); ms != "" {
 			names := []string{}
@@ -133,13 +140,20 @@ func (e Entry) Summary() string {
 		}
 		return summary
 	case EventProposed:
-		return fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
+		summary := fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
+		if d, ok := f["demand"].(float64); ok {
+			summary += fmt.Sprintf(", about demand %d", int64(d))
+		} else if r, ok := f["resource"].(float64); ok {
+			summary += fmt.Sprintf(", about resource %d", int64(r))
+		}
+		return summary
 	case EventWithdrawn:
 		return fmt.Sprintf("Proposal %v withdrawn by its author, %s", f["proposal"], num("by"))
 	case EventCancelled:
 		return fmt.Sprintf("Proposal %v cancelled by %s: %v", f["proposal"], num("by"), f["reason"])
 	case EventBallotOpened:
-		summary := fmt.Sprintf("Voting opened on proposal %v with a roll of %v members", f["proposal"], f["roll_size"])
+		roll, _ := f["roll_size"].(float64)
+		summary := fmt.Sprintf("Voting opened on proposal %v with a roll of %s", f["proposal"], plural(int(roll), "member"))
 		if _, ok := f["meeting"]; ok {
 			summary += fmt.Sprintf(", by the chair of meeting %v", f["meeting"])
 		}
@@ -221,6 +235,87 @@ func (e Entry) Summary() string {
 	}
 	return e.Kind
 }
+
+// Subject is a proposal, demand or resource a ledger entry is about.
+type Subject struct {
+	Kind string // "proposal", "demand" or "resource"
+	ID   int64
+}
+
+// Phrase is a piece of an entry's summary: plain words, or the words that
+// name one of its subjects ("proposal 12"), which a page links.
+type Phrase struct {
+	Text    string
+	Subject *Subject // nil for plain words
+}
+
+// Phrases is Summary cut at the first mention of each subject the body
+// numbers. A subject comes from the body's numbers, never from words in the
+// summary, so a reason or a title that reads "proposal 9" links nothing
+// but the entry's own proposal 9.
+func (e Entry) Phrases() []Phrase {
+	text := e.Summary()
+	type mention struct {
+		at, end int
+		subject Subject
+	}
+	var ms []mention
+	// Lowered byte for byte, so that an index in it is one in text too
+	// (strings.ToLower may change the length of a title's letters).
+	lower := []byte(text)
+	for i, b := range lower {
+		if 'A' <= b && b <= 'Z' {
+			lower[i] = b + 'a' - 'A'
+		}
+	}
+	for _, sub := range e.subjects() {
+		name := sub.Kind + " " + strconv.FormatInt(sub.ID, 10)
+		for from := 0; ; {
+			i := bytes.Index(lower[from:], []byte(name))
+			if i < 0 {
+				break
+			}
+			at, end := from+i, from+i+len(name)
+			if (at == 0 || !isLetter(lower[at-1])) && (end == len(lower) || !isDigit(lower[end])) {
+				ms = append(ms, mention{at, end, sub})
+				break
+			}
+			from = end
+		}
+	}
+	slices.SortFunc(ms, func(a, b mention) int { return a.at - b.at })
+	var out []Phrase
+	pos := 0
+	for _, m := range ms {
+		if m.at < pos {
+			continue
+		}
+		if m.at > pos {
+			out = append(out, Phrase{Text: text[pos:m.at]})
+		}
+		out = append(out, Phrase{Text: text[m.at:m.end], Subject: &m.subject})
+		pos = m.end
+	}
+	if pos < len(text) {
+		out = append(out, Phrase{Text: text[pos:]})
+	}
+	return out
+}
+
+// subjects are the proposal, demand and resource the body numbers.
+func (e Entry) subjects() []Subject {
+	f := e.Fields()
+	var out []Subject
+	for _, kind := range []string{"proposal", "demand", "resource"} {
+		if v, ok := f[kind].(float64); ok && v >= 1 && v == float64(int64(v)) {
+			out = append(out, Subject{Kind: kind, ID: int64(v)})
+		}
+	}
+	return out
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+func isDigit(b byte) bool  { return '0' <= b && b <= '9' }
 
 func thresholdName(t string) string {
 	if t == ThresholdTwoThirds {

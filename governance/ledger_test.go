@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"plenary/governance"
+	"plenary/internal/ledger"
 )
 
 // chain builds a ledger through real actions: founding (1), an admission
@@ -241,4 +242,45 @@ func TestLedgerPages(t *testing.T) {
 			t.Errorf("summary %q, want it to say %q", got, want)
 		}
 	})
+}
+
+// TestEntryPhrases: a summary cut into phrases loses no word, and links
+// only the subjects its body numbers, each where the summary first names it.
+func TestEntryPhrases(t *testing.T) {
+	type link struct {
+		text string
+		sub  governance.Subject
+	}
+	tests := []struct {
+		name  string
+		entry governance.Entry
+		want  []link
+	}{
+		{"a content digest names a resource and the proposal that endorsed it",
+			governance.Entry{Kind: ledger.KindDigestRecorded, Body: `{"digest":"ab12","proposal":12,"resource":3}`},
+			[]link{{"resource 3", governance.Subject{Kind: "resource", ID: 3}}, {"proposal 12", governance.Subject{Kind: "proposal", ID: 12}}}},
+		{"a reason's words are not a subject, whatever they name",
+			governance.Entry{Kind: governance.EventCancelled, Body: `{"by":1,"proposal":1,"reason":"İİ see proposal 12 and Proposal 1"}`},
+			[]link{{"Proposal 1", governance.Subject{Kind: "proposal", ID: 1}}}},
+		{"an entry about no proposal, demand or resource is plain words",
+			governance.Entry{Kind: governance.EventAdmitted, Body: `{"by":1,"member":2}`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var whole strings.Builder
+			var got []link
+			for _, p := range tt.entry.Phrases() {
+				whole.WriteString(p.Text)
+				if p.Subject != nil {
+					got = append(got, link{p.Text, *p.Subject})
+				}
+			}
+			if whole.String() != tt.entry.Summary() {
+				t.Errorf("the phrases read %q, the summary %q", whole.String(), tt.entry.Summary())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("links %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -226,9 +226,18 @@ func TestEndorsedStaysDecidedOverHTTP(t *testing.T) {
 			api.Data.Amendment.From["title"] != oldTitle {
 			t.Errorf("the API's amendment: %+v, %v", api.Data.Amendment, err)
 		}
+		// The ledger writes each entry as a sentence linking what it is
+		// about (issue 16): the same words, the proposal and the resource
+		// as links.
 		ledger := w.client().get(t, "/ledger")
-		ledger.wantText(t, fmt.Sprintf("Proposal %d: resource amended; content digest %s", id, e["digest"]))
-		ledger.wantText(t, fmt.Sprintf("Resource %d listed in the library by member %d", rid, w.admin.ID))
+		for _, want := range []string{
+			fmt.Sprintf(`<a href="/proposals/%d">Proposal %d</a>: resource amended; content digest %s`, id, id, e["digest"]),
+			fmt.Sprintf(`<a href="/library/%d">Resource %d</a> listed in the library by member %d`, rid, rid, w.admin.ID),
+		} {
+			if !strings.Contains(ledger.Body, want) {
+				t.Errorf("the ledger does not say %s", want)
+			}
+		}
 	})
 }
 

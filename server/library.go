@@ -94,6 +94,22 @@ type libraryData struct {
 	Exports  []exportLink
 	Filtered bool
 	Clear    string
+	// Active are the filters in force, each with the link that removes
+	// it, shown above the results whether the facets are folded or not.
+	Active []facetLink
+}
+
+// facetPanel is the facets drawn once in a phone's folded "Filters" and
+// once in a wide screen's sidebar (library/index.html): Prefix keeps the
+// ids of the two copies apart.
+type facetPanel struct {
+	libraryData
+	Prefix string
+}
+
+// Panel is the facets for one of the two places they are drawn.
+func (d libraryData) Panel(prefix string) facetPanel {
+	return facetPanel{libraryData: d, Prefix: prefix}
 }
 
 func (s *Server) listResources(c *gin.Context) {
@@ -124,28 +140,41 @@ func (s *Server) listResources(c *gin.Context) {
 		}
 		return append(list, v)
 	}
-	group := func(name, label string, opts []library.Option, field func(*library.Query) *[]string) facetGroup {
-		g := facetGroup{Name: name, Label: label}
-		for _, o := range opts {
-			label := o.Value
-			if name == "language" {
-				label = library.LanguageName(o.Value)
-			}
-			g.Options = append(g.Options, facetLink{Option: o, Label: label, Href: link(func(n *library.Query) {
-				*field(n) = toggle(*field(n), o.Value)
-			})})
+	// name reads a facet's value as people do: a language by its name.
+	name := func(facet, v string) string {
+		if facet == "language" {
+			return library.LanguageName(v)
 		}
-		return g
+		return v
 	}
 	data := libraryData{Results: res, Sorts: library.Sorts,
-		Groups: []facetGroup{
-			group("topic", "Topic", res.Facets.Topics, func(n *library.Query) *[]string { return &n.Topics }),
-			group("format", "Format", res.Facets.Formats, func(n *library.Query) *[]string { return &n.Formats }),
-			group("language", "Language", res.Facets.Languages, func(n *library.Query) *[]string { return &n.Languages }),
-			group("region", "Region", res.Facets.Regions, func(n *library.Query) *[]string { return &n.Regions }),
-		},
 		Filtered: len(q.Topics)+len(q.Formats)+len(q.Languages)+len(q.Regions) > 0 || q.YearFrom != 0 || q.YearTo != 0,
 		Clear:    link(func(n *library.Query) { *n = library.Query{Text: q.Text, Sort: q.Sort} }),
+	}
+	for _, f := range []struct {
+		name, label string
+		opts        []library.Option
+		field       func(*library.Query) *[]string
+	}{
+		{"topic", "Topic", res.Facets.Topics, func(n *library.Query) *[]string { return &n.Topics }},
+		{"format", "Format", res.Facets.Formats, func(n *library.Query) *[]string { return &n.Formats }},
+		{"language", "Language", res.Facets.Languages, func(n *library.Query) *[]string { return &n.Languages }},
+		{"region", "Region", res.Facets.Regions, func(n *library.Query) *[]string { return &n.Regions }},
+	} {
+		g := facetGroup{Name: f.name, Label: f.label}
+		for _, o := range f.opts {
+			g.Options = append(g.Options, facetLink{Option: o, Label: name(f.name, o.Value), Href: link(func(n *library.Query) {
+				*f.field(n) = toggle(*f.field(n), o.Value)
+			})})
+		}
+		data.Groups = append(data.Groups, g)
+		// A filter in use is a chip even when its option is not among
+		// the facet's: every one can be taken off.
+		for _, v := range *f.field(&q) {
+			data.Active = append(data.Active, facetLink{Label: f.label + ": " + name(f.name, v), Href: link(func(n *library.Query) {
+				*f.field(n) = toggle(*f.field(n), v)
+			})})
+		}
 	}
 	for _, d := range res.Facets.Decades {
 		from, _ := strconv.Atoi(d.Value)
@@ -157,6 +186,16 @@ func (s *Server) listResources(c *gin.Context) {
 				n.YearFrom, n.YearTo = from, from+9
 			}
 		})})
+	}
+	if q.YearFrom != 0 || q.YearTo != 0 {
+		label := fmt.Sprintf("Published %d–%d", q.YearFrom, q.YearTo)
+		switch {
+		case q.YearTo == 0:
+			label = fmt.Sprintf("Published from %d", q.YearFrom)
+		case q.YearFrom == 0:
+			label = fmt.Sprintf("Published up to %d", q.YearTo)
+		}
+		data.Active = append(data.Active, facetLink{Label: label, Href: link(func(n *library.Query) { n.YearFrom, n.YearTo = 0, 0 })})
 	}
 	data.Pager = newPagination(q.Page, res.Total, q.PerPage, func(p int) string {
 		v := queryValues(q)

@@ -21,22 +21,31 @@ func (s *Server) healthz(c *gin.Context) {
 
 type homeData struct {
 	Awaiting  []governance.Proposal
-	Endorsed  []library.Demand
+	Demands   library.DemandGroups
 	Resources []library.Resource
-	Ledger    []governance.Entry
+	Ledger    []ledgerRow
 	// Priorities is the priority list's first three (officers.go), and
 	// the ballot that set it; nil when none is set.
 	Priorities *governance.PriorityList
 }
 
+// homeDemands is how many demands of each group the home page shows.
+const homeDemands = 5
+
 func (s *Server) showHome(c *gin.Context) {
 	ctx := c.Request.Context()
+	// Opened and closed ballots first, so that no demand is shown under a
+	// ballot that has ended.
+	if err := s.gov.Advance(ctx); err != nil {
+		s.fail(c, err)
+		return
+	}
 	entries, _, err := s.gov.Ledger(ctx, 1)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	endorsed, _, err := s.lib.Demands(ctx, library.DemandQuery{Status: library.DemandEndorsed})
+	demands, err := s.lib.GroupedDemands(ctx, homeDemands)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -62,15 +71,53 @@ func (s *Server) showHome(c *gin.Context) {
 		prio.Demands = prio.Demands[:min(3, len(prio.Demands))]
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.cfg.Name, Data: homeData{Awaiting: awaiting,
-		Endorsed: endorsed, Resources: newest, Ledger: entries[:min(5, len(entries))], Priorities: prio}})
+		Demands: demands, Resources: newest, Ledger: ledgerRows(entries[:min(5, len(entries))]), Priorities: prio}})
 }
 
 // pageParam reads ?page= through pageNumber.
 func pageParam(c *gin.Context) int { return pageNumber(c.Query("page")) }
 
 type ledgerData struct {
-	Entries []governance.Entry
+	Entries []ledgerRow
 	Pager   pagination
+}
+
+// ledgerRow is an entry as pages write it: its summary as a sentence whose
+// proposal, demand or resource links to its page.
+type ledgerRow struct {
+	governance.Entry
+	Sentence []phrase
+}
+
+// phrase is words of a sentence, and where they link ("" for none).
+type phrase struct{ Text, Href string }
+
+func ledgerRows(es []governance.Entry) []ledgerRow {
+	rows := make([]ledgerRow, len(es))
+	for i, e := range es {
+		rows[i].Entry = e
+		for _, p := range e.Phrases() {
+			rows[i].Sentence = append(rows[i].Sentence, phrase{Text: p.Text, Href: subjectPath(p.Subject)})
+		}
+	}
+	return rows
+}
+
+// subjectPath is the public page of what an entry is about, built from its
+// number alone.
+func subjectPath(s *governance.Subject) string {
+	if s == nil {
+		return ""
+	}
+	switch s.Kind {
+	case "proposal":
+		return fmt.Sprintf("/proposals/%d", s.ID)
+	case "demand":
+		return fmt.Sprintf("/demands/%d", s.ID)
+	case "resource":
+		return fmt.Sprintf("/library/%d", s.ID)
+	}
+	return ""
 }
 
 func (s *Server) showLedger(c *gin.Context) {
@@ -81,5 +128,5 @@ func (s *Server) showLedger(c *gin.Context) {
 		return
 	}
 	pager := newPagination(page, total, governance.LedgerPerPage, func(p int) string { return fmt.Sprintf("/ledger?page=%d", p) })
-	s.render(c, http.StatusOK, "ledger", view{Title: "Ledger", Data: ledgerData{Entries: entries, Pager: pager}})
+	s.render(c, http.StatusOK, "ledger", view{Title: "Ledger", Data: ledgerData{Entries: ledgerRows(entries), Pager: pager}})
 }
