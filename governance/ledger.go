@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,18 +44,52 @@ type Entry struct {
 	Hash     string `db:"hash" json:"hash"`
 }
 
-// Fields decodes the body.
+// Fields decodes the body. Whole numbers are int64, so that an id of a
+// million prints as 1000000, not 1e+06.
 func (e Entry) Fields() map[string]any {
 	var m map[string]any
 	json.Unmarshal([]byte(e.Body), &m)
+	for k, v := range m {
+		m[k] = whole(v)
+	}
 	return m
+}
+
+// whole turns the whole float64s in a decoded JSON value into int64s.
+func whole(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x)
+		}
+	case []any:
+		for i := range x {
+			x[i] = whole(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = whole(x[k])
+		}
+	}
+	return v
+}
+
+// asFloat reads a decoded number, whole or not.
+func asFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // Summary says in words what the entry records.
 func (e Entry) Summary() string {
 	f := e.Fields()
 	num := func(k string) string {
-		if v, ok := f[k].(float64); ok {
+		if v, ok := asFloat(f[k]); ok {
 			if v == 0 {
 				return "the operator"
 			}
@@ -66,7 +101,7 @@ func (e Entry) Summary() string {
 	case EventFounded:
 		return fmt.Sprintf("The co-op was founded on Plenary; %s is its first admin", num("member"))
 	case EventAdmitted:
-		if inv, ok := f["invitation"].(float64); ok {
+		if inv, ok := asFloat(f["invitation"]); ok {
 			return fmt.Sprintf("%s admitted through invitation %d from %s", capital(num("member")), int64(inv), num("by"))
 		}
 		return fmt.Sprintf("%s admitted by %s", capital(num("member")), num("by"))
@@ -104,12 +139,12 @@ func (e Entry) Summary() string {
 			secret = "secret"
 		}
 		length := fmt.Sprintf("%v minutes", f["min_minutes"])
-		if m, ok := f["min_minutes"].(float64); ok {
+		if m, ok := asFloat(f["min_minutes"]); ok {
 			length = minutesText(int(m))
 		}
 		summary := fmt.Sprintf("Rules for %s set by %s: quorum %v%%, %s, at least %s, %s ballot",
 			KindNames[fmt.Sprint(f["kind"])], num("by"), f["quorum_pct"], thresholdName(fmt.Sprint(f["threshold"])), length, secret)
-		switch h, _ := f["reminder_hours"].(float64); {
+		switch h, _ := asFloat(f["reminder_hours"]); {
 		case f["reminder_hours"] == nil:
 		case h == 0:
 			summary += ", no reminder"
@@ -141,9 +176,9 @@ func (e Entry) Summary() string {
 		return summary
 	case EventProposed:
 		summary := fmt.Sprintf("Proposal %v (%s) submitted by %s", f["proposal"], strings.ToLower(KindNames[fmt.Sprint(f["kind"])]), num("by"))
-		if d, ok := f["demand"].(float64); ok {
+		if d, ok := asFloat(f["demand"]); ok {
 			summary += fmt.Sprintf(", about demand %d", int64(d))
-		} else if r, ok := f["resource"].(float64); ok {
+		} else if r, ok := asFloat(f["resource"]); ok {
 			summary += fmt.Sprintf(", about resource %d", int64(r))
 		}
 		return summary
@@ -152,7 +187,7 @@ func (e Entry) Summary() string {
 	case EventCancelled:
 		return fmt.Sprintf("Proposal %v cancelled by %s: %v", f["proposal"], num("by"), f["reason"])
 	case EventBallotOpened:
-		roll, _ := f["roll_size"].(float64)
+		roll, _ := asFloat(f["roll_size"])
 		summary := fmt.Sprintf("Voting opened on proposal %v with a roll of %s", f["proposal"], plural(int(roll), "member"))
 		if _, ok := f["meeting"]; ok {
 			summary += fmt.Sprintf(", by the chair of meeting %v", f["meeting"])
@@ -307,7 +342,7 @@ func (e Entry) subjects() []Subject {
 	f := e.Fields()
 	var out []Subject
 	for _, kind := range []string{"proposal", "demand", "resource"} {
-		if v, ok := f[kind].(float64); ok && v >= 1 && v == float64(int64(v)) {
+		if v, ok := asFloat(f[kind]); ok && v >= 1 && v == float64(int64(v)) {
 			out = append(out, Subject{Kind: kind, ID: int64(v)})
 		}
 	}
@@ -408,7 +443,7 @@ const (
 // early, those who stood aside and those present.
 func closedHow(f map[string]any) string {
 	var parts []string
-	if by, ok := f["closed_by"].(float64); ok {
+	if by, ok := asFloat(f["closed_by"]); ok {
 		parts = append(parts, fmt.Sprintf("closed by the chair, member %d", int64(by)))
 	}
 	if f["early"] == true {

@@ -262,6 +262,9 @@ func TestEntryPhrases(t *testing.T) {
 		{"a reason's words are not a subject, whatever they name",
 			governance.Entry{Kind: governance.EventCancelled, Body: `{"by":1,"proposal":1,"reason":"İİ see proposal 12 and Proposal 1"}`},
 			[]link{{"Proposal 1", governance.Subject{Kind: "proposal", ID: 1}}}},
+		{"an id of a million is written whole, and linked",
+			governance.Entry{Kind: governance.EventCancelled, Body: `{"by":1,"proposal":1000000,"reason":"Asked twice."}`},
+			[]link{{"Proposal 1000000", governance.Subject{Kind: "proposal", ID: 1000000}}}},
 		{"an entry about no proposal, demand or resource is plain words",
 			governance.Entry{Kind: governance.EventAdmitted, Body: `{"by":1,"member":2}`}, nil},
 	}
