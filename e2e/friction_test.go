@@ -88,6 +88,23 @@ func TestFirstDayJourney(t *testing.T) {
 			proposal = currentURL(t, bea)
 		})
 
+		t.Run(size.name+": the home page shows the demands being voted on and those proposed, marked", func(t *testing.T) {
+			navigate(t, public, s.URL+"/")
+			shot(public, "home")
+			title := strings.TrimPrefix(text(t, bea, "h1"), "Endorse: ")
+			for _, heading := range []string{"What we demand", "Being voted on", "Proposed by members"} {
+				if !run(t, public, "looking for "+heading, chromedp.Evaluate[bool](fmt.Sprintf(
+					`[...document.querySelectorAll("main h2")].some(h => h.innerText.trim() === %s)`, jsString(heading)))) {
+					t.Errorf("the home page has no %q", heading)
+				}
+			}
+			voted := run(t, public, "reading what is being voted on", chromedp.Evaluate[string](
+				`(() => { const h = [...document.querySelectorAll("main h2")].find(h => h.innerText.trim() === "Being voted on"); return h ? h.closest("section").innerText : "" })()`))
+			if !strings.Contains(voted, title) {
+				t.Errorf("'Being voted on' reads %q; want the demand %q", voted, title)
+			}
+		})
+
 		t.Run(size.name+": the vote comes first, the rules and digests fold away", func(t *testing.T) {
 			navigate(t, cai, proposal)
 			shot(cai, "ballot")
@@ -231,7 +248,46 @@ func TestFirstDayJourney(t *testing.T) {
 					}
 				}
 			}
-			mustContain(t, public, "main", "English")
+			if size.width >= 600 {
+				mustContain(t, public, "aside.facets", "English") // on a phone, in the fold (below)
+			}
+		})
+
+		t.Run(size.name+": on the library page the results come before folded filters", func(t *testing.T) {
+			navigate(t, public, s.URL+"/library")
+			first := run(t, public, "placing the first result", chromedp.Evaluate[float64](
+				`document.querySelector("section.results article, section.results li.card, section.results .card").getBoundingClientRect().top`))
+			if first > float64(size.height) {
+				t.Errorf("the first result starts at %.0f px, below the first screen of %d px", first, size.height)
+			}
+			if size.width < 600 {
+				if open := run(t, public, "reading the filters' fold", chromedp.Evaluate[bool](`document.querySelector("details.filters").open`)); open {
+					t.Error("the filters are unfolded on a phone")
+				}
+				follow(t, public, "Filters")
+				shot(public, "library-filters-open")
+				mustContain(t, public, "details.filters", "English")
+			}
+		})
+
+		t.Run(size.name+": the ledger reads as sentences that link what they are about, the record folded", func(t *testing.T) {
+			navigate(t, public, s.URL+"/ledger")
+			shot(public, "ledger")
+			main := text(t, public, "main")
+			if strings.Contains(main, `{"`) {
+				t.Error("the ledger shows raw JSON unasked")
+			}
+			if regexp.MustCompile(`\b1 minutes\b`).MatchString(main) {
+				t.Error(`the ledger says "1 minutes"`)
+			}
+			id := strings.TrimPrefix(proposal, s.URL+"/proposals/")
+			link := run(t, public, "finding the proposal's link", chromedp.Evaluate[string](fmt.Sprintf(
+				`([...document.querySelectorAll("ol.ledger p.what a")].find(a => a.getAttribute("href") === "/proposals/" + %s) || {}).innerText || ""`, jsString(id))))
+			if !strings.EqualFold(link, "proposal "+id) {
+				t.Errorf("the ledger's link to proposal %s reads %q", id, link)
+			}
+			follow(t, public, "Record of entry "+run(t, public, "", chromedp.Evaluate[string](`document.querySelector("ol.ledger li span.seq").innerText.slice(1)`)))
+			mustContain(t, public, "ol.ledger li details[open]", `{"`)
 		})
 
 		t.Run(size.name+": once closed, the header says the outcome", func(t *testing.T) {
@@ -298,7 +354,7 @@ func clickButton(t *testing.T, ctx context.Context, name string) {
 // name.
 func press(t *testing.T, ctx context.Context, selector, name string) {
 	t.Helper()
-	target := fmt.Sprintf(`[...document.querySelectorAll(%s)].find(e => e.innerText.trim() === %s && e.getClientRects().length)`,
+	target := fmt.Sprintf(`[...document.querySelectorAll(%s)].find(e => e.textContent.replace(/\s+/g, " ").trim() === %s && e.getClientRects().length)`,
 		jsString(selector), jsString(name))
 	if !run(t, ctx, "looking for "+name, chromedp.Evaluate[bool]("!!("+target+")")) {
 		t.Fatalf("no link or button named %q on %s", name, currentURL(t, ctx))
