@@ -142,7 +142,7 @@ var proposalPath = regexp.MustCompile(`^/proposals/(\d+)$`)
 // (a demand with a ballot already running refuses a second), returning its
 // id and the demands not yet tried.
 func propose(ctx context.Context, admin *browser, demands []int64, title, days, minutes string) (int64, []int64, error) {
-	token, err := admin.csrf(ctx, "/proposals/new")
+	token, err := admin.csrf(ctx, "/proposals/new?kind=endorse_demand")
 	if err != nil {
 		return 0, nil, err
 	}

@@ -441,7 +441,8 @@ func runCommand(ctx context.Context, bin string, args ...string) CommandRun {
 }
 
 var (
-	motionMinimum = regexp.MustCompile(`Motion: quorum \d+%, [^,]+, at least (\d+) minutes`)
+	// The motion form starts at the rule's minimum length (issue 16).
+	lengthField = regexp.MustCompile(`id="f-(days|hours|minutes)" name="(?:days|hours|minutes)" type="number" value="(\d+)"`)
 	rollSize      = regexp.MustCompile(`<dt>Roll</dt><dd>(\d+) members`)
 )
 
@@ -450,20 +451,23 @@ var (
 // co-op's rules allow; then votes on it.
 func openBallot(ctx context.Context, admin *browser) (BallotFigures, error) {
 	var f BallotFigures
-	page, err := admin.get(ctx, "/proposals/new")
+	page, err := admin.get(ctx, "/proposals/new?kind=motion")
 	if err != nil {
-		return f, fmt.Errorf("GET /proposals/new: %w", err)
+		return f, fmt.Errorf("GET /proposals/new?kind=motion: %w", err)
 	}
 	m := csrfField.FindStringSubmatch(page.body)
 	if page.status != http.StatusOK || m == nil {
-		return f, fmt.Errorf("GET /proposals/new: status %d, no csrf_token in the page", page.status)
+		return f, fmt.Errorf("GET /proposals/new?kind=motion: status %d, no csrf_token in the page", page.status)
 	}
-	token, minutes := m[1], "60"
-	if m := motionMinimum.FindStringSubmatch(page.body); m != nil {
-		minutes = m[1]
+	token, length := m[1], map[string]int{"days": 0, "hours": 1, "minutes": 0}
+	if found := lengthField.FindAllStringSubmatch(page.body, -1); len(found) == 3 {
+		for _, f := range found {
+			length[f[1]], _ = strconv.Atoi(f[2])
+		}
 	}
+	n := length["days"]*24*60 + length["hours"]*60 + length["minutes"]
+	minutes := strconv.Itoa(n)
 	progress("opening a motion for %s minutes as the admin", minutes)
-	n, _ := strconv.Atoi(minutes)
 	t0 := time.Now()
 	a, err := admin.post(ctx, "/proposals/new", url.Values{"csrf_token": {token}, "kind": {"motion"},
 		"title": {"Bench: time freezing the whole roll"}, "body": {"Opened by the scale bench to time freezing the roll."},
