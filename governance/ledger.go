@@ -44,14 +44,10 @@ type Entry struct {
 	Hash     string `db:"hash" json:"hash"`
 }
 
-// Fields decodes the body. Whole numbers are int64, so that an id of a
-// million prints as 1000000, not 1e+06.
+// Fields decodes the body.
 func (e Entry) Fields() map[string]any {
 	var m map[string]any
 	json.Unmarshal([]byte(e.Body), &m)
-	for k, v := range m {
-		m[k] = whole(v)
-	}
 	return m
 }
 
@@ -87,7 +83,9 @@ func asFloat(v any) (float64, bool) {
 
 // Summary says in words what the entry records.
 func (e Entry) Summary() string {
-	f := e.Fields()
+	// Whole numbers as int64, so that an id of a million reads 1000000,
+	// not 1e+06.
+	f := whole(e.Fields()).(map[string]any)
 	num := func(k string) string {
 		if v, ok := asFloat(f[k]); ok {
 			if v == 0 {
@@ -161,11 +159,11 @@ func (e Entry) Summary() string {
 		if pct, ok := f["approval_pct"]; ok {
 			summary += fmt.Sprintf(", chosen when approved on more than %v%% of the ballots", pct)
 		}
-		switch n := f["proxy_cap"]; {
-		case n == float64(1):
+		switch n, ok := asFloat(f["proxy_cap"]); {
+		case ok && n == 1:
 			summary += ", up to 1 proxy a member"
-		case n != nil:
-			summary += fmt.Sprintf(", up to %v proxies a member", n)
+		case ok:
+			summary += fmt.Sprintf(", up to %v proxies a member", f["proxy_cap"])
 		}
 		if f["early_close"] == true {
 			summary += ", closing once everyone has voted"
