@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -101,6 +102,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	sent := make(chan struct{})
 	go func() { sender.Run(ctx); close(sent) }()
 
+	if path := os.Getenv("PLENARY_CPUPROFILE"); path != "" {
+		go profileOnSignal(ctx, path, log)
+	}
+
 	httpServer := srv.HTTPServer(cfg.Addr)
 	log.Info("Plenary is serving", "addr", "http://"+ln.Addr().String(), "db", db.Redact(cfg.DB))
 	if token, err := gov.NewSetupToken(ctx); err == nil {
@@ -173,4 +178,48 @@ func smtpMailer(cfg Config, password string) (mail.Mailer, error) {
 		return nil, fmt.Errorf("-smtp-from %q: want the bare address Plenary's emails come from, such as plenary@example.coop", cfg.SMTPFrom)
 	}
 	return mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Name: cfg.Name, Username: cfg.SMTPUser, Password: password}, nil
+}
+
+// profileOnSignal lets a load test profile the server under its load and
+// nothing else (issue 17, bench -cpuprofile): with PLENARY_CPUPROFILE set
+// to a file, SIGUSR1 starts a CPU profile and the next SIGUSR1, or the
+// server's stop, writes it there. Without the variable the signal keeps
+// its default meaning.
+func profileOnSignal(ctx context.Context, path string, log *slog.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	defer signal.Stop(sig)
+	var f *os.File
+	stop := func() {
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+			log.Info("CPU profile written", "file", path)
+			f = nil
+		}
+	}
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			if f != nil {
+				stop()
+				continue
+			}
+			var err error
+			if f, err = os.Create(path); err != nil {
+				log.Error("CPU profile", "err", err)
+				continue
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Error("CPU profile", "err", err)
+				f.Close()
+				f = nil
+				continue
+			}
+			log.Info("CPU profile started", "file", path)
+		}
+	}
 }

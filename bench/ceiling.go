@@ -5,9 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -74,25 +79,108 @@ func rawInserts(ctx context.Context, path string, d time.Duration) (float64, err
 	return round(float64(n)/time.Since(began).Seconds(), 1), nil
 }
 
-// ginCeiling serves the least a gin handler can do on loopback, in this
-// process, and hits it with the same load generator as Plenary's pages.
+// The ceilings run in a child process of this program (os.Args[1] is
+// ceilingChild), so that when pinning they run on the server's CPU, as
+// Plenary does, and the load generator on its own.
+const ceilingChild = "__ceiling"
+
+// runCeilingChild is the child: "sqlite PATH DURATION" and "postgres URL
+// DURATION" print the raw insert rate; "gin ADDR" serves the minimal
+// handler until stopped.
+func runCeilingChild(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 3 && (args[0] == "sqlite" || args[0] == "postgres") {
+		d, err := time.ParseDuration(args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		measure := rawInserts
+		if args[0] == "postgres" {
+			measure = rawInsertsPostgres
+		}
+		rate, err := measure(ctx, args[1], d)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(rate)
+		return 0
+	}
+	if len(args) == 2 && args[0] == "gin" {
+		gin.SetMode(gin.ReleaseMode)
+		r := gin.New()
+		r.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+		srv := &http.Server{Addr: args[1], Handler: r, ReadHeaderTimeout: 10 * time.Second}
+		go func() { <-ctx.Done(); srv.Close() }()
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "bench "+ceilingChild+": sqlite PATH DURATION | postgres URL DURATION | gin ADDR")
+	return 2
+}
+
+// childCommand runs this program as a ceiling child, on the server's CPU.
+func childCommand(args ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := measured.command(exe, append([]string{ceilingChild}, args...)...)
+	cmd.Stderr = os.Stderr
+	return cmd, nil
+}
+
+// measureInserts is the raw insert ceiling, measured in a child: backend
+// is sqlite (target a file path) or postgres (a database URL).
+func measureInserts(ctx context.Context, backend, target string, d time.Duration) (float64, error) {
+	cmd, err := childCommand(backend, target, d.String())
+	if err != nil {
+		return 0, err
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("raw inserts: %w", err)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+}
+
+// ginCeiling serves the least a gin handler can do on loopback, in a
+// child on the server's CPU, and hits it with the same load generator as
+// Plenary's pages, closed-loop at conns connections: its rate is the most
+// the machine's HTTP stack and gin give.
 func ginCeiling(ctx context.Context, conns int, d time.Duration) (Stats, error) {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return Stats{}, err
 	}
-	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	s := hammer(ctx, []string{"http://" + ln.Addr().String() + "/"}, conns, d)
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutdown)
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return s, err
+	cmd, err := childCommand("gin", addr)
+	if err != nil {
+		return Stats{}, err
 	}
+	if err := cmd.Start(); err != nil {
+		return Stats{}, err
+	}
+	child := &server{cmd: cmd, base: "http://" + addr}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(child.base + "/"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return Stats{}, errors.New("the gin ceiling's server did not answer within 10 s")
+		}
+	}
+	before := child.cpu()
+	s := hammer(ctx, []string{child.base + "/"}, conns, d)
+	s.chargeCPU(child.cpu() - before)
 	return s, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -170,32 +169,3 @@ func fetch(ctx context.Context, client *http.Client, url string) (int, error) {
 	return resp.StatusCode, err
 }
 
-// ReadFigures are one page's results.
-type ReadFigures struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	Stats
-	Ratio float64 `json:"ratio_to_gin"`
-}
-
-// readAll measures each page in turn as anonymous readers see it.
-func readAll(ctx context.Context, srv fleet, closedID int64, cfg config) []ReadFigures {
-	pages := []ReadFigures{
-		{Name: "home", Path: "/"},
-		{Name: "library search", Path: "/library?q=platform&topic=platform+co-ops"},
-		{Name: "demands", Path: "/demands"},
-		{Name: "closed result", Path: fmt.Sprintf("/proposals/%d", closedID)},
-		{Name: "api resources", Path: "/api/v1/resources"},
-	}
-	for i := range pages {
-		progress("reads: %s at %d connections for %s", pages[i].Path, cfg.conns, cfg.duration)
-		before := srv.cpu()
-		var urls []string
-		for _, s := range srv {
-			urls = append(urls, s.base+pages[i].Path)
-		}
-		pages[i].Stats = hammer(ctx, urls, cfg.conns, cfg.duration)
-		pages[i].chargeCPU(srv.cpu() - before)
-	}
-	return pages
-}

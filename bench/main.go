@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -42,6 +43,15 @@ type config struct {
 	keep             bool
 	timeout          time.Duration
 
+	// The steady loads (issue 17): how long each offered rate is held,
+	// whether the client and the measured side are pinned to CPUs of
+	// their own, and a file for the server's CPU profile during the vote
+	// load's 1× step.
+	voteFor    time.Duration
+	pageFor    time.Duration
+	pin        bool
+	cpuProfile string
+
 	// backend is sqlite (a file in the run's directory, one process) or
 	// postgres (a database made for the run beside pgAdmin's, served by
 	// processes Plenary processes).
@@ -58,23 +68,34 @@ type config struct {
 }
 
 const usage = `bench starts the real Plenary binary on 127.0.0.1 with a fresh database in a
-temporary directory, and measures in one run:
+temporary directory, and measures in one run, with steady open-loop loads
+(vegeta): a fixed rate offered for a fixed time, whatever the answers.
 
-  votes     -voters members log in (-login-concurrency at a time), then
-            all cast a real vote on an open ballot together
-            (POST /proposals/:id/vote, session and CSRF token and all);
-            only the vote POST is timed as a vote, logins are reported apart
+  ceilings  raw single-row SQLite inserts with synchronous=FULL on the same
+            disk (PostgreSQL's with synchronous_commit on), and a minimal
+            gin handler hit at -conns connections for -duration
+  votes     -voters members log in (-login-concurrency at a time) and vote
+            once, half on a secret ballot and half on an open one; then
+            they keep changing their votes (POST /proposals/:id/vote, with
+            their own session, CSRF token and, in the secret ballot, their
+            receipt) offered at 0.5x, 1x, 2x and 4x the raw insert rate,
+            each for -vote-duration; afterwards each voter's stored vote in
+            the open ballot is checked against what was acknowledged, and
+            both ballots' turnout
   reads     /, a library search with a facet, /demands, a closed ballot's
-            result page and /api/v1/resources, each at -conns connections
-            for -duration
+            result page and /api/v1/resources, each offered anonymously at
+            0.15x, 0.3x, 0.45x and 0.6x the gin ceiling, each for
+            -page-duration
   memory    the server's peak resident memory (VmHWM, and VmRSS sampled
             every 500 ms)
-  ceilings  raw single-row SQLite inserts with synchronous=FULL on the same
-            disk, and a minimal gin handler hit by the same client
 
-It prints each figure with its ratio to its ceiling, the targets of issue 5
-met or missed, and last a single line of JSON with every figure. Progress
-goes to stderr; the table and the JSON to stdout.
+A step is sustained when its p99 stays under 50 ms (votes) or 25 ms
+(pages) with no errors; the sustainable rate is the highest offered rate
+sustained, given as a ratio to its ceiling. On two CPUs or more the load
+generator runs on CPU 0 and the server and the ceilings on CPU 1 (-pin).
+It prints the curves, the targets of issue 17 met or missed, and last a
+single line of JSON with every figure. Progress goes to stderr; the
+table and the JSON to stdout.
 ` + scaleUsage + `
 Flags:
 `
@@ -116,20 +137,28 @@ The vote, read and ceiling phases above do not run in this mode, and
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == ceilingChild {
+		os.Exit(runCeilingChild(os.Args[2:]))
+	}
 	var cfg config
+	var err error
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.bin, "bin", "", "an already built plenary binary (default: build one with -tags sqlite_fts5)")
-	fs.IntVar(&cfg.members, "members", 256, "members in the database besides the admin")
-	fs.IntVar(&cfg.voters, "voters", 256, "concurrent voters (at most -members)")
-	fs.IntVar(&cfg.ballots, "ballots", 1, "open ballots each voter votes on, one after another")
+	fs.IntVar(&cfg.members, "members", 1024, "members in the database besides the admin")
+	fs.IntVar(&cfg.voters, "voters", 1024, "voters in the steady vote load (at most -members): enough that one voter rarely has two votes in flight")
+	fs.IntVar(&cfg.ballots, "ballots", 1, "secret ballots opened for the vote load (its voters vote on the first; every other voter on an open one)")
 	fs.IntVar(&cfg.loginConcurrency, "login-concurrency", runtime.NumCPU(), "voters logging in at once before the vote; 0 means all of them (a login storm)")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections for each read test and the gin ceiling")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each read test and the gin ceiling run")
 	fs.DurationVar(&cfg.insertFor, "insert-duration", 3*time.Second, "how long the raw SQLite insert ceiling runs")
+	fs.DurationVar(&cfg.voteFor, "vote-duration", 20*time.Second, "how long each offered vote rate is held (0.5×, 1×, 2× and 4× the raw insert rate)")
+	fs.DurationVar(&cfg.pageFor, "page-duration", 5*time.Second, "how long each offered page rate is held (shares of the gin ceiling)")
+	fs.BoolVar(&cfg.pin, "pin", true, "on two CPUs or more, pin the load generator to CPU 0 and the server and ceilings to CPU 1 (taskset)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the server's CPU profile during the 1× vote step to this file (go tool pprof)")
 	fs.BoolVar(&cfg.freshClosed, "fresh-closed", false, "always create a one-minute ballot for the closed result page rather than reuse a closed one")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (database, server log) and print where it is")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long (with -scale-db: 30m unless set)")
@@ -167,6 +196,22 @@ func main() {
 		cfg.loginConcurrency = cfg.voters
 	}
 
+	measured = newPinning(cfg.pin)
+	if err := measured.pinSelf(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+	if measured.On {
+		runtime.GOMAXPROCS(1)
+	}
+	if cfg.cpuProfile != "" {
+		if cfg.cpuProfile, err = filepath.Abs(cfg.cpuProfile); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(2)
+		}
+		serverProfile = cfg.cpuProfile
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
@@ -193,6 +238,10 @@ func (cfg config) check() error {
 		return errors.New("-login-concurrency must not be negative")
 	case cfg.conns < 1 || cfg.conns > 4096:
 		return errors.New("-conns must be between 1 and 4096")
+	case cfg.voteFor < time.Second || cfg.voteFor > 10*time.Minute:
+		return errors.New("-vote-duration must be between 1s and 10m")
+	case cfg.pageFor < time.Second || cfg.pageFor > 5*time.Minute:
+		return errors.New("-page-duration must be between 1s and 5m")
 	case cfg.duration < 100*time.Millisecond || cfg.duration > 5*time.Minute:
 		return errors.New("-duration must be between 100ms and 5m")
 	case cfg.insertFor < 100*time.Millisecond || cfg.insertFor > 5*time.Minute:

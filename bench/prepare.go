@@ -24,17 +24,11 @@ type proposalRef struct {
 type prepared struct {
 	admin         *browser
 	voters        []string
-	ballots       []int64
+	ballots       []int64 // secret endorsement ballots
+	openBallot    int64   // an open motion: its page says each voter's own choice
 	closed        proposalRef
 	closedCreated bool
 	notes         []string
-	sessions      []session // the voters, logged in, once they have voted
-}
-
-// session is a voter logged in, with the CSRF token of their session.
-type session struct {
-	b     *browser
-	token string
 }
 
 // prepare logs in as the admin, lets demand ballots last as little as a
@@ -89,7 +83,16 @@ func prepare(ctx context.Context, srv *server, bin, dbPath string, cfg config, p
 		demands = rest
 		p.ballots = append(p.ballots, id)
 	}
-	progress("opened ballot(s) %v for %d voters", p.ballots, len(p.voters))
+	// The open ballot: a motion whose page tells each voter their own
+	// choice, so that every acknowledged change can be checked.
+	open := false
+	if err := setRule(ctx, p.admin, "motion", 60, &open); err != nil {
+		return nil, err
+	}
+	if p.openBallot, err = proposeMotion(ctx, p.admin, "Bench: an open ballot"); err != nil {
+		return nil, err
+	}
+	progress("opened secret ballot(s) %v and open ballot %d for %d voters", p.ballots, p.openBallot, len(p.voters))
 	return p, nil
 }
 
@@ -98,6 +101,12 @@ var formOf = regexp.MustCompile(`(?s)<form method="post" action="/admin/rules".*
 // setMinimum changes one kind's minimum voting period, keeping its other
 // rules as the admin page shows them.
 func setMinimum(ctx context.Context, admin *browser, kind string, minutes int) error {
+	return setRule(ctx, admin, kind, minutes, nil)
+}
+
+// setRule changes one kind's minimum voting period and, unless secret is
+// nil, its secrecy, keeping its other rules as the admin page shows them.
+func setRule(ctx context.Context, admin *browser, kind string, minutes int, secret *bool) error {
 	a, err := admin.get(ctx, "/admin/rules")
 	if err != nil || a.status != http.StatusOK {
 		return fmt.Errorf("GET /admin/rules: status %d %v", a.status, err)
@@ -114,9 +123,12 @@ func setMinimum(ctx context.Context, admin *browser, kind string, minutes int) e
 	if token == nil || quorum == nil || threshold == nil {
 		return fmt.Errorf("no rules form for %s on /admin/rules", kind)
 	}
-	secret := strconv.FormatBool(strings.Contains(form, `value="true" checked`))
+	isSecret := strings.Contains(form, `value="true" checked`)
+	if secret != nil {
+		isSecret = *secret
+	}
 	a, err = admin.post(ctx, "/admin/rules", url.Values{"csrf_token": {token[1]}, "kind": {kind},
-		"quorum_pct": {quorum[1]}, "threshold": {threshold[1]}, "min_minutes": {strconv.Itoa(minutes)}, "secret": {secret}})
+		"quorum_pct": {quorum[1]}, "threshold": {threshold[1]}, "min_minutes": {strconv.Itoa(minutes)}, "secret": {strconv.FormatBool(isSecret)}})
 	if err != nil || a.status != http.StatusSeeOther {
 		return fmt.Errorf("POST /admin/rules: status %d %v", a.status, err)
 	}
@@ -164,6 +176,24 @@ func propose(ctx context.Context, admin *browser, demands []int64, title, days, 
 		return id, demands[i+1:], nil
 	}
 	return 0, nil, errors.New("no proposed demand left to open a ballot on; try fewer -ballots")
+}
+
+// proposeMotion opens a motion for a day.
+func proposeMotion(ctx context.Context, admin *browser, title string) (int64, error) {
+	token, err := admin.csrf(ctx, "/proposals/new?kind=motion")
+	if err != nil {
+		return 0, err
+	}
+	a, err := admin.post(ctx, "/proposals/new", url.Values{"csrf_token": {token}, "kind": {"motion"}, "title": {title},
+		"body": {"Opened by the load bench."}, "opens": {"now"}, "days": {"1"}, "hours": {"0"}, "minutes": {"0"}})
+	if err != nil {
+		return 0, fmt.Errorf("POST /proposals/new: %w", err)
+	}
+	m := proposalPath.FindStringSubmatch(a.location)
+	if a.status != http.StatusSeeOther || m == nil {
+		return 0, fmt.Errorf("POST /proposals/new (motion): status %d, Location %q", a.status, a.location)
+	}
+	return strconv.ParseInt(m[1], 10, 64)
 }
 
 // proposalStatus is what the public API says of a proposal; a ballot still

@@ -9,15 +9,15 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 )
 
 // Results are every figure of a run; the JSON line is this, marshalled.
 type Results struct {
 	Machine  Machine       `json:"machine"`
 	Setup    Setup         `json:"setup"`
-	Votes    VoteFigures   `json:"votes"`
-	Reads    []ReadFigures `json:"reads"`
+	Pinning  pinning       `json:"pinning"`
+	Votes    VoteCurve     `json:"votes"`
+	Reads    []PageCurve   `json:"reads"`
 	Ceilings Ceilings      `json:"ceilings"`
 	Memory   MemoryFigures `json:"memory"`
 	Server   ServerLog     `json:"server_log"`
@@ -53,7 +53,7 @@ type Setup struct {
 	Processes        int     `json:"processes"`
 }
 
-// Target is one of issue 5's targets, judged.
+// Target is one of issue 17's targets, judged.
 type Target struct {
 	Name string `json:"name"`
 	Got  string `json:"got"`
@@ -82,27 +82,20 @@ func cpuModel() string {
 	return "unknown"
 }
 
-// judge works out the ratios to the ceilings and checks issue 5's targets.
+// judge checks issue 17's targets.
 func (r *Results) judge() {
-	if raw := r.Ceilings.rawInserts(); raw > 0 {
-		r.Votes.Ratio = round(r.Votes.PerSec/raw, 2)
-	}
-	for i := range r.Reads {
-		if r.Ceilings.Gin.PerSec > 0 {
-			r.Reads[i].Ratio = round(r.Reads[i].PerSec/r.Ceilings.Gin.PerSec, 3)
-		}
-	}
 	add := func(name string, met bool, format string, args ...any) {
 		r.Targets = append(r.Targets, Target{Name: name, Got: fmt.Sprintf(format, args...), Met: met})
 	}
 	v := r.Votes
-	add("votes ≥ 1.0× raw insert rate", v.Ratio >= 1.0, "%.2f×", v.Ratio)
-	add(fmt.Sprintf("vote p99 < 50 ms at %d voters", v.Voters), v.P99 < 50 && v.Count > 0, "%.1f ms", v.P99)
-	add("votes: no errors, all counted", v.ErrorCount() == 0 && v.Logins.ErrorCount() == 0 && v.Verified && v.Count > 0,
-		"%d vote errors, %d login errors, verified %t", v.ErrorCount(), v.Logins.ErrorCount(), v.Verified)
+	add("sustainable vote rate ≥ 2.0× raw inserts (p99 < 50 ms, no errors)", v.Ratio >= 2.0, "%.0f/s, %.2f×", v.Sustainable, v.Ratio)
+	add("every acknowledged vote stored", v.Verified && v.Voters > 0, "verified %t: %d open-ballot voters checked, %d left out (overlapping votes)",
+		v.Verified, v.Checked, v.Overlapped)
+	voteCPU, pageCPU := r.voteCPU(), r.pageCPU()
+	add("server CPU per vote ≤ 2× per page", voteCPU > 0 && pageCPU > 0 && voteCPU <= 2*pageCPU, "%.3f ms a vote, %.3f ms a page: %.1f×",
+		voteCPU, pageCPU, voteCPU/max(pageCPU, 1e-9))
 	for _, p := range r.Reads {
-		add(p.Name+" ≥ 0.3× gin", p.Ratio >= 0.3 && p.ErrorCount() == 0, "%.3f×, %d errors", p.Ratio, p.ErrorCount())
-		add(fmt.Sprintf("%s p99 < 25 ms at %d conns", p.Name, r.Setup.Conns), p.P99 < 25 && p.Count > 0, "%.1f ms", p.P99)
+		add(p.Name+": sustainable ≥ 0.3× gin (p99 < 25 ms, no errors)", p.Ratio >= 0.3, "%.0f/s, %.2f×", p.Sustainable, p.Ratio)
 	}
 	add("server memory < 200 MB", r.Memory.PeakMB > 0 && r.Memory.PeakMB < 200, "%.1f MB", r.Memory.PeakMB)
 	if busy := float64(r.Machine.CPUs) / 2; r.Machine.LoadBefore > busy || r.Machine.LoadAfter > busy {
@@ -116,46 +109,64 @@ func (r *Results) judge() {
 	}
 }
 
-// print writes the human table, then the JSON as the very last line.
+// voteCPU is the server's CPU per vote at the 1× step, where the server
+// is busy but not swamped.
+func (r *Results) voteCPU() float64 { return cpuAt(r.Votes.Steps, 1) }
+
+// pageCPU is the pages' mean server CPU per request at 0.3× gin.
+func (r *Results) pageCPU() float64 {
+	sum, n := 0.0, 0
+	for _, p := range r.Reads {
+		if c := cpuAt(p.Steps, 0.3); c > 0 {
+			sum, n = sum+c, n+1
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return round(sum/float64(n), 3)
+}
+
+func cpuAt(steps []Step, multiple float64) float64 {
+	for _, s := range steps {
+		if s.Multiple == multiple {
+			return s.ServerCPU
+		}
+	}
+	return 0
+}
+
+// print writes the human tables, then the JSON as the very last line.
 func (r *Results) print(out io.Writer) {
-	fmt.Fprintf(out, "\nPlenary bench on %d × %s, %s, %s; load average %.2f before, %.2f after\n",
-		r.Machine.CPUs, r.Machine.CPU, r.Machine.OS, r.Machine.Go, r.Machine.LoadBefore, r.Machine.LoadAfter)
+	fmt.Fprintf(out, "\nPlenary bench on %d × %s, %s, %s; load average %.2f before, %.2f after; %s\n",
+		r.Machine.CPUs, r.Machine.CPU, r.Machine.OS, r.Machine.Go, r.Machine.LoadBefore, r.Machine.LoadAfter, r.Pinning)
 	closed := "found closed"
 	if r.Setup.ClosedCreated {
 		closed = "a one-minute ballot the bench started"
 	}
-	fmt.Fprintf(out, "%s, %d Plenary process(es); %d members + an admin (%s); %d voters on ballot(s) %v; closed result page: proposal %d (%s)\n\n",
-		r.Setup.Backend, r.Setup.Processes, r.Setup.Members, r.Setup.Populated, r.Setup.Voters, r.Setup.OpenBallots, r.Setup.ClosedBallot, closed)
+	fmt.Fprintf(out, "%s, %d Plenary process(es); %d members + an admin (%s); closed result page: proposal %d (%s)\n\n",
+		r.Setup.Backend, r.Setup.Processes, r.Setup.Members, r.Setup.Populated, r.Setup.ClosedBallot, closed)
 
-	// Numbers align right; the names are padded so they still read left.
-	names := []string{fmt.Sprintf("votes (%d voters, %d votes)", r.Votes.Voters, r.Votes.Count),
-		fmt.Sprintf("  their logins (%d at a time)", r.Setup.LoginConcurrency),
-		r.Ceilings.rawLabel(), fmt.Sprintf("ceiling: minimal gin (%d conns)", r.Setup.Conns)}
-	for _, p := range r.Reads {
-		names = append(names, fmt.Sprintf("%s  %s", p.Name, p.Path))
-	}
-	width := 0
-	for _, n := range names {
-		width = max(width, utf8.RuneCountInString(n))
-	}
-	name := func(i int) string { return names[i] + strings.Repeat(" ", width-utf8.RuneCountInString(names[i])) }
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tper s\tp50 ms\tp99 ms\tmax ms\terrors\tserver CPU ms/req\tratio to ceiling\t\n", strings.Repeat(" ", width))
-	row := func(i int, s Stats, ratio string) {
-		cpu := ""
-		if s.ServerCPU > 0 {
-			cpu = fmt.Sprintf("%.2f", s.ServerCPU)
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t\n", name(i), s.PerSec, s.P50, s.P99, s.Max, errorText(s), cpu, ratio)
-	}
-	row(0, r.Votes.Stats, fmt.Sprintf("%.2f× raw inserts", r.Votes.Ratio))
-	row(1, r.Votes.Logins, "")
-	fmt.Fprintf(tw, "%s\t%.1f\t\t\t\t\t\t\t\n", name(2), r.Ceilings.rawInserts())
-	row(3, r.Ceilings.Gin, "")
-	for i, p := range r.Reads {
-		row(4+i, p.Stats, fmt.Sprintf("%.3f× gin", p.Ratio))
-	}
+	fmt.Fprintf(tw, "ceiling\tper s\tp50 ms\tp99 ms\tserver CPU ms/req\t\n")
+	fmt.Fprintf(tw, "%s\t%.1f\t\t\t\t\n", r.Ceilings.rawLabel(), r.Ceilings.rawInserts())
+	g := r.Ceilings.Gin
+	fmt.Fprintf(tw, "minimal gin, closed loop at %d conns\t%.1f\t%.2f\t%.2f\t%.3f\t\n", r.Setup.Conns, g.PerSec, g.P50, g.P99, g.ServerCPU)
 	tw.Flush()
+
+	v := r.Votes
+	fmt.Fprintf(out, "\nvotes: %d voters changing their votes on ballots %v (secret, open), each rate held %.0f s; logins %.1f/s, p99 %.0f ms, %s errors\n",
+		v.Voters, v.Ballots, v.StepS, v.Logins.PerSec, v.Logins.P99, errorText(v.Logins))
+	printCurve(out, v.Curve, "raw inserts")
+	fmt.Fprintf(out, "sustainable vote rate: %.0f a second, %.2f× the raw insert rate (p99 < 50 ms, no errors)\n", v.Sustainable, v.Ratio)
+	fmt.Fprintf(out, "vote check: %s; %d open-ballot voters' stored votes checked, %d left out (two votes in flight at once)\n",
+		strings.Join(v.Turnout, "; "), v.Checked, v.Overlapped)
+
+	for _, p := range r.Reads {
+		fmt.Fprintf(out, "\n%s  %s (anonymous)\n", p.Name, p.Path)
+		printCurve(out, p.Curve, "gin")
+		fmt.Fprintf(out, "sustainable: %.0f a second, %.2f× gin (p99 < 25 ms, no errors)\n", p.Sustainable, p.Ratio)
+	}
 
 	var phases []string
 	for _, p := range r.Memory.Phases {
@@ -163,14 +174,13 @@ func (r *Results) print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "\nserver memory: peak %.1f MB (VmHWM); sampled VmRSS peak by phase, MB: %s\n",
 		r.Memory.PeakMB, strings.Join(phases, ", "))
-	fmt.Fprintf(out, "vote check: %s\n", strings.Join(r.Votes.Turnout, "; "))
 	fmt.Fprintf(out, "server log: %d lines, %d warnings, %d errors; exit code %d\n",
 		r.Server.Lines, r.Server.Warnings, r.Server.Errors, r.Server.ExitCode)
 	for _, s := range r.Server.Samples {
 		fmt.Fprintf(out, "  %s\n", s)
 	}
 
-	fmt.Fprintf(out, "\ntargets (issue 5)\n")
+	fmt.Fprintf(out, "\ntargets (issue 17)\n")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, t := range r.Targets {
 		verdict := "missed"
@@ -182,6 +192,19 @@ func (r *Results) print(out io.Writer) {
 	tw.Flush()
 	printEnd(out, r.Notes, r)
 }
+
+// printCurve writes a curve's steps, one a row.
+func printCurve(out io.Writer, c Curve, ceiling string) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "× %s\toffered/s\tachieved/s\tunsent\tp50 ms\tp99 ms\tmax ms\terrors\tserver CPU ms/req\tsustained\t\n", ceiling)
+	for _, s := range c.Steps {
+		fmt.Fprintf(tw, "%.2f\t%.0f\t%.1f\t%d\t%.2f\t%.2f\t%.1f\t%s\t%.3f\t%t\t\n", s.Multiple, s.Offered, s.Achieved, s.Unsent, s.P50, s.P99, s.Max,
+			stepErrors(s), s.ServerCPU, s.Sustained)
+	}
+	tw.Flush()
+}
+
+func stepErrors(s Step) string { return errorText(Stats{Errors: s.Errors}) }
 
 // printEnd prints the notes, then every figure as one line of JSON: the
 // last line, for scripts (make bench | tail -n 1).

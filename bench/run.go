@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// run does the whole measurement: prepare, votes, ceilings, reads, memory,
-// report. The ceilings run between the votes and the reads so that a
-// one-minute ballot created at the start has closed by the time its result
-// page is read.
+// run does the whole measurement: prepare, ceilings, votes, reads,
+// memory, report. The votes run before the reads so that a one-minute
+// ballot created at the start has closed by the time its result page is
+// read.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	progressOut = stderr
 	dir, done, err := workDir("plenary-bench-", "plenary.db, server.log", cfg.keep)
@@ -22,6 +22,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer done()
 
 	res := newResults(cfg)
+	res.Pinning = measured
 	res.Machine.LoadBefore = loadAverage()
 	bin := cfg.bin
 	if bin == "" {
@@ -70,27 +71,30 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	res.Setup.Voters = len(co.voters)
 	res.Notes = append(res.Notes, co.notes...)
 
-	res.Votes, res.Notes = castVotes(ctx, servers, co, cfg, mem, res.Notes)
-	if co.closedCreated {
-		res.Notes = append(res.Notes, voteOnClosing(ctx, co))
-	}
-
+	// The ceilings first: the vote load offers multiples of the raw
+	// insert rate.
 	mem.setPhase("ceilings")
+	backend, target := "sqlite", filepath.Join(dir, "raw.db")
 	if cfg.backend == "postgres" {
-		progress("ceiling: raw PostgreSQL single-row inserts, synchronous_commit on, for %s", cfg.insertFor)
-		if res.Ceilings.PostgresInserts, err = rawInsertsPostgres(ctx, dbPath, cfg.insertFor); err != nil {
-			return err
-		}
-	} else {
-		progress("ceiling: raw SQLite single-row inserts for %s", cfg.insertFor)
-		if res.Ceilings.SQLiteInserts, err = rawInserts(ctx, filepath.Join(dir, "raw.db"), cfg.insertFor); err != nil {
-			return err
-		}
+		backend, target = "postgres", dbPath
 	}
-	progress("ceiling: minimal gin handler at %d connections for %s", cfg.conns, cfg.duration)
+	progress("ceiling: raw %s single-row inserts for %s (%s)", backend, cfg.insertFor, measured)
+	raw, err := measureInserts(ctx, backend, target, cfg.insertFor)
+	if err != nil {
+		return err
+	}
+	if cfg.backend == "postgres" {
+		res.Ceilings.PostgresInserts = raw
+	} else {
+		res.Ceilings.SQLiteInserts = raw
+	}
+	progress("ceiling: %.0f inserts a second; minimal gin handler at %d connections for %s", raw, cfg.conns, cfg.duration)
 	if res.Ceilings.Gin, err = ginCeiling(ctx, cfg.conns, cfg.duration); err != nil {
 		return err
 	}
+	progress("ceiling: gin %.0f a second", res.Ceilings.Gin.PerSec)
+
+	res.Votes, res.Notes = steadyVotes(ctx, servers, co, cfg, raw, mem, res.Notes)
 
 	if co.closedCreated {
 		if err := waitClosed(ctx, srv.base, co.closed); err != nil {
@@ -98,7 +102,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	mem.setPhase("reads")
-	res.Reads = readAll(ctx, servers, co.closed.ID, cfg)
+	res.Reads = steadyPages(ctx, servers, co.closed.ID, cfg, res.Ceilings.Gin.PerSec)
 
 	res.Memory = mem.figures()
 	res.Machine.LoadAfter = loadAverage()

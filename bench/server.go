@@ -189,8 +189,11 @@ func startServerLogging(ctx context.Context, bin, dbPath, logPath string, extra 
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-db", dbPath, "-base-url", s.base}, extra...)...)
+	s.cmd = measured.command(bin, append([]string{"serve", "-addr", addr, "-db", dbPath, "-base-url", s.base}, extra...)...)
 	s.cmd.Env = childEnv()
+	if serverProfile != "" {
+		s.cmd.Env = append(s.cmd.Env, "PLENARY_CPUPROFILE="+serverProfile)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		logFile.Close()
@@ -223,6 +226,23 @@ func startServerLogging(ctx context.Context, bin, dbPath, logPath string, extra 
 	}
 	s.stop()
 	return nil, fmt.Errorf("plenary serve did not answer /healthz within 30 s:\n%s", s.logTail(20))
+}
+
+// measured is where the measured side runs (pin.go); serverProfile, if
+// set, is where a server writes its CPU profile when signalled.
+var (
+	measured      pinning
+	serverProfile string
+)
+
+// profileSignal starts and stops a server's CPU profile (serve.go).
+const profileSignal = syscall.SIGUSR1
+
+// signal sends the server a signal.
+func (s *server) signal(sig os.Signal) {
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		progress("signal %v to the server: %v", sig, err)
+	}
 }
 
 // freeAddr finds a loopback port nobody is listening on.

@@ -333,13 +333,19 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 	if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
 		return out, ErrBallotClosed
 	}
+	// One read of the voter's roll row says both whether they are on it
+	// and whether they have voted (issue 17: a vote used to read it twice,
+	// and a change learnt that it was one from the database refusing a
+	// second mark). The database still refuses a second mark
+	// (roll_vote_once), so a race between processes is settled as before.
+	voted := false
 	if v.principal == 0 {
-		var onRoll int
-		if err := tx.GetContext(ctx, &onRoll, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, v.voter); err != nil {
-			return out, fmt.Errorf("governance: check roll: %w", err)
-		}
-		if onRoll == 0 {
+		err := tx.GetContext(ctx, &voted, `SELECT voted FROM roll WHERE proposal_id = ? AND member_id = ?`, p.ID, v.voter)
+		if errors.Is(err, sql.ErrNoRows) {
 			return out, ErrNotOnRoll
+		}
+		if err != nil {
+			return out, fmt.Errorf("governance: check roll: %w", err)
 		}
 	}
 	t, choice := yesNoTables, v.choice
@@ -364,9 +370,9 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 	case v.principal != 0:
 		err = castAsProxy(ctx, tx, t, p, v, choice, &out)
 	case *p.Secret:
-		err = castSecret(ctx, tx, t, p, v, choice, &out)
+		err = castSecret(ctx, tx, t, p, v, voted, choice, &out)
 	default:
-		err = castOpen(ctx, tx, t, p, v, choice, &out)
+		err = castOpen(ctx, tx, t, p, v, voted, choice, &out)
 	}
 	return out, err
 }
@@ -403,9 +409,12 @@ func markVoted(ctx context.Context, tx *sqlx.Tx, proposal, member int64) error {
 	return nil
 }
 
-func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) error {
+func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, voted bool, choice string, out *VoteResult) error {
 	proposal, member := p.ID, v.voter
-	err := markVoted(ctx, tx, proposal, member)
+	err := ErrAlreadyVoted
+	if !voted {
+		err = markVoted(ctx, tx, proposal, member)
+	}
 	if errors.Is(err, ErrAlreadyVoted) {
 		if replaced, err := replaceProxyVote(ctx, tx, t, p, v, choice, out); replaced || err != nil {
 			return err
@@ -427,16 +436,12 @@ func castOpen(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v vo
 	return nil
 }
 
-func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) error {
+func castSecret(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, voted bool, choice string, out *VoteResult) error {
 	proposal, member, receipt := p.ID, v.voter, v.receipt
 	if strings.TrimSpace(receipt) != "" {
 		// A change: the member must have voted, and the receipt must be one
 		// of this ballot's. Nothing ties the two together in the database.
-		var voted int
-		if err := tx.GetContext(ctx, &voted, `SELECT count(*) FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1`, proposal, member); err != nil {
-			return fmt.Errorf("governance: check voter: %w", err)
-		}
-		if voted == 0 {
+		if !voted {
 			return ValidationError{"receipt": "You have not voted in this ballot yet: vote without a receipt first."}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE `+t.box+` SET `+t.column+` = ? WHERE proposal_id = ? AND receipt_hash = ?`,

@@ -100,7 +100,7 @@ func (s *Server) cacheGeneration(c *gin.Context, now time.Time) (version int64, 
 // the handler renders when it may be kept.
 func (s *Server) cachePublic(c *gin.Context) {
 	// A page at a secret address (a calendar feed) is its holder's alone.
-	if s.cache == nil || c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) ||
+	if s.cache == nil || c.Request.Method != http.MethodGet || member(c) != nil || hasCookie(c.Request, flashCookie) || hasCookie(c.Request, noticeCookie) ||
 		strings.Contains(c.FullPath(), ":token") {
 		c.Next()
 		return

@@ -246,9 +246,9 @@ func (s *Server) answerVote(c *gin.Context, id int64, res governance.VoteResult,
 		s.addFlash(c, "receipt", res.Receipt)
 		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" is in the ballot box. Keep your receipt: it is shown only now. With it you can change your "+what+" until voting closes, and find your ballot in the published box afterwards.")
 	case res.Changed:
-		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" is changed.")
+		s.redirectNotice(c, fmt.Sprintf("/proposals/%d", id), what+"-changed")
 	default:
-		s.redirect(c, fmt.Sprintf("/proposals/%d", id), "Your "+what+" is recorded. You can change it until voting closes.")
+		s.redirectNotice(c, fmt.Sprintf("/proposals/%d", id), what+"-recorded")
 	}
 }
 

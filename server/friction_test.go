@@ -223,3 +223,31 @@ func TestTheVoteComesFirstAndTheReceiptIsKeptWhole(t *testing.T) {
 		}
 	})
 }
+
+func TestAVoteAnswersWithANoticeThatCarriesNoData(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ad := a.addAdmin(t, "Ada Admin", "ada@example.org")
+	a.setSecrecy(t, ad, governance.KindMotion, false)
+	p := a.putProposal(t, ad, motion("An open question", 7, time.Time{}))
+	c := a.as(t, ad)
+	for _, want := range []string{"Your vote is recorded. You can change it until voting closes.", "Your vote is changed."} {
+		r := c.castVote(t, p.ID, governance.ChoiceYes, "")
+		r.wantRedirect(t, proposalPage(p.ID))
+		if got := r.Header.Values("Set-Cookie"); len(got) != 1 || !strings.HasPrefix(got[0], "plenary_notice=vote-") {
+			t.Errorf("the vote's answer sets %q, want only the notice cookie", got)
+		}
+		c.get(t, proposalPage(p.ID)).wantText(t, want)
+		if again := c.get(t, proposalPage(p.ID)); strings.Contains(again.Body, want) {
+			t.Errorf("the notice %q is shown twice", want)
+		}
+	}
+	t.Run("a notice cookie naming no notice shows nothing of its own", func(t *testing.T) {
+		forged := a.withCookies([]*http.Cookie{{Name: "plenary_notice", Value: "<script>alert(1)</script>"}})
+		r := forged.get(t, "/")
+		r.wantStatus(t, http.StatusOK)
+		if strings.Contains(r.Body, "alert(1)") || strings.Contains(r.Body, `class="flash ok"`) {
+			t.Errorf("a forged notice is shown:\n%s", excerpt(r.Body))
+		}
+	})
+}

@@ -51,7 +51,7 @@ type Server struct {
 	db       *db.DB
 	gov      *governance.Service
 	lib      *library.Service
-	sessions *sessions.CookieStore
+	sessions *sessionStore
 	csrfKey  []byte
 	pages    map[string]*template.Template
 	engine   *gin.Engine
@@ -74,9 +74,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{cfg: cfg, log: log, db: d, gov: gov, lib: lib, cache: newPageCache()}
-	if s.sessions, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
+	var cookies *sessions.CookieStore
+	if cookies, s.csrfKey, err = newSessionStore(ctx, d, base.Scheme == "https"); err != nil {
 		return nil, err
 	}
+	s.sessions = newSessionStoreWith(cookies)
 	// Made now if it is new, so no page that checks an unsubscribe link
 	// ever writes.
 	if _, err := gov.UnsubscribeKey(ctx); err != nil {

@@ -20,6 +20,7 @@ import (
 const (
 	sessionCookie = "plenary_session"
 	flashCookie   = "plenary_flash"
+	noticeCookie  = "plenary_notice"
 	// Session values. The cookie holds ids only: the member's number, the
 	// session version it was issued under, and a random session id that the
 	// CSRF token is bound to. Nothing about the member lives in it.
@@ -174,11 +175,41 @@ func (s *Server) addFlash(c *gin.Context, kind, message string) {
 	}
 }
 
+// notices are the messages a notice cookie may name (issue 17): a vote's
+// answer says one of these, and a cookie naming it, unsigned and
+// unencrypted, costs the vote nothing to write or the next page to read.
+// It carries no data, only which of these words to show; a forged one
+// shows its forger a message from this list.
+var notices = map[string]string{
+	"vote-recorded":   "Your vote is recorded. You can change it until voting closes.",
+	"vote-changed":    "Your vote is changed.",
+	"ballot-recorded": "Your ballot is recorded. You can change it until voting closes.",
+	"ballot-changed":  "Your ballot is changed.",
+}
+
+// redirectNotice is redirect with one of the notices, by its code.
+func (s *Server) redirectNotice(c *gin.Context, to, code string) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: noticeCookie, Value: code, Path: "/", MaxAge: 300, HttpOnly: true,
+		Secure: s.sessions.Options.Secure, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, to)
+}
+
 func (s *Server) takeFlashes(c *gin.Context) []flash {
+	var out []flash
+	if n, err := c.Request.Cookie(noticeCookie); err == nil {
+		http.SetCookie(c.Writer, &http.Cookie{Name: noticeCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+			Secure: s.sessions.Options.Secure, SameSite: http.SameSiteLaxMode})
+		if msg, ok := notices[n.Value]; ok {
+			out = append(out, flash{Kind: "ok", Message: msg})
+		}
+	}
+	if !hasCookie(c.Request, flashCookie) {
+		return out
+	}
 	sess, _ := s.sessions.Get(c.Request, flashCookie)
 	raw := sess.Flashes()
 	if len(raw) == 0 {
-		return nil
+		return out
 	}
 	// Shown: the cookie goes too, so that the visitor's next pages can come
 	// from the page cache, which never serves anyone with a message waiting.
@@ -186,7 +217,6 @@ func (s *Server) takeFlashes(c *gin.Context) []flash {
 	opts.MaxAge = -1
 	sess.Options = &opts
 	sess.Save(c.Request, c.Writer)
-	var out []flash
 	for _, r := range raw {
 		str, _ := r.(string)
 		kind, msg, ok := strings.Cut(str, ":")
