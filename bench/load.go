@@ -168,4 +168,3 @@ func fetch(ctx context.Context, client *http.Client, url string) (int, error) {
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
 }
-

@@ -443,7 +443,7 @@ func runCommand(ctx context.Context, bin string, args ...string) CommandRun {
 var (
 	// The motion form starts at the rule's minimum length (issue 16).
 	lengthField = regexp.MustCompile(`id="f-(days|hours|minutes)" name="(?:days|hours|minutes)" type="number" value="(\d+)"`)
-	rollSize      = regexp.MustCompile(`<dt>Roll</dt><dd>(\d+) members`)
+	rollSize    = regexp.MustCompile(`<dt>Roll</dt><dd>(\d+) members`)
 )
 
 // openBallot opens a motion now, as the admin through the form, which

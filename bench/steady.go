@@ -26,13 +26,13 @@ import (
 
 // Step is one offered rate held for a while.
 type Step struct {
-	Multiple  float64        `json:"multiple_of_ceiling"`
-	Offered   float64        `json:"offered_per_s"`
-	Achieved  float64        `json:"achieved_per_s"` // acknowledged answers over the step's time
-	Requests  int            `json:"requests"`
+	Multiple float64 `json:"multiple_of_ceiling"`
+	Offered  float64 `json:"offered_per_s"`
+	Achieved float64 `json:"achieved_per_s"` // acknowledged answers over the step's time
+	Requests int     `json:"requests"`
 	// Unsent are the requests the rate asked for that could not be sent:
 	// every one of maxWorkers was waiting for an answer.
-	Unsent int `json:"unsent"`
+	Unsent    int            `json:"unsent"`
 	P50       float64        `json:"p50_ms"`
 	P99       float64        `json:"p99_ms"`
 	Max       float64        `json:"max_ms"`

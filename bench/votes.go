@@ -47,4 +47,3 @@ func verifyTurnout(ctx context.Context, viewer *browser, ballot int64, want int)
 	}
 	return line, nil
 }
-
