@@ -196,10 +196,10 @@ func (r *Results) print(out io.Writer) {
 // printCurve writes a curve's steps, one a row.
 func printCurve(out io.Writer, c Curve, ceiling string) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "× %s\toffered/s\tachieved/s\tunsent\tp50 ms\tp99 ms\tmax ms\terrors\tserver CPU ms/req\tsustained\t\n", ceiling)
+	fmt.Fprintf(tw, "× %s\toffered/s\tachieved/s\tunsent\tp50 ms\tp99 ms\tmax ms\terrors\tserver CPU ms/req\tclient busy\tsustained\t\n", ceiling)
 	for _, s := range c.Steps {
-		fmt.Fprintf(tw, "%.2f\t%.0f\t%.1f\t%d\t%.2f\t%.2f\t%.1f\t%s\t%.3f\t%t\t\n", s.Multiple, s.Offered, s.Achieved, s.Unsent, s.P50, s.P99, s.Max,
-			stepErrors(s), s.ServerCPU, s.Sustained)
+		fmt.Fprintf(tw, "%.2f\t%.0f\t%.1f\t%d\t%.2f\t%.2f\t%.1f\t%s\t%.3f\t%.0f%%\t%t\t\n", s.Multiple, s.Offered, s.Achieved, s.Unsent, s.P50, s.P99, s.Max,
+			stepErrors(s), s.ServerCPU, 100*s.ClientBusy, s.Sustained)
 	}
 	tw.Flush()
 }

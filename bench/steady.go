@@ -8,9 +8,11 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -38,7 +40,10 @@ type Step struct {
 	Max       float64        `json:"max_ms"`
 	Errors    map[string]int `json:"errors"`
 	ServerCPU float64        `json:"server_cpu_ms_per_request"`
-	Sustained bool           `json:"sustained"`
+	// ClientBusy is the share of its CPU the load generator used: near 1,
+	// the client, not the server, set the pace.
+	ClientBusy float64 `json:"client_cpu_busy"`
+	Sustained  bool    `json:"sustained"`
 }
 
 // ErrorCount is how many requests failed, whatever their reason.
@@ -94,7 +99,7 @@ func attack(ctx context.Context, targets vegeta.Targeter, rate float64, d time.D
 	pace := vegeta.Rate{Freq: int(rate + 0.5), Per: time.Second}
 	var m vegeta.Metrics
 	step := Step{Offered: float64(pace.Freq), Errors: map[string]int{}}
-	before, began := cpu(), time.Now()
+	before, began, mine := cpu(), time.Now(), ownCPU()
 	results := atk.Attack(targets, pace, d, "step")
 	ok := 0
 	for done := false; !done; {
@@ -123,6 +128,7 @@ func attack(ctx context.Context, targets vegeta.Targeter, rate float64, d time.D
 	}
 	m.Close()
 	wall := time.Since(began)
+	step.ClientBusy = round(float64(ownCPU()-mine)/float64(wall)/float64(max(runtime.GOMAXPROCS(0), 1)), 2)
 	step.Requests = int(m.Requests)
 	// The pacer's own count of what it should have sent, less 1% for the
 	// last tick's rounding.
@@ -135,6 +141,15 @@ func attack(ctx context.Context, targets vegeta.Targeter, rate float64, d time.D
 		step.ServerCPU = round(float64(cpu()-before)/float64(time.Millisecond)/float64(ok), 3)
 	}
 	return step
+}
+
+// ownCPU is the CPU time this process has used, user and system.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // briefly names a transport error by its kind, so that errors count by

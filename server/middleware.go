@@ -34,6 +34,28 @@ func (s *Server) requestLog(c *gin.Context) {
 		"duration", time.Since(start))
 }
 
+// maxInFlight bounds the requests worked on at once (issue 17). Past it, a
+// request waits its turn before its session is read, its form parsed or
+// its page rendered, holding little more than its connection: under a
+// flood, memory stays bounded by what maxInFlight pages in the making
+// hold, instead of growing with the queue. It is far above what two CPUs
+// finish in the time a person waits, and leaves room for a vote batch
+// (votes wait for their commit inside their turn).
+const maxInFlight = 256
+
+// limitInFlight waits for one of maxInFlight turns; a request whose
+// client leaves while it waits is dropped.
+func (s *Server) limitInFlight(c *gin.Context) {
+	select {
+	case s.turns <- struct{}{}:
+	case <-c.Request.Context().Done():
+		c.AbortWithStatus(http.StatusServiceUnavailable)
+		return
+	}
+	defer func() { <-s.turns }()
+	c.Next()
+}
+
 // logPath is the path to log: the route instead when the path holds a token.
 func logPath(c *gin.Context) string {
 	if route := c.FullPath(); strings.Contains(route, ":token") {

@@ -20,7 +20,7 @@ func (s *Server) routes() {
 	static := r.Group("/static", cacheStatic)
 	static.StaticFS("/", filesOnly{http.FS(s.cfg.Static)})
 
-	r.Use(s.limitBody, s.loadSession, s.checkCSRF, s.cachePublic)
+	r.Use(s.limitInFlight, s.limitBody, s.loadSession, s.checkCSRF, s.cachePublic)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 	r.GET("/", s.showHome)

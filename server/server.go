@@ -52,6 +52,7 @@ type Server struct {
 	gov      *governance.Service
 	lib      *library.Service
 	sessions *sessionStore
+	turns    chan struct{} // limitInFlight's
 	csrfKey  []byte
 	pages    map[string]*template.Template
 	engine   *gin.Engine
@@ -79,6 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB, gov *gover
 		return nil, err
 	}
 	s.sessions = newSessionStoreWith(cookies)
+	s.turns = make(chan struct{}, maxInFlight)
 	// Made now if it is new, so no page that checks an unsubscribe link
 	// ever writes.
 	if _, err := gov.UnsubscribeKey(ctx); err != nil {
