@@ -84,7 +84,13 @@ const maxWorkers = 1024
 // status that counts as success.
 func attack(ctx context.Context, targets vegeta.Targeter, rate float64, d time.Duration, want int, cpu func() time.Duration,
 	seen func(*vegeta.Result)) Step {
+	// A transport of the step's own, closed after it: the connections a
+	// step opened must not stay open on the server through the next ones
+	// (they held half a gigabyte of its memory by the last page).
+	tr := &http.Transport{MaxIdleConnsPerHost: maxWorkers}
+	defer tr.CloseIdleConnections()
 	atk := vegeta.NewAttacker(
+		vegeta.Client(&http.Client{Transport: tr}),
 		vegeta.Redirects(vegeta.NoFollow), // a vote's answer is its 303, not the page after it
 		vegeta.Timeout(10*time.Second),
 		vegeta.KeepAlive(true),
