@@ -118,15 +118,19 @@ result and their ledger entries. Use a file you can spare. It:
             with the most votes, /ledger, the API's lists and that ballot,
             /feed.atom) anonymously and as the admin, and /account,
             /proposals/new, /admin/members and /admin/library as the
-            admin: the first request alone (cold), then -scale-requests
-            one at a time (p50, p95, max; target p95 < 50 ms), then as
-            many over -scale-conns connections
+            admin; then, logged in as the first ordinary active member
+            in the admin's list, /, /proposals, that ballot, /account,
+            the search, /ledger, /demands, /proxies and /meetings: the
+            first request alone (cold), then -scale-requests one at a
+            time, then as many over -scale-conns connections (p50, p95,
+            max; target p95 < 50 ms both ways)
   verify    times plenary ledger verify (target < 10 s) and plenary tally
             verify on the three closed ballots with the most votes, with
             the server idle
   ballot    opens a motion now through POST /proposals/new (target < 1 s)
             for the shortest period the rules allow, reads the size of its
-            roll, votes on it (timed), and waits until it has closed if
+            roll, votes on it (timed), reads its page as the member and
+            the admin while it runs, and waits until it has closed if
             that is within 5 minutes (a demo's rules allow 1), so that no
             ballot is left running; then, the server stopped, verifies the
             ledger again with the run's entries at its head

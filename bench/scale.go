@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -34,6 +36,8 @@ type ScaleResults struct {
 	Database ScaleDatabase `json:"database"`
 	StartS   float64       `json:"server_start_s"`
 	LoginMS  float64       `json:"admin_login_ms"`
+	// Member is the ordinary active member whose pages are read too.
+	Member   string        `json:"member"`
 	Requests int           `json:"requests_per_page"`
 	Conns    int           `json:"concurrent_conns"`
 	Pages    []PageFigures `json:"pages"`
@@ -64,7 +68,7 @@ type ScaleDatabase struct {
 // again over -scale-conns connections.
 type PageFigures struct {
 	Path       string  `json:"path"`
-	As         string  `json:"as"` // "anonymous" or "admin"
+	As         string  `json:"as"` // "anonymous", "admin" or "member"
 	ColdMS     float64 `json:"cold_ms"`
 	Sequential Latency `json:"sequential"`
 	Concurrent Latency `json:"concurrent"`
@@ -199,9 +203,22 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	res.Database.Resources, res.Database.ClosedBallots = found.resources, len(found.ballots)
 	res.Database.LatestRoll = slices.MaxFunc(found.ballots, func(a, b closedBallot) int { return a.ClosedAt.Compare(b.ClosedAt) }).RollSize
 
+	// An ordinary member sees pages the admin does not (what awaits their
+	// vote, their own part in each ballot) and none of the admin's: they
+	// are read as such a member too, one of the demo's, who share its
+	// password.
+	if res.Member, err = findMember(ctx, admin); err != nil {
+		return err
+	}
+	member := newBrowser(newTransport(cfg.scaleConns), srv.base)
+	if err := member.loginWith(ctx, res.Member, cfg.scalePassword); err != nil {
+		return fmt.Errorf("log in as the demo member %s: %w", res.Member, err)
+	}
+
 	anon := newBrowser(newTransport(cfg.scaleConns), srv.base)
 	res.Pages = scalePages(found)
-	res.readPages(ctx, mem, anon, admin, cfg)
+	who := map[string]*browser{"anonymous": anon, "admin": admin, "member": member}
+	res.readPages(ctx, mem, who, cfg)
 
 	mem.setPhase("verify")
 	res.Ledger = runCommand(ctx, bin, "ledger", "verify", "-db", cfg.scaleDB)
@@ -211,6 +228,18 @@ func runScale(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	mem.setPhase("open ballot")
 	res.Open, err = openBallot(ctx, admin)
+	if err == nil && time.Until(res.Open.ClosesAt) > time.Minute/2 {
+		// The only running ballot in the file: its page, with the vote
+		// form for the member, is read now, while it runs. The sender is
+		// delivering its voting_opened messages meanwhile.
+		running := []PageFigures{{Path: fmt.Sprintf("/proposals/%d", res.Open.ProposalID), As: "member"},
+			{Path: fmt.Sprintf("/proposals/%d", res.Open.ProposalID), As: "admin"}}
+		mem.setPhase("running ballot reads")
+		res.Pages = append(res.Pages, readEach(ctx, &res.Notes, running, who, cfg)...)
+		if mp != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("the running ballot's page was read while the server sent its %d voting_opened messages", res.Open.RollSize))
+		}
+	}
 	if err == nil && mp != nil {
 		m, merr := measureMail(ctx, cfg.scaleDB, res.Open, mp, mem)
 		if merr != nil {
@@ -329,6 +358,26 @@ func findSubjects(ctx context.Context, admin *browser) (scaleSubjects, error) {
 	return f, nil
 }
 
+// memberRow is an active member's row in the admin's list, not an admin's
+// (whose name cell holds a badge after the link).
+var memberRow = regexp.MustCompile(`<td><a href="/admin/members/\d+">[^<]*</a></td>\s*<td>([^<]+)</td>\s*<td><span class="badge active">`)
+
+// findMember takes the first ordinary active member from the admin's list
+// of active members.
+func findMember(ctx context.Context, admin *browser) (string, error) {
+	a, err := admin.get(ctx, "/admin/members?status=active")
+	if err != nil || a.status != http.StatusOK {
+		return "", fmt.Errorf("GET /admin/members?status=active: %s", problem(a.status, err, http.StatusOK))
+	}
+	m := memberRow.FindStringSubmatch(a.body)
+	if m == nil {
+		return "", errors.New("no ordinary active member on the first page of /admin/members?status=active")
+	}
+	email := html.UnescapeString(strings.TrimSpace(m[1]))
+	progress("reading members' pages as %s", email)
+	return email, nil
+}
+
 // scalePages are every public page, read by both kinds of visitor, then
 // the member and admin pages people use most.
 func scalePages(f scaleSubjects) []PageFigures {
@@ -345,13 +394,16 @@ func scalePages(f scaleSubjects) []PageFigures {
 	for _, p := range []string{"/account", "/proposals/new", "/admin/members", "/admin/library"} {
 		pages = append(pages, PageFigures{Path: p, As: "admin"})
 	}
+	for _, p := range []string{"/", "/proposals", fmt.Sprintf("/proposals/%d", f.ballots[0].ID), "/account",
+		"/library?q=platform&topic=" + url.QueryEscape(f.topic), "/ledger", "/demands", "/proxies", "/meetings"} {
+		pages = append(pages, PageFigures{Path: p, As: "member"})
+	}
 	return pages
 }
 
 // readPages takes every page's first request, then its sequential, then
 // its concurrent figures, each pass over all the pages before the next.
-func (r *ScaleResults) readPages(ctx context.Context, mem *memoryWatch, anon, admin *browser, cfg config) {
-	who := map[string]*browser{"anonymous": anon, "admin": admin}
+func (r *ScaleResults) readPages(ctx context.Context, mem *memoryWatch, who map[string]*browser, cfg config) {
 	mem.setPhase("cold reads")
 	for i := range r.Pages {
 		p := &r.Pages[i]
@@ -374,6 +426,24 @@ func (r *ScaleResults) readPages(ctx context.Context, mem *memoryWatch, anon, ad
 		progress("%s as %s: %d requests over %d connections", p.Path, p.As, cfg.scaleRequests, cfg.scaleConns)
 		p.Concurrent = timeRequests(ctx, who[p.As], p.Path, cfg.scaleRequests, cfg.scaleConns)
 	}
+}
+
+// readEach is readPages for a few pages, each read all three ways before
+// the next: for a page that is only there for a while.
+func readEach(ctx context.Context, notes *[]string, pages []PageFigures, who map[string]*browser, cfg config) []PageFigures {
+	for i := range pages {
+		p := &pages[i]
+		progress("%s as %s: the first request, %d one at a time, %d over %d connections", p.Path, p.As, cfg.scaleRequests, cfg.scaleRequests, cfg.scaleConns)
+		t0 := time.Now()
+		a, err := who[p.As].get(ctx, p.Path)
+		p.ColdMS = ms(time.Since(t0))
+		if bad := problem(a.status, err, http.StatusOK); bad != "" {
+			*notes = append(*notes, fmt.Sprintf("GET %s as %s: %s", p.Path, p.As, bad))
+		}
+		p.Sequential = timeRequests(ctx, who[p.As], p.Path, cfg.scaleRequests, 1)
+		p.Concurrent = timeRequests(ctx, who[p.As], p.Path, cfg.scaleRequests, cfg.scaleConns)
+	}
+	return pages
 }
 
 // timeRequests sends n GETs for path from conns workers sharing b's
@@ -507,9 +577,12 @@ func (r *ScaleResults) judge() {
 		r.Targets = append(r.Targets, Target{Name: name, Got: fmt.Sprintf(format, args...), Met: met})
 	}
 	for _, p := range r.Pages {
-		s := p.Sequential
+		s, c := p.Sequential, p.Concurrent
 		add(fmt.Sprintf("%s as %s: p95 < 50 ms", p.Path, p.As), s.Count > 0 && s.P95 < 50 && s.errorCount() == 0,
 			"%.1f ms, %d errors", s.P95, s.errorCount())
+		// Issue 17: the same over the concurrent connections.
+		add(fmt.Sprintf("%s as %s: %d-conn p95 < 50 ms", p.Path, p.As, r.Conns), c.Count > 0 && c.P95 < 50 && c.errorCount() == 0,
+			"%.1f ms, %d errors", c.P95, c.errorCount())
 	}
 	add(fmt.Sprintf("open a ballot (roll of %d) < 1 s", r.Open.RollSize), r.Open.OpenMS > 0 && r.Open.OpenMS < 1000 && r.Open.RollSize > 0,
 		"%.0f ms", r.Open.OpenMS)
@@ -551,25 +624,27 @@ func (r *ScaleResults) print(out io.Writer) {
 	fmt.Fprintf(out, "%s, in place: %.0f MB (grew %.2f MB); %d resources, %d closed ballots, latest roll %d\n",
 		d.Path, d.SizeMB, d.GrewMB, d.Resources, d.ClosedBallots, d.LatestRoll)
 	fmt.Fprintf(out, "server answered /healthz %.2f s after starting; the admin's login took %.0f ms\n", r.StartS, r.LoginMS)
-	fmt.Fprintf(out, "pages: the first request (cold), then %d one at a time and %d over %d connections; the target is on the one-at-a-time p95\n\n",
-		r.Requests, r.Requests, r.Conns)
+	fmt.Fprintf(out, "pages: the first request (cold), then %d one at a time and %d over %d connections; the targets are on both p95s; read as %s\n\n",
+		r.Requests, r.Requests, r.Conns, r.Member)
 
 	width := 0
 	for _, p := range r.Pages {
 		width = max(width, utf8.RuneCountInString(p.Path))
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tas\tcold ms\tp50 ms\tp95 ms\tmax ms\terrors\t%d-conn p95 ms\t%d-conn per s\tp95 < 50 ms\t\n",
-		strings.Repeat(" ", width), r.Conns, r.Conns)
+	fmt.Fprintf(tw, "%s\tas\tcold ms\tp50 ms\tp95 ms\tmax ms\terrors\t%d-conn p95 ms\t%d-conn per s\tp95 < 50 ms\t%d-conn p95 < 50 ms\t\n",
+		strings.Repeat(" ", width), r.Conns, r.Conns, r.Conns)
+	verdict := func(l Latency) string {
+		if l.Count > 0 && l.P95 < 50 && l.errorCount() == 0 {
+			return "met"
+		}
+		return "missed"
+	}
 	for _, p := range r.Pages {
 		s, c := p.Sequential, p.Concurrent
-		verdict := "missed"
-		if s.Count > 0 && s.P95 < 50 && s.errorCount() == 0 {
-			verdict = "met"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%.1f\t%.1f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%.1f\t%.1f\t%s\t%s\t\n",
 			p.Path+strings.Repeat(" ", width-utf8.RuneCountInString(p.Path)), p.As, p.ColdMS, s.P50, s.P95, s.Max,
-			s.errorCount()+c.errorCount(), c.P95, c.PerSec, verdict)
+			s.errorCount()+c.errorCount(), c.P95, c.PerSec, verdict(s), verdict(c))
 	}
 	tw.Flush()
 

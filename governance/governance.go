@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,10 @@ type Service struct {
 	// unsubscribeKey signs one-click unsubscribe links, read from the
 	// database once (prefs.go).
 	unsubscribeKey atomic.Pointer[[]byte]
+	// closedTurnout keeps each closed ballot's turnout, proposal id to
+	// count, which can no longer change (turnout, proposals_read.go): an
+	// int per ballot the co-op has closed.
+	closedTurnout sync.Map
 	// Throttle: at most MaxFailures failed logins per account and per address
 	// within FailureWindow.
 	MaxFailures   int

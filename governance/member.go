@@ -574,6 +574,22 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) ([]Member, int, er
 	return ms, total, nil
 }
 
+// ActiveMembersUpTo lists the active members, newest first, when there are
+// at most n, and nil when there are more: a form that offers them to pick
+// from needs no count of a large co-op, which would read every member.
+func (s *Service) ActiveMembersUpTo(ctx context.Context, n int) ([]Member, error) {
+	var ms []Member
+	err := s.db.R.SelectContext(ctx, &ms, `SELECT `+memberColumns+` FROM members WHERE status = ? ORDER BY id DESC LIMIT ?`,
+		StatusActive, n+1)
+	if err != nil {
+		return nil, fmt.Errorf("governance: list active members: %w", err)
+	}
+	if len(ms) > n {
+		return nil, nil
+	}
+	return ms, nil
+}
+
 // HasAdmin says whether the co-op has an active admin yet.
 func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 	var n int

@@ -64,11 +64,13 @@ func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Part
 	err := s.db.R.QueryRowxContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM roll WHERE proposal_id = ? AND member_id = ?),
 		EXISTS (SELECT 1 FROM roll WHERE proposal_id = ? AND member_id = ? AND voted = 1),
-		coalesce((SELECT choice FROM votes WHERE proposal_id = ? AND member_id = ?), ''),
-		(SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1)`,
-		p.ID, m.ID, p.ID, m.ID, p.ID, m.ID, p.ID).Scan(&out.OnRoll, &out.Voted, &out.Choice, &out.Turnout)
+		coalesce((SELECT choice FROM votes WHERE proposal_id = ? AND member_id = ?), '')`,
+		p.ID, m.ID, p.ID, m.ID, p.ID, m.ID).Scan(&out.OnRoll, &out.Voted, &out.Choice)
 	if err != nil {
 		return out, fmt.Errorf("governance: participation: %w", err)
+	}
+	if out.Turnout, err = s.turnout(ctx, p); err != nil {
+		return out, err
 	}
 	if err := s.db.R.QueryRowxContext(ctx, `SELECT
 		coalesce((SELECT h.name FROM proxy_votes v JOIN members h ON h.id = v.holder_id WHERE v.proposal_id = ? AND v.principal_id = ?), ''),
@@ -92,6 +94,30 @@ func (s *Service) Participation(ctx context.Context, m Member, p Proposal) (Part
 		}
 	}
 	return out, nil
+}
+
+// turnout counts the members of p's roll who have voted. Counting reads
+// the ballot's whole roll, 100,000 rows at scale, so a closed ballot's is
+// counted once and kept by its id: its roll no longer changes (no vote is
+// taken once it is closed, a vote once cast stays cast: roll_vote_once,
+// and a closed ballot never opens again), so the number kept is the
+// number a count would give, now and later, to every member. A running
+// ballot's is counted on every read.
+func (s *Service) turnout(ctx context.Context, p Proposal) (int, error) {
+	closed := p.Status == ProposalClosed
+	if closed {
+		if n, ok := s.closedTurnout.Load(p.ID); ok {
+			return n.(int), nil
+		}
+	}
+	var n int
+	if err := s.db.R.GetContext(ctx, &n, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, p.ID); err != nil {
+		return 0, fmt.Errorf("governance: participation: %w", err)
+	}
+	if closed {
+		s.closedTurnout.Store(p.ID, n)
+	}
+	return n, nil
 }
 
 // ProposalSummary is a proposal in a list, with the viewer's part in it.

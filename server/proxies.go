@@ -64,8 +64,8 @@ func (s *Server) renderProxies(c *gin.Context, status int, f form) {
 // number except (0: none), or nil when there are more than a list can
 // show (smallCoop): the proxies form and the election form pick from it.
 func (s *Server) activeMembers(ctx context.Context, except int64) ([]governance.Member, error) {
-	ms, total, err := s.gov.Members(ctx, governance.MemberQuery{Status: governance.StatusActive, Page: 1})
-	if err != nil || total > smallCoop {
+	ms, err := s.gov.ActiveMembersUpTo(ctx, smallCoop)
+	if err != nil || ms == nil {
 		return nil, err
 	}
 	out := ms[:0]
