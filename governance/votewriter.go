@@ -37,6 +37,9 @@ type voteRequest struct {
 	ranks   map[int]string
 	approve []string
 	answer  chan voteAnswer
+	// ctx is the request's: a vote whose caller has given up before its
+	// batch begins is not applied (see commit).
+	ctx context.Context
 }
 
 type voteAnswer struct {
@@ -64,7 +67,7 @@ func newVoteWriter(s *Service) *voteWriter {
 // not have been committed, and is whole either way.
 func (w *voteWriter) cast(ctx context.Context, v voteRequest) (VoteResult, error) {
 	w.start.Do(func() { go w.run() })
-	v.answer = make(chan voteAnswer, 1)
+	v.answer, v.ctx = make(chan voteAnswer, 1), ctx
 	select {
 	case w.queue <- v:
 	case <-ctx.Done():
@@ -91,6 +94,25 @@ func (w *voteWriter) run() {
 			default:
 				break drain
 			}
+		}
+		// A vote whose caller gave up while it waited (their browser timed
+		// out, or they left) is not applied (issue 17). Otherwise a member
+		// whose first try timed out and who voted again, and was answered,
+		// could find the first try stored after the second, their
+		// acknowledged vote overwritten by one they were told had failed.
+		// Once its batch begins, a vote is applied whether or not anyone
+		// still waits for the answer, as before; the next one from the same
+		// member can only come into a later batch.
+		live := batch[:0]
+		for _, v := range batch {
+			if v.ctx != nil && v.ctx.Err() != nil {
+				v.answer <- voteAnswer{err: v.ctx.Err()}
+				continue
+			}
+			live = append(live, v)
+		}
+		if batch = live; len(batch) == 0 {
+			continue
 		}
 		w.mu.Lock()
 		early := w.commit(batch)

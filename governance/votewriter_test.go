@@ -96,6 +96,34 @@ func TestVoteWriter(t *testing.T) {
 		}
 	})
 
+	t.Run("a vote whose caller gave up before its batch began is not applied", func(t *testing.T) {
+		// A member whose first try timed out and who voted again must not
+		// find the first try stored after the second. Each of these callers
+		// has given up before voting: whether the vote reached the queue or
+		// not (the writer's select picks either), it is not applied.
+		q, err := s.Propose(ctx, author, ProposalInput{Kind: KindMotion, Title: "A motion nobody waits for", Opens: "now", Days: "7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		for _, m := range members[:60] {
+			if _, err := s.Vote(gone, m, q.ID, ChoiceYes, ""); !errors.Is(err, context.Canceled) {
+				t.Fatalf("a vote from a caller who gave up answered %v, want context.Canceled", err)
+			}
+		}
+		var stored int
+		if err := s.db.R.Get(&stored, `SELECT count(*) FROM roll WHERE proposal_id = ? AND voted = 1`, q.ID); err != nil {
+			t.Fatal(err)
+		}
+		if stored != 0 {
+			t.Errorf("%d of 60 votes whose callers had given up were applied", stored)
+		}
+		// And the writer still takes the next vote.
+		if _, err := s.Vote(ctx, members[0], q.ID, ChoiceNo, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("a refused vote in a batch fails alone", func(t *testing.T) {
 		p2, err := s.Propose(ctx, author, ProposalInput{Kind: KindMotion, Title: "A second motion", Opens: "now", Days: "7"})
 		if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,6 +361,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.renderMessage(c, http.StatusUnprocessableEntity, "Voted in person", "This member has voted in person: their own vote stands.")
 	case errors.Is(err, governance.ErrRecused):
 		s.renderMessage(c, http.StatusUnprocessableEntity, "Stood aside", "This member stood aside in this ballot.")
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The visitor left before the answer (a vote that waited too long
+		// is then not applied: governance/votewriter.go). Nobody reads this
+		// page; it is not the server's failure.
+		s.log.Info("request abandoned", "method", c.Request.Method, "path", logPath(c))
+		s.renderMessage(c, http.StatusServiceUnavailable, "Not finished", "The request was abandoned before it was answered. Try again.")
 	default:
 		// No member, on any route, for the reason requestLog gives: a
 		// member named at a time is a voter placed in the order of votes.
