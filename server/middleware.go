@@ -35,10 +35,9 @@ func (s *Server) requestLog(c *gin.Context) {
 }
 
 // maxInFlight bounds the requests worked on at once (issue 17). Past it, a
-// request waits its turn before its session is read, its form parsed or
-// its page rendered, holding little more than its connection: under a
-// flood, memory stays bounded by what maxInFlight pages in the making
-// hold, instead of growing with the queue. It is far above what two CPUs
+// request waits its turn, its session and form read, before its handler
+// runs: under a flood, what is rendered or written at once stays bounded,
+// and a request whose visitor leaves while it waits is dropped. It is far above what two CPUs
 // finish in the time a person waits, and leaves room for a vote batch
 // (votes wait for their commit inside their turn).
 const maxInFlight = 256

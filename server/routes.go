@@ -20,7 +20,11 @@ func (s *Server) routes() {
 	static := r.Group("/static", cacheStatic)
 	static.StaticFS("/", filesOnly{http.FS(s.cfg.Static)})
 
-	r.Use(s.limitInFlight, s.limitBody, s.loadSession, s.checkCSRF, s.cachePublic)
+	// limitInFlight comes after the form is read: only then does net/http
+	// watch the connection, so that a visitor who leaves while waiting for
+	// a turn is noticed and their request dropped rather than worked on
+	// late (a vote that timed out must not land after the next one).
+	r.Use(s.limitBody, s.loadSession, s.checkCSRF, s.limitInFlight, s.cachePublic)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 	r.GET("/", s.showHome)
