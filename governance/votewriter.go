@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -103,6 +104,9 @@ func (w *voteWriter) run() {
 		// Once its batch begins, a vote is applied whether or not anyone
 		// still waits for the answer, as before; the next one from the same
 		// member can only come into a later batch.
+		// The server learns that a visitor has gone from a goroutine that
+		// watches their connection; let those that are ready run first.
+		runtime.Gosched()
 		live := batch[:0]
 		for _, v := range batch {
 			if v.ctx != nil && v.ctx.Err() != nil {
