@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -470,7 +471,7 @@ func checkVotes(ctx context.Context, load *voteLoad, p *prepared, f *VoteCurve, 
 			case err != nil || m == nil:
 				ok = false
 				notes = append(notes, fmt.Sprintf("vote check: a voter's page says no choice (status %d, %v)", a.status, err))
-			case !contains(want, m[1]):
+			case !slices.Contains(want, m[1]):
 				ok = false
 				notes = append(notes, fmt.Sprintf("vote check: a voter's stored vote is %s; what was acknowledged allows %v", m[1], want))
 			}
@@ -486,15 +487,6 @@ func checkVotes(ctx context.Context, load *voteLoad, p *prepared, f *VoteCurve, 
 		}
 	}
 	return ok, notes
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PageCurve is one page's steady load.
