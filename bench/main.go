@@ -51,6 +51,9 @@ type config struct {
 	pageFor    time.Duration
 	pin        bool
 	cpuProfile string
+	// profileAt is the vote step, as a multiple of the raw insert rate,
+	// that cpuProfile covers.
+	profileAt float64
 
 	// backend is sqlite (a file in the run's directory, one process) or
 	// postgres (a database made for the run beside pgAdmin's, served by
@@ -162,7 +165,8 @@ func main() {
 	fs.DurationVar(&cfg.voteFor, "vote-duration", 20*time.Second, "how long each offered vote rate is held (0.5×, 1×, 2× and 4× the raw insert rate)")
 	fs.DurationVar(&cfg.pageFor, "page-duration", 5*time.Second, "how long each offered page rate is held (shares of the gin ceiling)")
 	fs.BoolVar(&cfg.pin, "pin", true, "on two CPUs or more, pin the load generator to CPU 0 and the server and ceilings to CPU 1 (taskset); not with -scale-db")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the server's CPU profile during the 1× vote step to this file (go tool pprof)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the server's CPU profile during one vote step (-profile-at) to this file (go tool pprof)")
+	fs.Float64Var(&cfg.profileAt, "profile-at", 1, "with -cpuprofile: the vote step profiled, as its multiple of the raw insert rate (0.5, 1, 2 or 4)")
 	fs.BoolVar(&cfg.freshClosed, "fresh-closed", false, "always create a one-minute ballot for the closed result page rather than reuse a closed one")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (database, server log) and print where it is")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long (with -scale-db: 30m unless set)")

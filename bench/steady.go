@@ -360,13 +360,13 @@ func steadyVotes(ctx context.Context, srv fleet, p *prepared, cfg config, raw fl
 	for _, x := range []float64{0.5, 1, 2, 4} {
 		rate := max(x*raw, 1)
 		progress("votes: %.0f a second (%.1f× the raw insert rate) for %s", rate, x, cfg.voteFor)
-		if cfg.cpuProfile != "" && x == 1 {
+		if cfg.cpuProfile != "" && x == cfg.profileAt {
 			srv[0].signal(profileSignal)
 		}
 		s := attack(ctx, load.targeter(), rate, cfg.voteFor, http.StatusSeeOther, srv.cpu, load.answered)
-		if cfg.cpuProfile != "" && x == 1 {
+		if cfg.cpuProfile != "" && x == cfg.profileAt {
 			srv[0].signal(profileSignal)
-			notes = append(notes, "CPU profile of the server during the 1× vote step: "+cfg.cpuProfile)
+			notes = append(notes, fmt.Sprintf("CPU profile of the server during the %g× vote step: %s", x, cfg.cpuProfile))
 		}
 		s.Multiple = x
 		progress("votes: %.1f a second acknowledged, p99 %.1f ms, %d errors, %.3f ms server CPU each", s.Achieved, s.P99, s.ErrorCount(), s.ServerCPU)
