@@ -41,6 +41,9 @@ type voteRequest struct {
 	// ctx is the request's: a vote whose caller has given up before its
 	// batch begins is not applied (see commit).
 	ctx context.Context
+	// stamp is when the request arrived (arrival.go): a vote is not
+	// applied after a later-arriving one of the same member's.
+	stamp int64
 }
 
 type voteAnswer struct {
@@ -57,6 +60,9 @@ type voteWriter struct {
 	mu sync.Mutex
 	// commits counts transactions, so tests can see votes sharing them.
 	commits atomic.Int64
+	// applied holds the latest arrival applied for each ballot; only run's
+	// goroutine touches it.
+	applied applied
 }
 
 func newVoteWriter(s *Service) *voteWriter {
@@ -68,7 +74,7 @@ func newVoteWriter(s *Service) *voteWriter {
 // not have been committed, and is whole either way.
 func (w *voteWriter) cast(ctx context.Context, v voteRequest) (VoteResult, error) {
 	w.start.Do(func() { go w.run() })
-	v.answer, v.ctx = make(chan voteAnswer, 1), ctx
+	v.answer, v.ctx, v.stamp = make(chan voteAnswer, 1), ctx, arrival(ctx)
 	select {
 	case w.queue <- v:
 	case <-ctx.Done():
@@ -140,8 +146,16 @@ func (w *voteWriter) commit(batch []voteRequest) (early []int64) {
 	ctx := context.Background()
 	answers := make([]voteAnswer, len(batch))
 	proposals := map[int64]Proposal{}
+	// pending is the batch's applied arrivals, remembered once it commits.
+	var pending map[ballotOf]int64
+	now := sinceStart()
 	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
+		pending = map[ballotOf]int64{}
 		for i, v := range batch {
+			if err := w.applied.refuse(v, pending, now); err != nil {
+				answers[i] = voteAnswer{err: err}
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
 				return fmt.Errorf("governance: savepoint: %w", err)
 			}
@@ -150,6 +164,8 @@ func (w *voteWriter) commit(batch []voteRequest) (early []int64) {
 			undo := `RELEASE vote`
 			if err != nil {
 				undo = `ROLLBACK TO vote; RELEASE vote`
+			} else if v.stamp != 0 {
+				pending[v.ballot()] = max(pending[v.ballot()], v.stamp)
 			}
 			if _, err := tx.ExecContext(ctx, undo); err != nil {
 				return fmt.Errorf("governance: end savepoint: %w", err)
@@ -173,6 +189,7 @@ func (w *voteWriter) commit(batch []voteRequest) (early []int64) {
 	if err != nil {
 		return nil
 	}
+	w.applied.remember(pending, now)
 	for id, p := range proposals {
 		if p.EarlyClose == nil || !*p.EarlyClose {
 			continue

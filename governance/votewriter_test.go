@@ -347,3 +347,112 @@ func TestDecidedProposalsComeInPages(t *testing.T) {
 		t.Error("the public was shown running proposals")
 	}
 }
+
+// TestVotesApplyInArrivalOrder: a member's vote that waited (for a turn, in
+// the queue) while a later one of theirs was applied is refused, not
+// applied over it; so is one that waited too long (arrival.go).
+func TestVotesApplyInArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(t), clock.Now)
+	members := seedVoters(t, s, 4)
+	if _, err := s.db.W.Exec(`UPDATE rules SET secret = 0 WHERE kind = 'motion'`); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Propose(ctx, members[0], ProposalInput{Kind: KindMotion, Title: "An open motion", Opens: "now", Days: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func(m Member) string {
+		t.Helper()
+		var choice string
+		if err := s.db.R.Get(&choice, `SELECT choice FROM votes WHERE proposal_id = ? AND member_id = ?`, p.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		return choice
+	}
+
+	t.Run("a vote that arrived before one already applied is refused", func(t *testing.T) {
+		m := members[1]
+		first := Arrived(ctx)  // the try that hung
+		second := Arrived(ctx) // the member's next try, sent after it
+		if _, err := s.Vote(second, m, p.ID, ChoiceNo, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Vote(first, m, p.ID, ChoiceYes, ""); !errors.Is(err, ErrVoteSuperseded) {
+			t.Fatalf("the earlier try, applied late: %v; want ErrVoteSuperseded", err)
+		}
+		if got := stored(m); got != ChoiceNo {
+			t.Errorf("stored %q; want the later vote, %q", got, ChoiceNo)
+		}
+		// Another member's earlier arrival is theirs alone: it is applied.
+		if _, err := s.Vote(first, members[2], p.ID, ChoiceYes, ""); err != nil {
+			t.Errorf("another member's vote with an earlier stamp: %v", err)
+		}
+		// And the member's next vote goes through.
+		if _, err := s.Vote(Arrived(ctx), m, p.ID, ChoiceAbstain, ""); err != nil || stored(m) != ChoiceAbstain {
+			t.Errorf("the next vote: %v, stored %q", err, stored(m))
+		}
+	})
+
+	t.Run("within one batch, the later arrival stands whichever is queued first", func(t *testing.T) {
+		m := members[3]
+		early, late := nextStamp(), nextStamp()
+		ask := func(choice string, stamp int64) voteRequest {
+			return voteRequest{voter: m.ID, proposal: p.ID, choice: choice, stamp: stamp, ctx: ctx, answer: make(chan voteAnswer, 1)}
+		}
+		batch := []voteRequest{ask(ChoiceNo, late), ask(ChoiceYes, early)}
+		s.votes.mu.Lock()
+		s.votes.commit(batch)
+		s.votes.mu.Unlock()
+		if a := <-batch[0].answer; a.err != nil {
+			t.Errorf("the later vote: %v", a.err)
+		}
+		if a := <-batch[1].answer; !errors.Is(a.err, ErrVoteSuperseded) {
+			t.Errorf("the earlier vote, queued second: %v; want ErrVoteSuperseded", a.err)
+		}
+		if got := stored(m); got != ChoiceNo {
+			t.Errorf("stored %q; want the later vote, %q", got, ChoiceNo)
+		}
+	})
+
+	t.Run("a vote that waited longer than maxVoteWait is refused", func(t *testing.T) {
+		old := context.WithValue(ctx, arrivalKey{}, sinceStart()-int64(maxVoteWait)-int64(time.Second))
+		before := stored(members[1])
+		if _, err := s.Vote(old, members[1], p.ID, ChoiceYes, ""); !errors.Is(err, ErrVoteTooLate) {
+			t.Fatalf("a vote older than %s: %v; want ErrVoteTooLate", maxVoteWait, err)
+		}
+		if got := stored(members[1]); got != before {
+			t.Errorf("stored %q; want it unchanged, %q", got, before)
+		}
+	})
+
+	t.Run("a vote with no arrival is applied in the order it is cast", func(t *testing.T) {
+		// Callers in this process (tests, the command line) order their own
+		// calls; only the server's requests carry an arrival.
+		if _, err := s.Vote(Arrived(ctx), members[2], p.ID, ChoiceYes, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Vote(ctx, members[2], p.ID, ChoiceNo, ""); err != nil || stored(members[2]) != ChoiceNo {
+			t.Errorf("an unstamped vote after a stamped one: %v, stored %q", err, stored(members[2]))
+		}
+	})
+
+	t.Run("what was applied is forgotten once no vote could be refused for it", func(t *testing.T) {
+		var a applied
+		k, other := ballotOf{1, 1}, ballotOf{1, 2}
+		now := int64(10 * maxVoteWait)
+		a.remember(map[ballotOf]int64{k: now - int64(maxVoteWait) - 1, other: now - 1}, now)
+		if _, kept := a.latest[k]; kept {
+			t.Error("an arrival older than maxVoteWait is still remembered")
+		}
+		if a.latest[other] != now-1 {
+			t.Error("a recent arrival was forgotten")
+		}
+		// Had it been kept, the vote it would refuse is refused for its age.
+		v := voteRequest{voter: 1, proposal: 1, stamp: now - int64(maxVoteWait) - 2}
+		if err := a.refuse(v, nil, now); !errors.Is(err, ErrVoteTooLate) {
+			t.Errorf("a vote that arrived before a forgotten one: %v; want ErrVoteTooLate", err)
+		}
+	})
+}

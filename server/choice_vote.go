@@ -229,6 +229,14 @@ func (s *Server) answerVote(c *gin.Context, id int64, res governance.VoteResult,
 		s.renderProposal(c, http.StatusConflict, func(d *proposalData) {
 			d.VoteForm = form{Errors: map[string]string{"": "You have already voted. To change your " + what + ", enter the receipt you were given."}}
 		})
+	case errors.Is(err, governance.ErrVoteSuperseded):
+		s.renderProposal(c, http.StatusConflict, func(d *proposalData) {
+			d.VoteForm = form{Errors: map[string]string{"": "This " + what + " was not applied: a later one of yours, sent while it waited, has been recorded and stands."}}
+		})
+	case errors.Is(err, governance.ErrVoteTooLate):
+		s.renderProposal(c, http.StatusServiceUnavailable, func(d *proposalData) {
+			refill(d, map[string]string{"": "The server was too busy to record this " + what + " in time, so it was not recorded. Please send it again."})
+		})
 	case errors.Is(err, governance.ErrRecused):
 		s.renderProposal(c, http.StatusUnprocessableEntity, func(d *proposalData) {
 			d.VoteForm = form{Errors: map[string]string{"": "You stood aside in this ballot: you cannot vote in it."}}

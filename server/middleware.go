@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"plenary/governance"
 )
 
 // MaxBodyBytes caps every request body. Plenary's forms are small; a larger
@@ -32,6 +34,16 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Next()
 	s.log.Info("request", "method", c.Request.Method, "path", logPath(c), "status", c.Writer.Status(),
 		"duration", time.Since(start))
+}
+
+// stampArrival marks each POST with the moment it arrived, before it waits
+// for anything: a member's vote is never applied after a later one of
+// theirs (governance/arrival.go).
+func stampArrival(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		c.Request = c.Request.WithContext(governance.Arrived(c.Request.Context()))
+	}
+	c.Next()
 }
 
 // maxInFlight bounds the requests worked on at once (issue 17). Past it, a

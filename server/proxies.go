@@ -229,6 +229,10 @@ func (s *Server) voteAsProxy(c *gin.Context) {
 		refuse(map[string]string{"": "This member stood aside in this ballot: nobody votes for them."})
 	case errors.Is(err, governance.ErrBallotClosed):
 		refuse(map[string]string{"": "Voting is not open on this proposal."})
+	case errors.Is(err, governance.ErrVoteSuperseded):
+		refuse(map[string]string{"": "This vote was not applied: a later one for this member, sent while it waited, has been recorded and stands."})
+	case errors.Is(err, governance.ErrVoteTooLate):
+		refuse(map[string]string{"": "The server was too busy to record this vote in time, so it was not recorded. Please send it again."})
 	case errorsOf(err) != nil:
 		refuse(errorsOf(err))
 	case err != nil:

@@ -11,7 +11,7 @@ import (
 // Reading it tells you who may do what.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.requestLog, s.recoverPanic, s.securityHeaders)
+	r.Use(stampArrival, s.requestLog, s.recoverPanic, s.securityHeaders)
 
 	// Public: anyone, logged in or not. Health checks and static files are
 	// registered before the session middleware (gin fixes a route's
