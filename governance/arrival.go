@@ -27,8 +27,10 @@ import (
 // applied. One that has waited longer is refused (ErrVoteTooLate) rather
 // than applied so late; and the writer forgets what it applied longer ago
 // than this, since any vote that arrived before it would now be refused
-// for its age anyway.
-const maxVoteWait = 2 * time.Minute
+// for its age anyway. It is shorter than the server's write timeout (30 s,
+// server.go), so a vote is not applied once its answer could no longer
+// reach the member.
+const maxVoteWait = 25 * time.Second
 
 var (
 	// ErrVoteSuperseded refuses a vote that arrived before another of the

@@ -142,7 +142,9 @@ func (s *Server) SetupLink(token string) string {
 }
 
 // HTTPServer wraps the handler in an http.Server with timeouts that stop
-// slow clients from holding connections open.
+// slow clients from holding connections open. A vote waits at most 25 s
+// to be applied (governance/arrival.go), inside the write timeout, so none
+// is applied once its answer could no longer be sent.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
