@@ -494,6 +494,9 @@ type PageCurve struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
 	Curve
+	// Misses are the steps not sustained, each with the control's verdict
+	// at the same step: whose limit it was (control.go).
+	Misses []Miss `json:"misses,omitempty"`
 }
 
 // pageMultiples are the shares of the gin ceiling each page is offered.
@@ -529,7 +532,9 @@ func roundRobin(urls []string) vegeta.Targeter {
 }
 
 // pageSteps offers targets at each of pageMultiples of gin for d, and
-// judges the curve; cpu is the CPU clock of whatever answers.
+// judges the curve; cpu is the CPU clock of whatever answers. The pages
+// and the control (control.go) share it, so that they differ only in what
+// answers.
 func pageSteps(ctx context.Context, targets vegeta.Targeter, what string, d time.Duration, gin float64, cpu func() time.Duration) Curve {
 	var c Curve
 	for _, x := range pageMultiples {
