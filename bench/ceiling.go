@@ -154,33 +154,44 @@ func measureInserts(ctx context.Context, backend, target string, d time.Duration
 // Plenary's pages, closed-loop at conns connections: its rate is the most
 // the machine's HTTP stack and gin give.
 func ginCeiling(ctx context.Context, conns int, d time.Duration) (Stats, error) {
-	addr, err := freeAddr()
+	child, stop, err := startGin()
 	if err != nil {
 		return Stats{}, err
 	}
-	cmd, err := childCommand("gin", addr)
-	if err != nil {
-		return Stats{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return Stats{}, err
-	}
-	child := &server{cmd: cmd, base: "http://" + addr}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(child.base + "/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return Stats{}, errors.New("the gin ceiling's server did not answer within 10 s")
-		}
-	}
+	defer stop()
 	before := child.cpu()
 	s := hammer(ctx, []string{child.base + "/"}, conns, d)
 	s.chargeCPU(child.cpu() - before)
 	return s, nil
+}
+
+// startGin starts the minimal gin handler in a child on the server's CPU
+// and waits until it answers; stop ends it.
+func startGin() (*server, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd, err := childCommand("gin", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	child := &server{cmd: cmd, base: "http://" + addr}
+	stop := func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(child.base + "/"); err == nil {
+			resp.Body.Close()
+			return child, stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, nil, errors.New("the gin ceiling's server did not answer within 10 s")
+		}
+	}
 }

@@ -18,6 +18,7 @@ type Results struct {
 	Pinning  pinning       `json:"pinning"`
 	Votes    VoteCurve     `json:"votes"`
 	Reads    []PageCurve   `json:"reads"`
+	Control  *PageCurve    `json:"gin_control,omitempty"` // not a page of Plenary's: in no target, no page average
 	Ceilings Ceilings      `json:"ceilings"`
 	Memory   MemoryFigures `json:"memory"`
 	Server   ServerLog     `json:"server_log"`
@@ -82,8 +83,10 @@ func cpuModel() string {
 	return "unknown"
 }
 
-// judge checks issue 17's targets.
+// judge checks issue 17's targets, and sets whose limit each page's
+// misses were.
 func (r *Results) judge() {
+	r.blameMisses()
 	add := func(name string, met bool, format string, args ...any) {
 		r.Targets = append(r.Targets, Target{Name: name, Got: fmt.Sprintf(format, args...), Met: met})
 	}
@@ -162,10 +165,12 @@ func (r *Results) print(out io.Writer) {
 	fmt.Fprintf(out, "vote check: %s; %d open-ballot voters' stored votes checked, %d left out (two votes in flight at once)\n",
 		strings.Join(v.Turnout, "; "), v.Checked, v.Overlapped)
 
+	r.printControl(out)
 	for _, p := range r.Reads {
 		fmt.Fprintf(out, "\n%s  %s (anonymous)\n", p.Name, p.Path)
 		printCurve(out, p.Curve, "gin")
 		fmt.Fprintf(out, "sustainable: %.0f a second, %.2f× gin (p99 < 25 ms, no errors)\n", p.Sustainable, p.Ratio)
+		printMisses(out, p)
 	}
 
 	var phases []string

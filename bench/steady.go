@@ -494,6 +494,9 @@ type PageCurve struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
 	Curve
+	// Misses are the steps not sustained, each with the control's verdict
+	// at the same step: whose limit it was (control.go).
+	Misses []Miss `json:"misses,omitempty"`
 }
 
 // pageMultiples are the shares of the gin ceiling each page is offered.
@@ -514,25 +517,39 @@ func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin
 		for _, s := range srv {
 			urls = append(urls, s.base+pages[i].Path)
 		}
-		var n atomic.Uint64
-		targets := func(t *vegeta.Target) error {
-			t.Method, t.URL = http.MethodGet, urls[int(n.Add(1))%len(urls)]
-			return nil
-		}
-		for _, x := range pageMultiples {
-			rate := max(x*gin, 1)
-			progress("reads: %s at %.0f a second (%.2f× gin) for %s", pages[i].Path, rate, x, cfg.pageFor)
-			s := attack(ctx, targets, rate, cfg.pageFor, http.StatusOK, srv.cpu, nil)
-			s.Multiple = x
-			pages[i].Steps = append(pages[i].Steps, s)
-			time.Sleep(time.Second)
-			// A step far past what the page sustains says all the higher
-			// ones would: skip them rather than queue for a minute.
-			if s.P99 > 1000 || s.ErrorCount() > s.Requests/10 {
-				break
-			}
-		}
-		pages[i].judge(25*time.Millisecond, gin)
+		pages[i].Curve = pageSteps(ctx, roundRobin(urls), "reads: "+pages[i].Path, cfg.pageFor, gin, srv.cpu)
 	}
 	return pages
+}
+
+// roundRobin GETs urls in turn, one per Plenary process.
+func roundRobin(urls []string) vegeta.Targeter {
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error {
+		t.Method, t.URL = http.MethodGet, urls[int(n.Add(1))%len(urls)]
+		return nil
+	}
+}
+
+// pageSteps offers targets at each of pageMultiples of gin for d, and
+// judges the curve; cpu is the CPU clock of whatever answers. The pages
+// and the control (control.go) share it, so that they differ only in what
+// answers.
+func pageSteps(ctx context.Context, targets vegeta.Targeter, what string, d time.Duration, gin float64, cpu func() time.Duration) Curve {
+	var c Curve
+	for _, x := range pageMultiples {
+		rate := max(x*gin, 1)
+		progress("%s at %.0f a second (%.2f× gin) for %s", what, rate, x, d)
+		s := attack(ctx, targets, rate, d, http.StatusOK, cpu, nil)
+		s.Multiple = x
+		c.Steps = append(c.Steps, s)
+		time.Sleep(time.Second)
+		// A step far past what the page sustains says all the higher
+		// ones would: skip them rather than queue for a minute.
+		if s.P99 > 1000 || s.ErrorCount() > s.Requests/10 || ctx.Err() != nil {
+			break
+		}
+	}
+	c.judge(25*time.Millisecond, gin)
+	return c
 }

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A page's misses are the server's only where the control sustained the
+// same step; where the control missed too, or stopped before it, the
+// client's. The control itself is no page: in no target, no page average.
+func TestControlBlamesMisses(t *testing.T) {
+	step := func(x float64, ok bool, p99, cpu float64) Step {
+		return Step{Multiple: x, Sustained: ok, P99: p99, ServerCPU: cpu, Requests: 1}
+	}
+	r := &Results{
+		Reads: []PageCurve{{Name: "home", Curve: Curve{Steps: []Step{
+			step(0.15, true, 3, 0.2), step(0.3, false, 40, 0.2), step(0.45, false, 200, 0.2), step(0.6, false, 2000, 0.2),
+		}}}},
+		Control: &PageCurve{Name: controlName, Curve: Curve{Steps: []Step{
+			step(0.15, true, 1, 9), step(0.3, true, 6, 9), step(0.45, false, 1500, 9),
+		}}},
+	}
+	r.judge()
+	want := []Miss{
+		{Multiple: 0.3, ControlSustained: true, ControlRan: true, ControlP99: 6, Limit: "server"},
+		{Multiple: 0.45, ControlRan: true, ControlP99: 1500, Limit: "client"},
+		{Multiple: 0.6, Limit: "client"},
+	}
+	if got := r.Reads[0].Misses; !slices.Equal(got, want) {
+		t.Errorf("misses:\n got %+v\nwant %+v", got, want)
+	}
+	pages := 0
+	for _, tg := range r.Targets {
+		if strings.HasPrefix(tg.Name, controlName) {
+			t.Errorf("the control has a target: %s", tg.Name)
+		}
+		if strings.HasPrefix(tg.Name, "home:") {
+			pages++
+		}
+	}
+	if pages != 1 {
+		t.Errorf("%d targets for the one page, want 1", pages)
+	}
+	if got := r.pageCPU(); got != 0.2 {
+		t.Errorf("page CPU %.3f ms, want the page's 0.2 alone", got)
+	}
+}
