@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,47 @@ func TestPageCache(t *testing.T) {
 		}
 		if csp := again.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("a cached page lost its security headers: CSP %q", csp)
+		}
+	})
+
+	t.Run("readers arriving while a page renders wait for that render", func(t *testing.T) {
+		// When an entry expires or a commit empties the cache under load,
+		// everyone arriving within one render used to render the page
+		// again, all at once, each slowing the others.
+		a := newApp(t)
+		a.addAdmin(t, "Ada Admin", "ada@example.org")
+		const readers = 40
+		hits := server.CacheHits(a.Srv)
+		release := server.HoldRenders(a.Srv)
+		bodies := make([]string, readers)
+		var wg sync.WaitGroup
+		for i := range readers {
+			wg.Go(func() {
+				res := a.client().get(t, "/ledger")
+				res.wantStatus(t, 200)
+				bodies[i] = res.Body
+			})
+		}
+		// The first render is held: every other reader must come to wait
+		// for it rather than render the page too.
+		for deadline := time.Now().Add(10 * time.Second); server.CacheWaiting(a.Srv) < readers-1; {
+			if time.Now().After(deadline) {
+				waiting := server.CacheWaiting(a.Srv)
+				release()
+				wg.Wait()
+				t.Fatalf("%d of %d readers waited for the render in progress, want %d", waiting, readers, readers-1)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		release()
+		wg.Wait()
+		if got := server.CacheHits(a.Srv) - hits; got != readers-1 {
+			t.Errorf("%d of %d readers were served the one render, want %d", got, readers, readers-1)
+		}
+		for i, b := range bodies {
+			if b != bodies[0] {
+				t.Fatalf("reader %d was shown a different page", i)
+			}
 		}
 	})
 

@@ -16,3 +16,15 @@ func UsePageCache(s *Server, on bool) {
 		s.cache = nil
 	}
 }
+
+// HoldRenders makes every page the cache may keep wait, once rendered and
+// before it is kept, until release is called: a render that takes as
+// long as the test likes.
+func HoldRenders(s *Server) (release func()) {
+	ch := make(chan struct{})
+	s.cache.rendered = func() { <-ch }
+	return func() { close(ch) }
+}
+
+// CacheWaiting is how many readers wait for another reader's render.
+func CacheWaiting(s *Server) int64 { return s.cache.waiting.Load() }
