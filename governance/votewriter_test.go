@@ -161,23 +161,31 @@ func TestVoteWriter(t *testing.T) {
 	})
 }
 
+// openMotion is a fresh co-op of n voters with an open (not secret) motion
+// in its voting period, opened by the first of them.
+func openMotion(tb testing.TB, n int) (*Service, []Member, Proposal) {
+	tb.Helper()
+	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	s := New(dbtest.Open(tb), clock.Now)
+	members := seedVoters(tb, s, n)
+	if _, err := s.db.W.Exec(`UPDATE rules SET secret = 0 WHERE kind = 'motion'`); err != nil {
+		tb.Fatal(err)
+	}
+	p, err := s.Propose(context.Background(), members[0], ProposalInput{Kind: KindMotion, Title: "An open motion", Opens: "now", Days: "7"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s, members, p
+}
+
 // BenchmarkCastVote measures votes through the writer on a real file with
 // synchronous=FULL: one voter at a time, where every vote pays a commit,
 // and many at once, where votes share commits.
 func BenchmarkCastVote(b *testing.B) {
 	ctx := context.Background()
-	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-	s := New(dbtest.Open(b), clock.Now)
-	members := seedVoters(b, s, 1000)
 	// An open ballot, so the same members can vote again (a change is a
 	// write like any other) however many iterations the benchmark runs.
-	if _, err := s.db.W.Exec(`UPDATE rules SET secret = 0 WHERE kind = 'motion'`); err != nil {
-		b.Fatal(err)
-	}
-	p, err := s.Propose(ctx, members[0], ProposalInput{Kind: KindMotion, Title: "Benchmark motion", Opens: "now", Days: "7"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, members, p := openMotion(b, 1000)
 	b.Run("one voter at a time", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
@@ -353,16 +361,7 @@ func TestDecidedProposalsComeInPages(t *testing.T) {
 // applied over it; so is one that waited too long (arrival.go).
 func TestVotesApplyInArrivalOrder(t *testing.T) {
 	ctx := context.Background()
-	clock := fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-	s := New(dbtest.Open(t), clock.Now)
-	members := seedVoters(t, s, 4)
-	if _, err := s.db.W.Exec(`UPDATE rules SET secret = 0 WHERE kind = 'motion'`); err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.Propose(ctx, members[0], ProposalInput{Kind: KindMotion, Title: "An open motion", Opens: "now", Days: "7"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, members, p := openMotion(t, 4)
 	stored := func(m Member) string {
 		t.Helper()
 		var choice string
