@@ -126,6 +126,11 @@ type Proposal struct {
 	// nOptions is the number of options, read by the vote writer once a
 	// batch (castIn).
 	nOptions int
+	// proxied says whether anyone holds a proxy in this ballot, read by
+	// the vote writer once a batch (castIn): the proxies are frozen when
+	// voting opens, and without any a vote need not look for a proxy's
+	// ballot to replace.
+	proxied, proxiedRead bool
 }
 
 // IsChoice says whether p is a choice among options rather than a yes/no

@@ -368,6 +368,9 @@ func castAsProxy(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v
 // after their proxy voted for them: the proxy's ballot is taken out and
 // theirs goes in. It reports false when no proxy had voted for them.
 func replaceProxyVote(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) (bool, error) {
+	if p.proxiedRead && !p.proxied {
+		return false, nil // nobody holds a proxy in this ballot
+	}
 	var receiptHash *string
 	err := tx.GetContext(ctx, &receiptHash, `SELECT receipt_hash FROM proxy_votes WHERE proposal_id = ? AND principal_id = ?`, p.ID, v.voter)
 	if errors.Is(err, sql.ErrNoRows) {

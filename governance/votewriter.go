@@ -151,24 +151,30 @@ func (w *voteWriter) commit(batch []voteRequest) (early []int64) {
 	now := sinceStart()
 	err := w.s.db.WithTx(ctx, func(tx *sqlx.Tx) error {
 		pending = map[ballotOf]int64{}
+		// A vote applied is released with the next vote's savepoint, in
+		// one statement, or by the commit: on PostgreSQL each statement
+		// is a round trip, and a vote used to take five.
+		held := false // the last vote's savepoint is still open
 		for i, v := range batch {
 			if err := w.applied.refuse(v, pending, now); err != nil {
 				answers[i] = voteAnswer{err: err}
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT vote`); err != nil {
+			begin := `SAVEPOINT vote`
+			if held {
+				begin = `RELEASE vote; SAVEPOINT vote`
+			}
+			if _, err := tx.ExecContext(ctx, begin); err != nil {
 				return fmt.Errorf("governance: savepoint: %w", err)
 			}
 			res, err := w.s.castIn(ctx, tx, v, proposals)
 			answers[i] = voteAnswer{res, err}
-			undo := `RELEASE vote`
-			if err != nil {
-				undo = `ROLLBACK TO vote; RELEASE vote`
+			if held = err == nil; !held {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO vote; RELEASE vote`); err != nil {
+					return fmt.Errorf("governance: end savepoint: %w", err)
+				}
 			} else if v.stamp != 0 {
 				pending[v.ballot()] = max(pending[v.ballot()], v.stamp)
-			}
-			if _, err := tx.ExecContext(ctx, undo); err != nil {
-				return fmt.Errorf("governance: end savepoint: %w", err)
 			}
 		}
 		return nil
