@@ -173,21 +173,20 @@ func (r *Results) print(out io.Writer) {
 		printMisses(out, p)
 	}
 
-	var phases []string
-	for _, p := range r.Memory.Phases {
-		phases = append(phases, fmt.Sprintf("%s %.1f", p, r.Memory.ByPhaseMB[p]))
-	}
-	fmt.Fprintf(out, "\nserver memory: peak %.1f MB (VmHWM); sampled VmRSS peak by phase, MB: %s\n",
-		r.Memory.PeakMB, strings.Join(phases, ", "))
-	fmt.Fprintf(out, "server log: %d lines, %d warnings, %d errors; exit code %d\n",
-		r.Server.Lines, r.Server.Warnings, r.Server.Errors, r.Server.ExitCode)
-	for _, s := range r.Server.Samples {
-		fmt.Fprintf(out, "  %s\n", s)
-	}
+	printServer(out, r.Memory, r.Server)
 
 	fmt.Fprintf(out, "\ntargets (issue 17)\n")
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	for _, t := range r.Targets {
+	printTargets(out, r.Targets, func(Target) bool { return true })
+	printEnd(out, r.Notes, r)
+}
+
+// printTargets writes the targets that show says to, each met or missed.
+func printTargets(out io.Writer, targets []Target, show func(Target) bool) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, t := range targets {
+		if !show(t) {
+			continue
+		}
 		verdict := "missed"
 		if t.Met {
 			verdict = "met"
@@ -195,7 +194,6 @@ func (r *Results) print(out io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Got, verdict)
 	}
 	tw.Flush()
-	printEnd(out, r.Notes, r)
 }
 
 // printCurve writes a curve's steps, one a row.
@@ -235,4 +233,19 @@ func errorText(s Stats) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// printServer writes the server's memory by phase and its log's summary,
+// as both the load run and the scale mode report them.
+func printServer(out io.Writer, m MemoryFigures, l ServerLog) {
+	var phases []string
+	for _, p := range m.Phases {
+		phases = append(phases, fmt.Sprintf("%s %.1f", p, m.ByPhaseMB[p]))
+	}
+	fmt.Fprintf(out, "\nserver memory: peak %.1f MB (VmHWM); sampled VmRSS peak by phase, MB: %s\n",
+		m.PeakMB, strings.Join(phases, ", "))
+	fmt.Fprintf(out, "server log: %d lines, %d warnings, %d errors; exit code %d\n", l.Lines, l.Warnings, l.Errors, l.ExitCode)
+	for _, s := range l.Samples {
+		fmt.Fprintf(out, "  %s\n", s)
+	}
 }

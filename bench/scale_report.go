@@ -107,17 +107,7 @@ func (r *ScaleResults) print(out io.Writer) {
 	}
 	tw.Flush()
 
-	var phases []string
-	for _, p := range r.Memory.Phases {
-		phases = append(phases, fmt.Sprintf("%s %.1f", p, r.Memory.ByPhaseMB[p]))
-	}
-	fmt.Fprintf(out, "\nserver memory: peak %.1f MB (VmHWM); sampled VmRSS peak by phase, MB: %s\n",
-		r.Memory.PeakMB, strings.Join(phases, ", "))
-	fmt.Fprintf(out, "server log: %d lines, %d warnings, %d errors; exit code %d\n",
-		r.Server.Lines, r.Server.Warnings, r.Server.Errors, r.Server.ExitCode)
-	for _, s := range r.Server.Samples {
-		fmt.Fprintf(out, "  %s\n", s)
-	}
+	printServer(out, r.Memory, r.Server)
 
 	met := 0
 	for _, t := range r.Targets {
@@ -126,18 +116,7 @@ func (r *ScaleResults) print(out io.Writer) {
 		}
 	}
 	fmt.Fprintf(out, "\ntargets (issue 5): %d of %d met\n", met, len(r.Targets))
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	for _, t := range r.Targets {
-		// Every page is in the table above; here only the misses.
-		if strings.HasSuffix(t.Name, "p95 < 50 ms") && t.Met {
-			continue
-		}
-		verdict := "missed"
-		if t.Met {
-			verdict = "met"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Got, verdict)
-	}
-	tw.Flush()
+	// Every page is in the table above; here only the misses.
+	printTargets(out, r.Targets, func(t Target) bool { return !t.Met || !strings.HasSuffix(t.Name, "p95 < 50 ms") })
 	printEnd(out, r.Notes, r)
 }

@@ -328,17 +328,13 @@ func (s *Service) castIn(ctx context.Context, tx *sqlx.Tx, v voteRequest, propos
 		if p, err = getProposal(ctx, tx, v.proposal); err != nil {
 			return out, err
 		}
+		if err := tx.GetContext(ctx, &p.proxied, `SELECT EXISTS (SELECT 1 FROM roll_proxies WHERE proposal_id = ?)`, p.ID); err != nil {
+			return out, fmt.Errorf("governance: check proxies: %w", err)
+		}
 		proposals[v.proposal] = p
 	}
 	if p.Status != ProposalVoting || !s.now().Before(p.ClosesAt) {
 		return out, ErrBallotClosed
-	}
-	if !p.proxiedRead {
-		if err := tx.GetContext(ctx, &p.proxied, `SELECT EXISTS (SELECT 1 FROM roll_proxies WHERE proposal_id = ?)`, p.ID); err != nil {
-			return out, fmt.Errorf("governance: check proxies: %w", err)
-		}
-		p.proxiedRead = true
-		proposals[p.ID] = p
 	}
 	// One read of the voter's roll row says both whether they are on it
 	// and whether they have voted (issue 17: a vote used to read it twice,

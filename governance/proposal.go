@@ -130,7 +130,7 @@ type Proposal struct {
 	// the vote writer once a batch (castIn): the proxies are frozen when
 	// voting opens, and without any a vote need not look for a proxy's
 	// ballot to replace.
-	proxied, proxiedRead bool
+	proxied bool
 }
 
 // IsChoice says whether p is a choice among options rather than a yes/no

@@ -368,7 +368,7 @@ func castAsProxy(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v
 // after their proxy voted for them: the proxy's ballot is taken out and
 // theirs goes in. It reports false when no proxy had voted for them.
 func replaceProxyVote(ctx context.Context, tx *sqlx.Tx, t ballotTables, p Proposal, v voteRequest, choice string, out *VoteResult) (bool, error) {
-	if p.proxiedRead && !p.proxied {
+	if !p.proxied {
 		return false, nil // nobody holds a proxy in this ballot
 	}
 	var receiptHash *string
