@@ -19,11 +19,21 @@ import (
 
 // Pairing voters with ballots at random gives about 10 of 30 voters'
 // choices (one in three), and finds about 1 voter's own ballot (the fixed
-// points of a random permutation). A test fails from 20 choices or 7 own
-// ballots, which chance gives with a probability of 0.02 % and 0.008 %.
+// points of a random permutation). Each test reads one ballot, one
+// pairing, so the line between chance and a leak must be far out in
+// chance's tail, or the suite fails now and then with nothing wrong: a
+// test fails from 25 choices or 10 own ballots. Among these ballots'
+// voters (11, 9 and 10 for the three choices), chance gives 25 choices
+// with a probability of about 4 in 100 million (a simulation of 10^8
+// random pairings met it 4 times) and 10 own ballots of about 1 in 10
+// million (the fixed points of a random permutation of 30). The lines
+// were 20 and 7, which chance crosses 3.5 times in 10,000 (the
+// simulation), and did once in a full run. A leak of the order is far
+// beyond either: the order of casting, kept, gives every voter's choice
+// and nearly every own ballot, as the check before the scrub shows.
 const (
-	chanceChoices = 20
-	chanceOwn     = 7
+	chanceChoices = 25
+	chanceOwn     = 10
 )
 
 // beyondChance says whether a pairing did better than chance.
@@ -197,11 +207,24 @@ func TestSecretBallotLeavesNoOrderInTheFiles(t *testing.T) {
 			// While the ballot is open and before any scrub, the log does
 			// pair every voter: this is the window Scrub keeps short, and
 			// the proof that the reader below reads what is there.
-			choices, exact := b.linked(walPairs(b, copyFiles(t, c)))
+			open := copyFiles(t, c)
+			choices, exact := b.linked(walPairs(b, open))
 			if exact != len(b.cast) {
 				t.Fatalf("before any scrub the log pairs %d of 30 voters with their own ballots, want all: the reader is wrong", exact)
 			}
 			t.Logf("before any scrub, the write-ahead log gives %d of 30 voters' choices", choices)
+			// So does the order of a lone ballot's box, in one page, until
+			// the rewrite at close: the proof that the reader of the order
+			// below reads an order that is there, and that the lines of
+			// chance catch it. (Beside another ballot the box fills more
+			// than a page, and a page split writes the cells it moves in
+			// key order, so part of the casting order is lost before the
+			// close.)
+			choices, exact = b.linked(orderPairs(t, b, open.current(), b.box, 1, 0))
+			t.Logf("before the close, the order of the box's cells gives %d of 30 voters' choices (%d their own ballots)", choices, exact)
+			if !tt.neighbour && !beyondChance(choices, exact) {
+				t.Fatalf("before the close the box's cells in written order pair %d voters with their choices and %d with their own ballots, want far beyond chance: the reader is wrong", choices, exact)
+			}
 
 			// Advance closes the ballot and scrubs after it; then the
 			// ticker's scrub runs, as serve runs it.
