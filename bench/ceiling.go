@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -85,8 +86,9 @@ func rawInserts(ctx context.Context, path string, d time.Duration) (float64, err
 const ceilingChild = "__ceiling"
 
 // runCeilingChild is the child: "sqlite PATH DURATION" and "postgres URL
-// DURATION" print the raw insert rate; "gin ADDR" serves the minimal
-// handler until stopped.
+// DURATION" print the raw insert rate; "gin ADDR [BYTES]" serves the
+// minimal handler until stopped, its body "ok" or BYTES bytes (the
+// control's, sized as the page it stands beside).
 func runCeilingChild(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,10 +110,19 @@ func runCeilingChild(args []string) int {
 		fmt.Println(rate)
 		return 0
 	}
-	if len(args) == 2 && args[0] == "gin" {
+	if (len(args) == 2 || len(args) == 3) && args[0] == "gin" {
+		body := []byte("ok\n")
+		if len(args) == 3 {
+			n, err := strconv.Atoi(args[2])
+			if err != nil || n < 1 {
+				fmt.Fprintln(os.Stderr, "bench "+ceilingChild+": gin: BYTES is a positive number")
+				return 2
+			}
+			body = bytes.Repeat([]byte("x"), n)
+		}
 		gin.SetMode(gin.ReleaseMode)
 		r := gin.New()
-		r.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+		r.GET("/", func(c *gin.Context) { c.Data(http.StatusOK, "text/plain; charset=utf-8", body) })
 		srv := &http.Server{Addr: args[1], Handler: r, ReadHeaderTimeout: 10 * time.Second}
 		go func() { <-ctx.Done(); srv.Close() }()
 		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
@@ -120,7 +131,7 @@ func runCeilingChild(args []string) int {
 		}
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "bench "+ceilingChild+": sqlite PATH DURATION | postgres URL DURATION | gin ADDR")
+	fmt.Fprintln(os.Stderr, "bench "+ceilingChild+": sqlite PATH DURATION | postgres URL DURATION | gin ADDR [BYTES]")
 	return 2
 }
 
@@ -154,7 +165,7 @@ func measureInserts(ctx context.Context, backend, target string, d time.Duration
 // Plenary's pages, closed-loop at conns connections: its rate is the most
 // the machine's HTTP stack and gin give.
 func ginCeiling(ctx context.Context, conns int, d time.Duration) (Stats, error) {
-	child, stop, err := startGin()
+	child, stop, err := startGin(0)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -166,13 +177,18 @@ func ginCeiling(ctx context.Context, conns int, d time.Duration) (Stats, error) 
 }
 
 // startGin starts the minimal gin handler in a child on the server's CPU
-// and waits until it answers; stop ends it.
-func startGin() (*server, func(), error) {
+// and waits until it answers; stop ends it. Its body is "ok", or size
+// bytes when size is above 0.
+func startGin(size int) (*server, func(), error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd, err := childCommand("gin", addr)
+	args := []string{"gin", addr}
+	if size > 0 {
+		args = append(args, strconv.Itoa(size))
+	}
+	cmd, err := childCommand(args...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,24 +8,30 @@ import (
 	"time"
 )
 
-// The control curve. At the pages' higher steps the load generator is
+// The control curves. At the pages' higher steps the load generator is
 // near its own limit: vegeta costs some 50 to 80 µs of client CPU a
-// request, so at 0.3× gin its one CPU is mostly busy and its own
-// scheduling inflates the p99 it reports, whatever the server does. The bare gin
-// handler of the ceiling, offered the pages' very steps open loop by the
-// same client, has no work of its own to be slow at: a step it does not
-// sustain is beyond what this client can measure, and a page that misses
-// a step the control sustained missed it on the server's side.
+// request, more the larger the answer it reads, so at 0.3× gin its one
+// CPU is mostly busy and its own scheduling inflates the p99 it reports,
+// whatever the server does. Before each page, the bare gin handler of the
+// ceiling, answering a body as large as that page's answer (headers
+// included), is offered the page's very steps open loop by the same
+// client. It has no work of its own to be slow at, but it moves the same
+// bytes through the same client and loopback: a step it does not sustain
+// is beyond what this client can measure at that size, and a page that
+// misses a step its control sustained missed it on the server's side.
+// (A control answering two bytes, as the first version had it, sustained
+// steps that the same client could not measure for a 36 KB page.)
 
 const controlName = "bare gin (control)"
 
 // ginControl offers the bare gin handler, in a fresh child on the
-// server's CPU as the closed-loop ceiling's, the pages' steps. Its CPU
-// per request is the child's, so Plenary's idle process is not charged.
-func ginControl(ctx context.Context, cfg config, gin float64) (*PageCurve, error) {
-	child, stop, err := startGin()
+// server's CPU as the closed-loop ceiling's, answering size bytes, the
+// pages' steps. Its CPU per request is the child's, so Plenary's idle
+// process is not charged.
+func ginControl(ctx context.Context, cfg config, gin float64, size int) (Curve, error) {
+	child, stop, err := startGin(size)
 	if err != nil {
-		return nil, err
+		return Curve{}, err
 	}
 	defer stop()
 	targets := roundRobin([]string{child.base + "/"})
@@ -33,12 +39,38 @@ func ginControl(ctx context.Context, cfg config, gin float64) (*PageCurve, error
 	// served for minutes, and a fresh process's first second (its heap
 	// growing, its first collections) must not pass for the client's
 	// limit.
-	progress("control: warming the bare gin handler up for 1s")
+	progress("control: warming the bare gin handler (%d bytes) up for 1s", size)
 	attack(ctx, targets, pageMultiples[0]*gin, time.Second, http.StatusOK, child.cpu, nil)
 	time.Sleep(time.Second)
-	c := &PageCurve{Name: controlName, Path: "/"}
-	c.Curve = pageSteps(ctx, targets, "control: bare gin /", cfg.pageFor, gin, child.cpu)
-	return c, nil
+	return pageSteps(ctx, targets, fmt.Sprintf("control: bare gin, %d bytes,", size), cfg.pageFor, gin, child.cpu), nil
+}
+
+// answerSize is how many bytes a GET of url answers with, headers and
+// body, as the page's control is to answer.
+func answerSize(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	n := len(body)
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // "K: V\r\n"
+		}
+	}
+	return n, nil
 }
 
 // Miss is a page step not sustained, and whose limit it was.
@@ -54,17 +86,17 @@ type Miss struct {
 	Limit      string  `json:"limit"` // "server" or "client"
 }
 
-// blameMisses sets each page's misses against the control's steps.
+// blameMisses sets each page's misses against its control's steps.
 func (r *Results) blameMisses() {
-	if r.Control == nil {
-		return
-	}
 	for i := range r.Reads {
 		p := &r.Reads[i]
 		p.Misses = nil
+		if p.Control == nil {
+			continue
+		}
 		for _, s := range p.Steps {
 			if !s.Sustained {
-				p.Misses = append(p.Misses, missAgainst(r.Control.Steps, s.Multiple))
+				p.Misses = append(p.Misses, missAgainst(p.Control.Steps, s.Multiple))
 			}
 		}
 	}
@@ -86,16 +118,14 @@ func missAgainst(control []Step, multiple float64) Miss {
 	return m
 }
 
-// printControl writes the control's table, before the pages'.
-func (r *Results) printControl(out io.Writer) {
-	c := r.Control
-	if c == nil {
+// printControl writes a page's control's table, before the page's.
+func printControl(out io.Writer, p PageCurve) {
+	if p.Control == nil {
 		return
 	}
-	fmt.Fprintf(out, "\n%s  %s (the ceiling's handler, a fresh child on the server's CPU, offered the pages' steps open loop)\n", c.Name, c.Path)
-	fmt.Fprintf(out, "a step the bare handler does not sustain is beyond what this client can measure\n")
-	printCurve(out, c.Curve, "gin")
-	fmt.Fprintf(out, "sustainable: %.0f a second, %.2f× gin (p99 < 25 ms, no errors)\n", c.Sustainable, c.Ratio)
+	fmt.Fprintf(out, "\n%s answering %d bytes, as %s does (a fresh child on the server's CPU, the same steps open loop)\n",
+		controlName, p.ControlBytes, p.Path)
+	printCurve(out, *p.Control, "gin")
 }
 
 // printMisses says, under a page's table, whose limit each miss was.
@@ -103,7 +133,7 @@ func printMisses(out io.Writer, p PageCurve) {
 	for _, m := range p.Misses {
 		switch {
 		case m.ControlSustained:
-			fmt.Fprintf(out, "  missed %.2f×: control (bare gin) sustained %.2f× (p99 %.2f ms): the miss is the server's\n",
+			fmt.Fprintf(out, "  missed %.2f×: the control (bare gin, as many bytes) sustained %.2f× (p99 %.2f ms): the miss is the server's\n",
 				m.Multiple, m.Multiple, m.ControlP99)
 		case m.ControlRan:
 			fmt.Fprintf(out, "  missed %.2f×: the control missed too (p99 %.2f ms): the client's limit\n", m.Multiple, m.ControlP99)

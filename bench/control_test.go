@@ -13,22 +13,41 @@ func TestControlBlamesMisses(t *testing.T) {
 	step := func(x float64, ok bool, p99, cpu float64) Step {
 		return Step{Multiple: x, Sustained: ok, P99: p99, ServerCPU: cpu, Requests: 1}
 	}
+	missing := []Step{step(0.15, true, 3, 0.2), step(0.3, false, 40, 0.2), step(0.45, false, 200, 0.2), step(0.6, false, 2000, 0.2)}
 	r := &Results{
-		Reads: []PageCurve{{Name: "home", Curve: Curve{Steps: []Step{
-			step(0.15, true, 3, 0.2), step(0.3, false, 40, 0.2), step(0.45, false, 200, 0.2), step(0.6, false, 2000, 0.2),
-		}}}},
-		Control: &PageCurve{Name: controlName, Curve: Curve{Steps: []Step{
-			step(0.15, true, 1, 9), step(0.3, true, 6, 9), step(0.45, false, 1500, 9),
-		}}},
+		Reads: []PageCurve{
+			{Name: "home", Curve: Curve{Steps: missing}, ControlBytes: 7000, Control: &Curve{Steps: []Step{
+				step(0.15, true, 1, 9), step(0.3, true, 6, 9), step(0.45, false, 1500, 9),
+			}}},
+			// Each page is judged against its own control: a larger
+			// page's control missed 0.3× where home's sustained it.
+			{Name: "search", Curve: Curve{Steps: missing}, ControlBytes: 36000, Control: &Curve{Steps: []Step{
+				step(0.15, true, 1, 9), step(0.3, false, 90, 9),
+			}}},
+			// A page whose control did not run has no verdicts.
+			{Name: "api", Curve: Curve{Steps: missing}},
+		},
 	}
 	r.judge()
-	want := []Miss{
-		{Multiple: 0.3, ControlSustained: true, ControlRan: true, ControlP99: 6, Limit: "server"},
-		{Multiple: 0.45, ControlRan: true, ControlP99: 1500, Limit: "client"},
-		{Multiple: 0.6, Limit: "client"},
-	}
-	if got := r.Reads[0].Misses; !slices.Equal(got, want) {
-		t.Errorf("misses:\n got %+v\nwant %+v", got, want)
+	for _, tt := range []struct {
+		page int
+		want []Miss
+	}{
+		{0, []Miss{
+			{Multiple: 0.3, ControlSustained: true, ControlRan: true, ControlP99: 6, Limit: "server"},
+			{Multiple: 0.45, ControlRan: true, ControlP99: 1500, Limit: "client"},
+			{Multiple: 0.6, Limit: "client"},
+		}},
+		{1, []Miss{
+			{Multiple: 0.3, ControlRan: true, ControlP99: 90, Limit: "client"},
+			{Multiple: 0.45, Limit: "client"},
+			{Multiple: 0.6, Limit: "client"},
+		}},
+		{2, nil},
+	} {
+		if got := r.Reads[tt.page].Misses; !slices.Equal(got, tt.want) {
+			t.Errorf("%s's misses:\n got %+v\nwant %+v", r.Reads[tt.page].Name, got, tt.want)
+		}
 	}
 	pages := 0
 	for _, tg := range r.Targets {
@@ -43,6 +62,6 @@ func TestControlBlamesMisses(t *testing.T) {
 		t.Errorf("%d targets for the one page, want 1", pages)
 	}
 	if got := r.pageCPU(); got != 0.2 {
-		t.Errorf("page CPU %.3f ms, want the page's 0.2 alone", got)
+		t.Errorf("page CPU %.3f ms, want the pages' 0.2 alone", got)
 	}
 }

@@ -85,17 +85,18 @@ temporary directory, and measures in one run, with steady open-loop loads
             each for -vote-duration; afterwards each voter's stored vote in
             the open ballot is checked against what was acknowledged, and
             both ballots' turnout
-  control   just before the reads, the minimal gin handler again, in a
-            fresh child on the server's CPU, offered the reads' steps open
-            loop by the same client: a step it does not sustain is beyond
-            what this client can measure, so a page's miss at a step the
-            control sustained is the server's, and one at a step the
-            control missed too is the client's limit (the control is in no
-            target)
   reads     /, a library search with a facet, /demands, a closed ballot's
             result page and /api/v1/resources, each offered anonymously at
             0.15x, 0.3x, 0.45x and 0.6x the gin ceiling, each for
             -page-duration
+  control   just before each page, the minimal gin handler again, in a
+            fresh child on the server's CPU, answering as many bytes as
+            the page does, offered the page's steps open loop by the same
+            client: a step it does not sustain is beyond what this client
+            can measure at that size, so a page's miss at a step its
+            control sustained is the server's, and one at a step the
+            control missed too is the client's limit (the controls are in
+            no target)
   memory    the server's peak resident memory (VmHWM, and VmRSS sampled
             every 500 ms)
 

@@ -18,7 +18,6 @@ type Results struct {
 	Pinning  pinning       `json:"pinning"`
 	Votes    VoteCurve     `json:"votes"`
 	Reads    []PageCurve   `json:"reads"`
-	Control  *PageCurve    `json:"gin_control,omitempty"` // not a page of Plenary's: in no target, no page average
 	Ceilings Ceilings      `json:"ceilings"`
 	Memory   MemoryFigures `json:"memory"`
 	Server   ServerLog     `json:"server_log"`
@@ -165,8 +164,8 @@ func (r *Results) print(out io.Writer) {
 	fmt.Fprintf(out, "vote check: %s; %d open-ballot voters' stored votes checked, %d left out (two votes in flight at once)\n",
 		strings.Join(v.Turnout, "; "), v.Checked, v.Overlapped)
 
-	r.printControl(out)
 	for _, p := range r.Reads {
+		printControl(out, p)
 		fmt.Fprintf(out, "\n%s  %s (anonymous)\n", p.Name, p.Path)
 		printCurve(out, p.Curve, "gin")
 		fmt.Fprintf(out, "sustainable: %.0f a second, %.2f× gin (p99 < 25 ms, no errors)\n", p.Sustainable, p.Ratio)

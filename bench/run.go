@@ -101,14 +101,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	// The control just before the reads, with Plenary idle beside it: the
-	// machine as the pages will find it.
-	mem.setPhase("control")
-	if res.Control, err = ginControl(ctx, cfg, res.Ceilings.Gin.PerSec); err != nil {
-		res.Notes = append(res.Notes, "the control (bare gin, open loop) did not run, so no page's miss is told the server's or the client's: "+err.Error())
-	}
-	mem.setPhase("reads")
-	res.Reads = steadyPages(ctx, servers, co.closed.ID, cfg, res.Ceilings.Gin.PerSec)
+	res.Reads, res.Notes = steadyPages(ctx, servers, co.closed.ID, cfg, res.Ceilings.Gin.PerSec, mem, res.Notes)
 
 	res.Memory = mem.figures()
 	res.Machine.LoadAfter = loadAverage()

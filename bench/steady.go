@@ -494,9 +494,13 @@ type PageCurve struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
 	Curve
-	// Misses are the steps not sustained, each with the control's verdict
-	// at the same step: whose limit it was (control.go).
-	Misses []Miss `json:"misses,omitempty"`
+	// Control is the bare gin handler answering ControlBytes, as many
+	// as the page, offered the same steps just before it; Misses are the
+	// steps not sustained, each with the control's verdict at the same
+	// step: whose limit it was (control.go).
+	Control      *Curve `json:"control,omitempty"`
+	ControlBytes int    `json:"control_bytes,omitempty"`
+	Misses       []Miss `json:"misses,omitempty"`
 }
 
 // pageMultiples are the shares of the gin ceiling each page is offered.
@@ -504,7 +508,10 @@ var pageMultiples = []float64{0.15, 0.3, 0.45, 0.6}
 
 // steadyPages offers each page, anonymously, at shares of the bare gin
 // handler's rate; a step is sustained at p99 under 25 ms with no errors.
-func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin float64) []PageCurve {
+// Just before each page its control runs (control.go), with Plenary idle
+// beside it: the machine as the page will find it. A control that cannot
+// run leaves a note, and that page's misses unjudged.
+func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin float64, mem *memoryWatch, notes []string) ([]PageCurve, []string) {
 	pages := []PageCurve{
 		{Name: "home", Path: "/"},
 		{Name: "library search", Path: "/library?q=platform&topic=platform+co-ops"},
@@ -517,9 +524,21 @@ func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin
 		for _, s := range srv {
 			urls = append(urls, s.base+pages[i].Path)
 		}
+		mem.setPhase("control")
+		size, err := answerSize(ctx, urls[0])
+		if err == nil {
+			var control Curve
+			if control, err = ginControl(ctx, cfg, gin, size); err == nil {
+				pages[i].Control, pages[i].ControlBytes = &control, size
+			}
+		}
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: the control did not run, so its misses are not told the server's or the client's: %v", pages[i].Name, err))
+		}
+		mem.setPhase("reads")
 		pages[i].Curve = pageSteps(ctx, roundRobin(urls), "reads: "+pages[i].Path, cfg.pageFor, gin, srv.cpu)
 	}
-	return pages
+	return pages, notes
 }
 
 // roundRobin GETs urls in turn, one per Plenary process.
