@@ -83,11 +83,21 @@ type Miss struct {
 	// does, after a step far past its limit.
 	ControlRan bool    `json:"control_ran"`
 	ControlP99 float64 `json:"control_p99_ms"`
-	Limit      string  `json:"limit"` // "server" or "client"
+	// ServerNeeds is the share of the server's CPUs the offered rate
+	// needs at the page's CPU per request: from 1 the server cannot
+	// keep up, whatever the client measures, and the miss is the
+	// server's even where the control missed too.
+	ServerNeeds float64 `json:"server_cpu_needed"`
+	Limit       string  `json:"limit"` // "server" or "client"
 }
 
-// blameMisses sets each page's misses against its control's steps.
+// blameMisses sets each page's misses against its control's steps and
+// the server's CPU.
 func (r *Results) blameMisses() {
+	cores := 1 // pinned, the server has one CPU
+	if !r.Pinning.On {
+		cores = max(r.Machine.CPUs, 1)
+	}
 	for i := range r.Reads {
 		p := &r.Reads[i]
 		p.Misses = nil
@@ -96,23 +106,23 @@ func (r *Results) blameMisses() {
 		}
 		for _, s := range p.Steps {
 			if !s.Sustained {
-				p.Misses = append(p.Misses, missAgainst(p.Control.Steps, s.Multiple))
+				p.Misses = append(p.Misses, missAgainst(p.Control.Steps, s, cores))
 			}
 		}
 	}
 }
 
-// missAgainst is the verdict on a page's miss at multiple. A control that
-// stopped before that step (far past its limit at a lower one) did not
-// sustain it either.
-func missAgainst(control []Step, multiple float64) Miss {
-	m := Miss{Multiple: multiple, Limit: "client"}
+// missAgainst is the verdict on a page's step s, not sustained, on a
+// server of cores CPUs. A control that stopped before that step (far past
+// its limit at a lower one) did not sustain it either.
+func missAgainst(control []Step, s Step, cores int) Miss {
+	m := Miss{Multiple: s.Multiple, Limit: "client", ServerNeeds: round(s.ServerCPU*s.Offered/1000/float64(cores), 2)}
 	for _, c := range control {
-		if c.Multiple == multiple {
+		if c.Multiple == s.Multiple {
 			m.ControlRan, m.ControlSustained, m.ControlP99 = true, c.Sustained, c.P99
 		}
 	}
-	if m.ControlSustained {
+	if m.ControlSustained || m.ServerNeeds >= 1 {
 		m.Limit = "server"
 	}
 	return m
@@ -132,6 +142,9 @@ func printControl(out io.Writer, p PageCurve) {
 func printMisses(out io.Writer, p PageCurve) {
 	for _, m := range p.Misses {
 		switch {
+		case m.ServerNeeds >= 1:
+			fmt.Fprintf(out, "  missed %.2f×: the rate offered needs %.0f%% of the server's CPU at the page's CPU a request: the miss is the server's\n",
+				m.Multiple, 100*m.ServerNeeds)
 		case m.ControlSustained:
 			fmt.Fprintf(out, "  missed %.2f×: the control (bare gin, as many bytes) sustained %.2f× (p99 %.2f ms): the miss is the server's\n",
 				m.Multiple, m.Multiple, m.ControlP99)

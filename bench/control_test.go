@@ -11,7 +11,7 @@ import (
 // client's. The control itself is no page: in no target, no page average.
 func TestControlBlamesMisses(t *testing.T) {
 	step := func(x float64, ok bool, p99, cpu float64) Step {
-		return Step{Multiple: x, Sustained: ok, P99: p99, ServerCPU: cpu, Requests: 1}
+		return Step{Multiple: x, Offered: x * 10000, Sustained: ok, P99: p99, ServerCPU: cpu, Requests: 1}
 	}
 	missing := []Step{step(0.15, true, 3, 0.2), step(0.3, false, 40, 0.2), step(0.45, false, 200, 0.2), step(0.6, false, 2000, 0.2)}
 	r := &Results{
@@ -26,7 +26,13 @@ func TestControlBlamesMisses(t *testing.T) {
 			}}},
 			// A page whose control did not run has no verdicts.
 			{Name: "api", Curve: Curve{Steps: missing}},
+			// A page whose offered rate needs more than the server's one
+			// CPU missed on the server's side, whatever its control did.
+			{Name: "result", Curve: Curve{Steps: []Step{step(0.15, true, 3, 0.2), step(0.3, false, 900, 0.4), step(0.45, false, 900, 0.2)}},
+				Control: &Curve{Steps: []Step{step(0.15, true, 1, 9), step(0.3, false, 300, 9), step(0.45, false, 300, 9)}}},
 		},
+		Pinning: pinning{On: true, Client: 0, Server: 1},
+		Machine: Machine{CPUs: 2},
 	}
 	r.judge()
 	for _, tt := range []struct {
@@ -34,16 +40,20 @@ func TestControlBlamesMisses(t *testing.T) {
 		want []Miss
 	}{
 		{0, []Miss{
-			{Multiple: 0.3, ControlSustained: true, ControlRan: true, ControlP99: 6, Limit: "server"},
-			{Multiple: 0.45, ControlRan: true, ControlP99: 1500, Limit: "client"},
-			{Multiple: 0.6, Limit: "client"},
+			{Multiple: 0.3, ControlSustained: true, ControlRan: true, ControlP99: 6, ServerNeeds: 0.6, Limit: "server"},
+			{Multiple: 0.45, ControlRan: true, ControlP99: 1500, ServerNeeds: 0.9, Limit: "client"},
+			{Multiple: 0.6, ServerNeeds: 1.2, Limit: "server"},
 		}},
 		{1, []Miss{
-			{Multiple: 0.3, ControlRan: true, ControlP99: 90, Limit: "client"},
-			{Multiple: 0.45, Limit: "client"},
-			{Multiple: 0.6, Limit: "client"},
+			{Multiple: 0.3, ControlRan: true, ControlP99: 90, ServerNeeds: 0.6, Limit: "client"},
+			{Multiple: 0.45, ServerNeeds: 0.9, Limit: "client"},
+			{Multiple: 0.6, ServerNeeds: 1.2, Limit: "server"},
 		}},
 		{2, nil},
+		{3, []Miss{
+			{Multiple: 0.3, ControlRan: true, ControlP99: 300, ServerNeeds: 1.2, Limit: "server"},
+			{Multiple: 0.45, ControlRan: true, ControlP99: 300, ServerNeeds: 0.9, Limit: "client"},
+		}},
 	} {
 		if got := r.Reads[tt.page].Misses; !slices.Equal(got, tt.want) {
 			t.Errorf("%s's misses:\n got %+v\nwant %+v", r.Reads[tt.page].Name, got, tt.want)
@@ -61,7 +71,9 @@ func TestControlBlamesMisses(t *testing.T) {
 	if pages != 1 {
 		t.Errorf("%d targets for the one page, want 1", pages)
 	}
-	if got := r.pageCPU(); got != 0.2 {
-		t.Errorf("page CPU %.3f ms, want the pages' 0.2 alone", got)
+	// The pages' mean at 0.3× (0.2, 0.2, 0.2 and 0.4), none of the
+	// controls' 9.
+	if got := r.pageCPU(); got != 0.25 {
+		t.Errorf("page CPU %.3f ms, want the pages' 0.25 alone", got)
 	}
 }
