@@ -20,7 +20,7 @@ import (
 // is beyond what this client can measure at that size, and a page that
 // misses a step its control sustained missed it on the server's side.
 // (A control answering two bytes, as the first version had it, sustained
-// steps that the same client could not measure for a 36 KB page.)
+// steps that the same client could not measure for a 33 KB page.)
 
 const controlName = "bare gin (control)"
 

@@ -6,9 +6,11 @@ import (
 	"testing"
 )
 
-// A page's misses are the server's only where the control sustained the
-// same step; where the control missed too, or stopped before it, the
-// client's. The control itself is no page: in no target, no page average.
+// A page's misses are the server's where its own control sustained the
+// same step, or where the rate offered needs a whole server CPU at the
+// page's CPU a request; otherwise, where the control missed too or
+// stopped before it, the client's. A control is no page: in no target,
+// no page average.
 func TestControlBlamesMisses(t *testing.T) {
 	step := func(x float64, ok bool, p99, cpu float64) Step {
 		return Step{Multiple: x, Offered: x * 10000, Sustained: ok, P99: p99, ServerCPU: cpu, Requests: 1}

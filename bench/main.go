@@ -94,9 +94,10 @@ temporary directory, and measures in one run, with steady open-loop loads
             the page does, offered the page's steps open loop by the same
             client: a step it does not sustain is beyond what this client
             can measure at that size, so a page's miss at a step its
-            control sustained is the server's, and one at a step the
-            control missed too is the client's limit (the controls are in
-            no target)
+            control sustained is the server's, as is one where the rate
+            needs a whole server CPU at the page's CPU a request; one at a
+            step the control missed too is otherwise the client's limit
+            (the controls are in no target)
   memory    the server's peak resident memory (VmHWM, and VmRSS sampled
             every 500 ms)
 
