@@ -455,6 +455,47 @@ func TestSearchShowsOnlyListed(t *testing.T) {
 	}
 }
 
+// TestTopicFilterIsExact: a topic chosen finds the resources with that
+// topic and no other, whatever its characters, though a cheap text search
+// of the stored arrays picks the rows first (topicsPrefilter): a topic
+// inside a longer one, or its JSON string inside another topic's escapes,
+// is not the topic.
+func TestTopicFilterIsExact(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	for i, topics := range []string{"platform co-ops", "co-ops", `law & "policy", <b>`, `a\"co-ops`, "co-ops; économie"} {
+		addListed(t, s, ResourceInput{Title: fmt.Sprintf("Co-op guide %d", i), URL: fmt.Sprintf("https://example.org/g%d", i),
+			Format: "report", Topics: topics})
+	}
+	for _, c := range []struct {
+		topics []string
+		want   []string
+	}{
+		{[]string{"co-ops"}, []string{"Co-op guide 1", "Co-op guide 4"}},
+		{[]string{"platform co-ops"}, []string{"Co-op guide 0"}},
+		{[]string{`law & "policy"`}, []string{"Co-op guide 2"}},
+		{[]string{"<b>", "économie"}, []string{"Co-op guide 2", "Co-op guide 4"}},
+		{[]string{`a\"co-ops`}, []string{"Co-op guide 3"}},
+		{[]string{`"co-ops"`, "ops", "platform"}, nil},
+	} {
+		for _, text := range []string{"", "guide"} {
+			res, err := s.Search(ctx, Query{Text: text, Topics: c.topics, Sort: SortTitle})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := titles(res.Resources); !slices.Equal(got, c.want) || res.Total != len(c.want) {
+				t.Errorf("search %q with topics %q: %v (total %d); want %v", text, c.topics, got, res.Total, c.want)
+			}
+		}
+	}
+	res, _ := s.Search(ctx, Query{})
+	for _, o := range res.Facets.Topics {
+		if want := map[string]int{"co-ops": 2, `a\"co-ops`: 1}[o.Value]; want != 0 && o.Count != want {
+			t.Errorf("topic %q counted %d; want %d", o.Value, o.Count, want)
+		}
+	}
+}
+
 // BenchmarkSearch measures a typical search with a facet over a library of
 // 10,000 generated resources.
 func BenchmarkSearch(b *testing.B) {

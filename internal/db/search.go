@@ -1,6 +1,9 @@
 package db
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // The library's full-text search in each dialect. SQLite's index is the
 // FTS5 table resources_fts (schema.sql); PostgreSQL's is the tsvector
@@ -75,4 +78,42 @@ func (d *DB) SearchRanked(alias string) string {
 	// authors, summary, topics.
 	return "(SELECT rowid AS id, bm25(resources_fts, 10.0, 5.0, 1.0, 3.0) AS rank FROM resources_fts " +
 		"WHERE resources_fts MATCH ?) AS " + alias
+}
+
+// TopicsPrefilter is a cheap SQL condition, with its arguments, that the
+// resource row (an alias of resources) may have one of topics: true of
+// every row that has one, and of few others. Each topic must be written
+// in the row's JSON array of topics as it is, between quotes, with no
+// escape; the caller checks each element exactly after it.
+//
+// SQLite looks each topic up as a phrase in the full-text index's topics
+// column, which indexes that array's text: a row holding the topic holds
+// its words there, one after another (a longer topic holding them too
+// passes). It reads the index once, where the exact check parses every
+// candidate row's array, and it keeps rows that fail from being read at
+// all. PostgreSQL searches the array's text for the quoted topic.
+//
+// A topic with no letter or number gives no phrase to look up, so there
+// is then no prefilter: "" and no arguments.
+func (d *DB) TopicsPrefilter(row string, topics []string) (string, []any) {
+	checkName(row)
+	if len(topics) == 0 {
+		return "", nil
+	}
+	var conds, phrases []string
+	var args []any
+	for _, t := range topics {
+		if !strings.ContainsFunc(t, func(r rune) bool { return unicode.In(r, unicode.Letter, unicode.Number, unicode.Co) }) {
+			return "", nil
+		}
+		if d.dialect == Postgres {
+			conds, args = append(conds, "strpos("+row+".topics, ?) > 0"), append(args, `"`+t+`"`)
+			continue
+		}
+		phrases = append(phrases, `(topics : "`+strings.ReplaceAll(t, `"`, `""`)+`")`)
+	}
+	if d.dialect == Postgres {
+		return "(" + strings.Join(conds, " OR ") + ")", args
+	}
+	return row + ".id IN (SELECT rowid FROM resources_fts WHERE resources_fts MATCH ?)", []any{strings.Join(phrases, " OR ")}
 }
