@@ -48,29 +48,11 @@ func ginControl(ctx context.Context, cfg config, gin float64, size int) (Curve, 
 // answerSize is how many bytes a GET of url answers with, headers and
 // body, as the page's control is to answer.
 func answerSize(ctx context.Context, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
+	status, size, err := fetch(ctx, http.DefaultClient, url)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", url, status)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	n := len(body)
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4 // "K: V\r\n"
-		}
-	}
-	return n, nil
+	return size, err
 }
 
 // Miss is a page step not sustained, and whose limit it was.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -77,5 +80,29 @@ func TestControlBlamesMisses(t *testing.T) {
 	// controls' 9.
 	if got := r.pageCPU(); got != 0.25 {
 		t.Errorf("page CPU %.3f ms, want the pages' 0.25 alone", got)
+	}
+}
+
+// A control answers as many bytes as its page: the body's and the
+// headers'. A page that does not answer 200 gets no control.
+func TestAnswerSize(t *testing.T) {
+	body := strings.Repeat("x", 33_000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/gone" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Page", "library")
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	n, err := answerSize(context.Background(), srv.URL+"/")
+	// Body, then at least "X-Page: library\r\n", Content-Type and Date;
+	// no more than a few headers' worth.
+	if err != nil || n < len(body)+len("X-Page: library\r\n")+40 || n > len(body)+300 {
+		t.Errorf("answer size %d, %v; want the body's %d and its headers", n, err, len(body))
+	}
+	if _, err := answerSize(context.Background(), srv.URL+"/gone"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a 404 page: %v; want an error naming the status", err)
 	}
 }

@@ -141,7 +141,7 @@ func hammer(ctx context.Context, urls []string, conns int, d time.Duration) Stat
 			<-start
 			for i := 0; i < maxPerWorker && ctx.Err() == nil && time.Now().Before(deadline); i++ {
 				t0 := time.Now()
-				status, err := fetch(ctx, client, url)
+				status, _, err := fetch(ctx, client, url)
 				rec.add(time.Since(t0), problem(status, err, http.StatusOK))
 			}
 		}()
@@ -155,16 +155,24 @@ func hammer(ctx context.Context, urls []string, conns int, d time.Duration) Stat
 }
 
 // fetch GETs url and reads the whole body, so the connection is reused.
-func fetch(ctx context.Context, client *http.Client, url string) (int, error) {
+// size is the answer's bytes: its headers, each as "Key: value\r\n", and
+// its body.
+func fetch(ctx context.Context, client *http.Client, url string) (status, size int, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	n, err := io.Copy(io.Discard, resp.Body)
+	size = int(n)
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+	}
+	return resp.StatusCode, size, err
 }

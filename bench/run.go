@@ -101,7 +101,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	res.Reads, res.Notes = steadyPages(ctx, servers, co.closed.ID, cfg, res.Ceilings.Gin.PerSec, mem, res.Notes)
+	reads, notes := steadyPages(ctx, servers, co.closed.ID, cfg, res.Ceilings.Gin.PerSec, mem)
+	res.Reads, res.Notes = reads, append(res.Notes, notes...)
 
 	res.Memory = mem.figures()
 	res.Machine.LoadAfter = loadAverage()

@@ -456,7 +456,7 @@ func timeRequests(ctx context.Context, b *browser, path string, n, conns int) La
 			defer wg.Done()
 			for range next {
 				t0 := time.Now()
-				status, err := fetch(ctx, b.client, b.base+path)
+				status, _, err := fetch(ctx, b.client, b.base+path)
 				rec.add(time.Since(t0), problem(status, err, http.StatusOK))
 			}
 		}()

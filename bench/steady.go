@@ -510,9 +510,9 @@ var pageMultiples = []float64{0.15, 0.3, 0.45, 0.6}
 // handler's rate; a step is sustained at p99 under 25 ms with no errors.
 // Just before each page its control runs (control.go), with Plenary idle
 // beside it: the machine as the page will find it. A control that cannot
-// run leaves a note, and that page's misses unjudged.
-func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin float64, mem *memoryWatch, notes []string) ([]PageCurve, []string) {
-	pages := []PageCurve{
+// run leaves that page's misses unjudged, and says why in notes.
+func steadyPages(ctx context.Context, srv fleet, closedID int64, cfg config, gin float64, mem *memoryWatch) (pages []PageCurve, notes []string) {
+	pages = []PageCurve{
 		{Name: "home", Path: "/"},
 		{Name: "library search", Path: "/library?q=platform&topic=platform+co-ops"},
 		{Name: "demands", Path: "/demands"},
